@@ -1,0 +1,166 @@
+"""The ``census`` command line (typer + rich).
+
+Only this module sets up logging handlers. Every known problem with the inputs
+ends in a one-line error and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from census.exceptions import CensusError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="census",
+    help="Renewable-resource census (PV and wind) for Hangzhou from geospatial layers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML file overriding the defaults; omit for the demo."),
+]
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    from rich.logging import RichHandler
+
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.WARNING)
+    handler = RichHandler(show_path=False, show_time=False, rich_tracebacks=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("census").setLevel(logging.INFO if verbose else level)
+
+
+def _fail(exc: BaseException) -> None:
+    msg = str(exc).strip() or type(exc).__name__
+    typer.echo(f"census: error: {msg}", err=True)
+    raise typer.Exit(code=2 if isinstance(exc, CensusError) else 1)
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    district: Annotated[
+        list[str] | None,
+        typer.Option("--district", "-d", help="District (adcode, 中文 or English name); repeat."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder to write.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+) -> None:
+    """Run the census (the embedded Hangzhou demo without --config)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from census.pipeline import run_census
+
+    _setup_logging(quiet, verbose)
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=quiet) as bar:
+            task = bar.add_task("census", total=6)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=f"census: {stage}", completed=done, total=total)
+
+            result = run_census(config, district or None, out_dir=out, overwrite=overwrite,
+                                progress=progress)
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    if quiet:
+        return
+    from rich.table import Table
+
+    if result.provenance.get("synthetic_inputs"):
+        console.print(f"[bold yellow]{result.provenance['note']}[/]")
+    table = Table(title="Census potential by district (eligible sites)")
+    for col in ("District", "区县", "Sites", "Eligible", "PV MW", "Wind MW", "GWh/yr"):
+        table.add_column(col, justify="right" if col not in ("District", "区县") else "left")
+    for r in result.district_totals.itertuples():
+        table.add_row(r.name_en, r.name_zh, f"{r.sites:,}", f"{r.eligible_sites:,}",
+                      f"{r.pv_capacity_mw:,.1f}", f"{r.wind_capacity_mw:,.1f}",
+                      f"{r.energy_gwh_yr:,.1f}")
+    t = result.district_totals
+    table.add_row("Total", "合计", f"{t.sites.sum():,}", f"{t.eligible_sites.sum():,}",
+                  f"{t.pv_capacity_mw.sum():,.1f}", f"{t.wind_capacity_mw.sum():,.1f}",
+                  f"{t.energy_gwh_yr.sum():,.1f}", style="bold")
+    Console().print(table)
+    for row in result.targets.itertuples():
+        Console().print(f"target {row.target}: {row.target_mw:,.0f} MW; census potential "
+                        f"{row.potential_mw:,.1f} MW")
+    Console().print(f"outputs: {result.run_dir}")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOpt = None) -> None:
+    """Print the resolved configuration as TOML (defaults overridden by --config)."""
+    from census.config import config_to_toml, load_config
+
+    try:
+        loaded = load_config(config)
+    except CensusError as exc:
+        _fail(exc)
+        return
+    typer.echo(config_to_toml(loaded.config))
+
+
+@app.command()
+def validate(config: ConfigOpt = None) -> None:
+    """Check a configuration and that every input file it names exists."""
+    from census.config import load_config
+    from census.pipeline import _input_paths
+
+    try:
+        loaded = load_config(config)
+    except CensusError as exc:
+        _fail(exc)
+        return
+    missing = [str(p) for p in _input_paths(loaded.config) if not Path(p).exists()]
+    if missing:
+        _fail(CensusError("missing input files: " + ", ".join(missing)))
+    typer.echo("configuration OK")
+
+
+@app.command("map")
+def map_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    district: Annotated[list[str] | None, typer.Option("--district", "-d")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing map files.")] = False,
+) -> None:
+    """Rebuild the HTML maps of a finished run without recomputing it."""
+    from census.maps import maps_from_run
+
+    try:
+        paths = maps_from_run(run_dir, districts=district or None, overwrite=overwrite)
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    for p in paths:
+        typer.echo(str(p))
+
+
+def main() -> None:
+    """Entry point of the ``census`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        typer.echo("census: interrupted; no partial outputs were left.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,304 @@
+"""The configuration of a whole run: pydantic models and the TOML loader.
+
+A run's configuration is the packaged default (``resources/default.toml`` plus the
+assumption tables ``resources/<section>.yaml``) overridden key by key by the user's
+TOML. Unknown keys and wrong types are :class:`~census.exceptions.ConfigError`\\ s
+that name the key and the file it came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from census.crs import METRIC_CRS
+from census.exceptions import ConfigError
+from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
+from census.sites.rules import RulesConfig
+from census.solar.settings import PVConfig
+from census.wind.settings import WindConfig
+
+__all__ = [
+    "PROJECT_ROOT",
+    "CensusConfig",
+    "ExclusionLayerConfig",
+    "LayerConfig",
+    "LoadedConfig",
+    "OutputsConfig",
+    "StudyAreaConfig",
+    "TargetsConfig",
+    "TerrainConfig",
+    "WeatherConfig",
+    "config_to_toml",
+    "deep_merge",
+    "load_config",
+]
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Folder holding ``census/`` and ``data/``; the default config's paths are relative to it."""
+
+DEFAULT_CONFIG_NAME = "census/resources/default.toml"
+
+# Keys whose string values are file or folder paths, resolved against the config's folder.
+_PATH_KEYS = frozenset({"path", "boundaries", "dir", "dem", "landcover", "existing_capacity",
+                        "power_curve_csv", "atlas_dir"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StudyAreaConfig(_Strict):
+    """District boundaries of the study area and the metric CRS."""
+
+    name: str = "study area"
+    boundaries: Path
+    layer: str | None = None
+    crs: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+    metric_crs: str = METRIC_CRS
+    synthetic: bool = False
+
+
+class LayerConfig(_Strict):
+    """One candidate-site layer."""
+
+    path: Path
+    layer: str | None = None
+    crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
+    category: str
+    id_field: str | None = None
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="census column name -> source column name"
+    )
+    synthetic: bool = False
+
+
+class ExclusionLayerConfig(_Strict):
+    """One exclusion layer (protected areas, roads, the airport, ...)."""
+
+    path: Path
+    layer: str | None = None
+    crs: str | None = None
+    synthetic: bool = False
+
+
+class WeatherConfig(_Strict):
+    """The weather year: one file for the city or one per district (adcode -> file)."""
+
+    path: Path | None = None
+    kind: Literal["auto", "epw", "pvgis_csv", "pvgis_json", "tmy3", "csv"] = "auto"
+    tz: str | None = None
+    clearsky_fallback: bool = False
+    districts: dict[str, Path] = Field(default_factory=dict)
+
+
+class TerrainConfig(_Strict):
+    """Terrain and land-cover rasters."""
+
+    dem: Path | None = None
+    landcover: Path | None = None
+    synthetic: bool = False
+
+
+class TargetsConfig(_Strict):
+    """City targets, storage obligation and emission factor (from targets.yaml)."""
+
+    pv_2025_mw: float = Field(ge=0)
+    pv_2030_mw: float = Field(ge=0)
+    wind_2025_ensured_mw: float = Field(ge=0)
+    wind_2025_strived_mw: float = Field(ge=0)
+    storage_min_frac: float = Field(ge=0, le=1)
+    storage_duration_h: float = Field(gt=0)
+    storage_technologies: list[str]
+    grid_emission_factor_tco2_mwh: float = Field(ge=0)
+    existing_capacity: Path | None = None
+
+
+class OutputsConfig(_Strict):
+    """Where and what a run writes."""
+
+    dir: Path = Path("data/processed")
+    map: bool = True
+
+
+class CensusConfig(_Strict):
+    """The whole configuration of a census run."""
+
+    study_area: StudyAreaConfig
+    weather: WeatherConfig
+    layers: dict[str, LayerConfig]
+    exclusions: dict[str, ExclusionLayerConfig] = Field(default_factory=dict)
+    terrain: TerrainConfig = Field(default_factory=TerrainConfig)
+    rules: RulesConfig
+    pv: PVConfig
+    wind: WindConfig
+    targets: TargetsConfig
+    outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+
+
+class LoadedConfig(BaseModel):
+    """A resolved configuration with where it came from and its assumption ledger."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    config: CensusConfig
+    user_path: Path | None
+    user_toml: dict[str, Any]
+    ledger: list[dict[str, Any]]
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated key by key with ``override`` (nested tables merged)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
+    if isinstance(tree, dict):
+        return {k: (_resolve_paths(v, root, key=k) if k != "districts" or not isinstance(v, dict)
+                    else {d: str((root / p).resolve()) if isinstance(p, str) else p
+                          for d, p in v.items()})
+                for k, v in tree.items()}
+    if isinstance(tree, str) and key in _PATH_KEYS and tree:
+        p = Path(tree).expanduser()
+        return str(p if p.is_absolute() else (root / p))
+    return tree
+
+
+def _has_key(tree: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = tree
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        else:
+            return False
+    return True
+
+
+def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path | None) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc)
+        origin = str(user_path) if user_path and _has_key(user, loc[:-1] or loc) else DEFAULT_CONFIG_NAME
+        if user_path and _has_key(user, loc):
+            origin = str(user_path)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{origin}: unknown key '{key}'. Check its spelling; "
+                         "`census config show` prints every valid key.")
+        elif err["type"] == "missing":
+            lines.append(f"{origin}: missing key '{key}'.")
+        else:
+            got = err.get("input")
+            lines.append(f"{origin}: key '{key}' = {got!r}: {err['msg']}.")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def default_tree() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return the packaged default configuration as a plain tree, and its ledger."""
+    tree = tomllib.loads(read_text("default.toml"))
+    ledger: list[dict[str, Any]] = []
+    for section in ASSUMPTION_SECTIONS:
+        values, rows = load_assumptions(section)
+        tree[section] = deep_merge(values, tree.get(section, {}))
+        ledger.extend(rows)
+    return _resolve_paths(tree, PROJECT_ROOT), ledger
+
+
+def _leaf(tree: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    node: Any = tree
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def load_config(
+    path: str | Path | None = None, *, overrides: dict[str, Any] | None = None
+) -> LoadedConfig:
+    """Load the default configuration, overridden by a user's TOML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        User TOML file. ``None`` runs the embedded Hangzhou demo.
+    overrides : dict, optional
+        Extra overrides applied last (nested dict, as TOML would give).
+
+    Returns
+    -------
+    LoadedConfig
+        The validated :class:`CensusConfig`, the user's raw TOML, and the
+        assumption ledger with the value in effect and its source.
+
+    Raises
+    ------
+    ConfigError
+        Unreadable TOML, unknown keys or wrong types; the message names the key
+        and the file.
+    """
+    base, ledger = default_tree()
+    user: dict[str, Any] = {}
+    user_path = None
+    if path is not None:
+        user_path = Path(path).expanduser().resolve()
+        if not user_path.exists():
+            raise ConfigError(f"Config file not found: {user_path}.")
+        try:
+            user = tomllib.loads(user_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{user_path}: not valid TOML: {exc}.") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{user_path}: not UTF-8 text ({exc}); save it as UTF-8.") from exc
+        user = _resolve_paths(user, user_path.parent)
+    if overrides:
+        user = deep_merge(user, overrides)
+    merged = deep_merge(base, user)
+    try:
+        config = CensusConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, user, user_path)) from None
+    effective = config.model_dump(mode="json")
+    rows = []
+    for row in ledger:
+        found, value = _leaf(effective, row["key"])
+        over, _ = _leaf(user, row["key"])
+        rows.append({
+            **row,
+            "value": value if found else row["value"],
+            "default": row["value"],
+            "source": (f"user config {user_path or 'overrides'} (default: {row['source']})"
+                       if over else row["source"]),
+            "overridden": bool(over),
+        })
+    return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
+
+
+def _drop_none(tree: Any) -> Any:
+    if isinstance(tree, dict):
+        return {k: _drop_none(v) for k, v in tree.items() if v is not None}
+    if isinstance(tree, list):
+        return [_drop_none(v) for v in tree]
+    return tree
+
+
+def config_to_toml(config: CensusConfig) -> str:
+    """Render a configuration as TOML text (``None`` values are left out)."""
+    import tomli_w
+
+    return tomli_w.dumps(_drop_none(config.model_dump(mode="json")))

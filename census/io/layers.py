@@ -1,0 +1,189 @@
+"""Candidate-site and exclusion layers from the run config, into the site table schema."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from census.crs import METRIC_CRS
+from census.exceptions import InputError, SchemaError
+from census.io.vector import apply_field_map, read_vector, repair_geometries, to_metric
+
+__all__ = ["SITE_BASE_COLUMNS", "LayerReport", "assign_districts", "load_exclusion", "load_sites"]
+
+logger = logging.getLogger(__name__)
+
+SITE_BASE_COLUMNS = ("site_id", "category", "layer", "district", "adcode", "area_m2")
+"""Columns io gives every site besides ``geometry`` and the source attributes."""
+
+
+@dataclass
+class LayerReport:
+    """What loading one layer did, for the run's provenance."""
+
+    name: str
+    path: str
+    rows_read: int = 0
+    repaired: int = 0
+    dropped_outside: int = 0
+    rows_kept: int = 0
+    source_crs: str = ""
+    synthetic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def assign_districts(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Give each site the one district that holds its representative point.
+
+    A site that straddles a border counts in exactly one district (the one holding
+    ``representative_point()``, a point guaranteed inside the polygon).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``sites``; columns ``adcode`` (Int64, <NA> outside every district)
+        and ``district`` (English name).
+    """
+    points = gpd.GeoDataFrame(geometry=sites.geometry.representative_point(), crs=sites.crs)
+    joined = gpd.sjoin(points, districts[["adcode", "name_en", "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return pd.DataFrame({
+        "adcode": joined["adcode"].astype("Int64"),
+        "district": joined["name_en"],
+    }, index=sites.index)
+
+
+def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    report = LayerReport(name=name, path=str(cfg.path), synthetic=bool(cfg.synthetic))
+    gdf = read_vector(Path(cfg.path), layer=cfg.layer, crs=cfg.crs, name=name)
+    report.rows_read = len(gdf)
+    report.source_crs = str(gdf.attrs.get("source_crs", ""))
+    fields = getattr(cfg, "fields", None) or {}
+    if fields:
+        gdf = apply_field_map(gdf, fields, layer=name, path=cfg.path)
+    if len(gdf) == 0:
+        warnings.warn(f"Layer '{name}' ({cfg.path}) is empty; its totals will be zero.",
+                      UserWarning, stacklevel=3)
+        report.notes.append("empty layer")
+        return gdf.to_crs(metric_crs), report
+    gdf, report.repaired = repair_geometries(gdf, layer=name)
+    if report.repaired:
+        report.notes.append(f"{report.repaired} invalid geometries repaired with make_valid")
+    return to_metric(gdf, layer=name, metric_crs=metric_crs), report
+
+
+def load_sites(
+    layers: dict, districts: gpd.GeoDataFrame, *, metric_crs: str = METRIC_CRS
+) -> tuple[gpd.GeoDataFrame, list[LayerReport]]:
+    """Load every candidate-site layer into one site table.
+
+    Parameters
+    ----------
+    layers : dict of str to census.config.LayerConfig
+        The run's ``[layers.*]`` tables.
+    districts : geopandas.GeoDataFrame
+        Selected districts in ``metric_crs``; sites outside them are dropped.
+    metric_crs : str, default "EPSG:4549"
+
+    Returns
+    -------
+    sites : geopandas.GeoDataFrame
+        One row per site in ``metric_crs`` with :data:`SITE_BASE_COLUMNS`, the
+        source attributes (renamed ``src_<name>`` where they clash) and ``geometry``.
+    reports : list of LayerReport
+    """
+    frames = []
+    reports = []
+    for name, cfg in layers.items():
+        gdf, report = _load_layer(name, cfg, metric_crs=metric_crs)
+        reports.append(report)
+        if len(gdf) == 0:
+            continue
+        polygonal = np.isin(shapely.get_type_id(gdf.geometry.values), [3, 6])
+        if not polygonal.all():
+            bad = int((~polygonal).sum())
+            first = gdf.index[~polygonal][0]
+            raise SchemaError(
+                f"Layer '{name}' ({cfg.path}): site layers must hold polygons; {bad} rows are "
+                f"{sorted(set(gdf.geometry.geom_type[~polygonal]))} (first at row {first}). "
+                "Convert them (e.g. buffer points to footprints) or remove them."
+            )
+        if cfg.id_field:
+            if cfg.id_field not in gdf.columns:
+                raise SchemaError(
+                    f"Layer '{name}' ({cfg.path}): id_field '{cfg.id_field}' is not a column; "
+                    f"columns are {[c for c in gdf.columns if c != 'geometry']}. Fix "
+                    f"[layers.{name}] id_field in your config."
+                )
+            ids = gdf[cfg.id_field].astype(str)
+            if ids.duplicated().any():
+                raise SchemaError(
+                    f"Layer '{name}' ({cfg.path}): id_field '{cfg.id_field}' has duplicated "
+                    f"values, e.g. {ids[ids.duplicated()].iloc[0]!r}; site ids must be unique."
+                )
+        else:
+            ids = pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index)
+        attrs = gdf.drop(columns=[gdf.geometry.name])
+        clash = [c for c in attrs.columns if c in SITE_BASE_COLUMNS or c in _RESERVED]
+        attrs = attrs.rename(columns={c: f"src_{c}" for c in clash})
+        where = assign_districts(gdf, districts)
+        inside = where["adcode"].notna().to_numpy()
+        report.dropped_outside = int((~inside).sum())
+        if report.dropped_outside:
+            report.notes.append(f"{report.dropped_outside} sites outside the selected districts")
+        frame = gpd.GeoDataFrame(
+            {
+                "site_id": (name + ":" + ids).to_numpy(),
+                "category": cfg.category,
+                "layer": name,
+                "district": where["district"].to_numpy(),
+                "adcode": where["adcode"].to_numpy(),
+            },
+            geometry=gdf.geometry.values,
+            crs=gdf.crs,
+            index=gdf.index,
+        )
+        frame = pd.concat([frame, attrs], axis=1)
+        frame = frame.loc[inside]
+        report.rows_kept = len(frame)
+        frames.append(frame)
+    if frames:
+        sites = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                 crs=metric_crs)
+    else:
+        sites = gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in SITE_BASE_COLUMNS[:-1]},
+                                 geometry=gpd.GeoSeries([], crs=metric_crs))
+    sites["area_m2"] = sites.geometry.area.astype("float64")
+    sites["adcode"] = sites["adcode"].astype("Int64")
+    return sites, reports
+
+
+# columns later stages add; source attributes with these names are renamed src_<name>
+_RESERVED = frozenset({
+    "eligible", "exclusion_reasons", "usable_area_m2", "slope_deg", "aspect_deg",
+    "surface_tilt_deg", "surface_azimuth_deg", "technology", "capacity_mw", "n_turbines",
+    "specific_yield_kwh_kwp", "energy_mwh_yr", "capacity_factor", "pv_archetype",
+    "pv_technology", "elevation_m", "clipped_by", "wind_speed_hub_m_s",
+})
+
+
+def load_exclusion(name: str, cfg, *, metric_crs: str = METRIC_CRS) -> gpd.GeoSeries:
+    """Load one exclusion layer as a GeoSeries in the metric CRS.
+
+    Raises
+    ------
+    InputError
+        Missing file or layer; :class:`~census.exceptions.MissingCRSError` without CRS.
+    """
+    gdf, _ = _load_layer(name, cfg, metric_crs=metric_crs)
+    if gdf.geometry.name not in gdf.columns:  # pragma: no cover - defensive
+        raise InputError(f"Exclusion layer '{name}' ({cfg.path}) has no geometry column.")
+    return gdf.geometry.reset_index(drop=True)

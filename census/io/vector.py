@@ -1,0 +1,233 @@
+"""Vector layers: GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet.
+
+Read through pyogrio (GeoParquet through geopandas/pyarrow), then brought into the
+metric CRS with a declared or embedded CRS, GCJ-02 included.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from census.crs import GCJ02, METRIC_CRS, check_zone, gcj02_to_wgs84_gdf, require_crs
+from census.exceptions import InputError, SchemaError
+
+__all__ = ["VECTOR_SUFFIXES", "list_layers", "read_vector", "to_metric", "repair_geometries"]
+
+logger = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet", ".geoparquet")
+"""File suffixes read as vector layers."""
+
+
+def _check_path(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise InputError(
+            f"{what} file not found: {path}. Check the path in your config (relative "
+            "paths are resolved against the config file's folder)."
+        )
+    return path
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """Return the layer names in a vector file (one name for single-layer formats)."""
+    import pyogrio
+
+    path = _check_path(Path(path), "Vector")
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return [path.stem]
+    return [str(name) for name, _ in pyogrio.list_layers(path)]
+
+
+def read_vector(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    name: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one vector layer as it is stored, with its CRS checked.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoPackage, GeoJSON, Shapefile, FlatGeobuf or GeoParquet file.
+    layer : str, optional
+        Layer name inside a multi-layer file (GeoPackage). Required when the file
+        has more than one layer.
+    crs : str, optional
+        CRS to assume when the file has none, or to override a wrong one; may be
+        ``"GCJ-02"`` (the coordinates are then GCJ-02 lon/lat and the returned
+        frame carries EPSG:4326 after conversion to WGS84).
+    name : str, optional
+        Name of the layer for messages (defaults to ``layer`` or the file stem).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the file's CRS (or WGS84 for GCJ-02 input).
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown layer, or a file that cannot be read.
+    MissingCRSError
+        If neither the file nor ``crs`` gives a CRS.
+    """
+    import pyogrio
+
+    path = _check_path(Path(path), "Vector")
+    label = name or layer or path.stem
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(path)
+        else:
+            if layer is not None:
+                available = [str(n) for n, _ in pyogrio.list_layers(path)]
+                if layer not in available:
+                    raise InputError(
+                        f"Layer '{layer}' not found in {path}; the file has layers "
+                        f"{available}. Fix the layer name in your config."
+                    )
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
+            ValueError) as exc:
+        raise InputError(f"Cannot read layer '{label}' from {path}: {exc}") from exc
+    if crs is not None:
+        if crs.upper().replace("_", "-") in (GCJ02, "GCJ02"):
+            gdf = gcj02_to_wgs84_gdf(gdf)
+            gdf.attrs["source_crs"] = GCJ02
+        else:
+            if gdf.crs is not None:
+                logger.info("layer %s: declared CRS %s overrides the file's %s", label, crs,
+                            gdf.crs)
+            gdf = gdf.set_crs(crs, allow_override=True)
+            gdf.attrs["source_crs"] = crs
+    else:
+        require_crs(gdf, layer=label, path=str(path))
+        gdf.attrs["source_crs"] = gdf.crs.to_string()
+    return gdf
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame, *, layer: str = "layer") -> tuple[gpd.GeoDataFrame, int]:
+    """Repair invalid geometries with ``make_valid`` and drop empty or missing ones.
+
+    Polygon layers keep only the polygonal parts of a repaired geometry (a
+    bow-tie becomes two triangles, not a collection with a stray line).
+
+    Returns
+    -------
+    gdf : geopandas.GeoDataFrame
+        A copy with valid, non-empty geometries.
+    n_repaired : int
+        How many geometries were invalid and repaired.
+    """
+    geoms = gdf.geometry.values
+    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if missing.any():
+        warnings.warn(
+            f"Layer '{layer}': dropped {int(missing.sum())} rows with empty or missing geometry.",
+            UserWarning,
+            stacklevel=2,
+        )
+    gdf = gdf.loc[~missing].copy()
+    invalid = ~np.asarray(shapely.is_valid(gdf.geometry.values))
+    n_invalid = int(invalid.sum())
+    if n_invalid:
+        fixed = shapely.make_valid(gdf.geometry.values[invalid])
+        polygonal = np.isin(shapely.get_type_id(gdf.geometry.values[~invalid]), [3, 6]).all() if (
+            (~invalid).any()) else True
+        if polygonal:
+            # keep polygon parts only: extract from collections
+            parts = []
+            for geom in fixed:
+                if geom.geom_type in ("Polygon", "MultiPolygon"):
+                    parts.append(geom)
+                else:
+                    polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in (
+                        "Polygon", "MultiPolygon")]
+                    parts.append(shapely.union_all(polys) if polys else shapely.Polygon())
+            fixed = np.array(parts, dtype=object)
+        geoms = gdf.geometry.values.copy()
+        geoms[invalid] = fixed
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        logger.info("layer %s: repaired %d invalid geometries", layer, n_invalid)
+        empty = np.asarray(shapely.is_empty(gdf.geometry.values))
+        gdf = gdf.loc[~empty].copy()
+    return gdf, n_invalid
+
+
+def apply_field_map(
+    gdf: gpd.GeoDataFrame, fields: Mapping[str, str], *, layer: str, path: str | Path
+) -> gpd.GeoDataFrame:
+    """Rename source columns to census names; ``fields`` maps census name -> source column.
+
+    Raises
+    ------
+    SchemaError
+        If a mapped source column is missing; the message lists the columns present.
+    """
+    missing = {k: v for k, v in fields.items() if v not in gdf.columns}
+    if missing:
+        raise SchemaError(
+            f"Layer '{layer}' in {path}: the field mapping names columns {sorted(missing.values())} "
+            f"(for {sorted(missing)}) that the layer does not have; it has "
+            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Fix [layers.{layer}.fields] "
+            "in your config."
+        )
+    rename = {src: dst for dst, src in fields.items() if src != dst}
+    clash = [dst for dst in rename.values() if dst in gdf.columns and dst not in rename]
+    if clash:
+        gdf = gdf.drop(columns=clash)
+    return gdf.rename(columns=rename)
+
+
+def to_metric(
+    gdf: gpd.GeoDataFrame, *, layer: str = "layer", metric_crs: str = METRIC_CRS,
+    check_lon: tuple[float, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Project a layer to the metric CRS after checking it lies in the CRS zone.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Layer with a CRS.
+    layer : str
+        Name for messages.
+    metric_crs : str, default "EPSG:4549"
+    check_lon : (float, float), optional
+        Longitude range for the zone guard; ``None`` uses :data:`census.crs.ZONE_LON_RANGE`.
+    """
+    if check_lon is None:
+        check_lon = zone_lon_range(metric_crs)
+    check_zone(gdf, layer=layer, lon_range=check_lon)
+    return gdf.to_crs(metric_crs)
+
+
+def zone_lon_range(metric_crs: str) -> tuple[float, float]:
+    """Longitudes [deg] a metric CRS serves: Hangzhou's range for EPSG:4549, else the
+    CRS's area of use widened by 0.5 deg."""
+    from pyproj import CRS
+
+    from census.crs import ZONE_LON_RANGE
+
+    crs = CRS.from_user_input(metric_crs)
+    if crs == CRS.from_user_input(METRIC_CRS) or crs.area_of_use is None:
+        return ZONE_LON_RANGE
+    return crs.area_of_use.west - 0.5, crs.area_of_use.east + 0.5
+
+
+def frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Build a plain DataFrame from row dicts (keeps columns in first-seen order)."""
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian machine, then run them.
+#   bash scripts/test.sh [pytest args...]
+# Installs Debian's chromium + chromium-driver for the browser test of the HTML maps
+# (when run as root with apt-get; otherwise that test is skipped), creates .venv,
+# installs census with its dev extra, checks ruff, and runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium (Debian) for the browser test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    echo "== chromium not found and cannot apt-get install it: the browser test will be skipped"
+  fi
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  "$PY" -m venv .venv
+fi
+echo "== installing census[dev]"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+echo "== ruff"
+.venv/bin/ruff check census tests benchmarks scripts
+
+echo "== pytest"
+exec .venv/bin/python -m pytest "$@"

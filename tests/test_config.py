@@ -1,0 +1,147 @@
+"""Tests of census.config and the assumption tables."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from census.config import PROJECT_ROOT, config_to_toml, load_config
+from census.exceptions import ConfigError
+from census.resources import ASSUMPTION_SECTIONS, load_assumptions, split_entries
+
+
+def test_default_config_loads_and_points_at_shipped_data():
+    loaded = load_config()
+    cfg = loaded.config
+    assert cfg.study_area.crs == "GCJ-02"
+    assert cfg.study_area.metric_crs == "EPSG:4549"
+    assert Path(cfg.study_area.boundaries).is_absolute()
+    assert Path(cfg.study_area.boundaries).exists()
+    assert Path(cfg.weather.path).exists()
+    assert cfg.targets.pv_2025_mw == 4800.0
+    assert cfg.targets.pv_2030_mw == 6500.0
+    assert cfg.targets.wind_2025_ensured_mw == 100.0
+    assert cfg.targets.wind_2025_strived_mw == 200.0
+    assert cfg.targets.storage_min_frac == 0.10
+    assert cfg.targets.grid_emission_factor_tco2_mwh == 0.5366
+
+
+@pytest.mark.parametrize("section", ASSUMPTION_SECTIONS)
+def test_every_assumption_has_unit_and_source(section):
+    _, ledger = load_assumptions(section)
+    assert ledger, f"{section}.yaml is empty"
+    for row in ledger:
+        assert str(row["unit"]).strip(), row
+        src = str(row["source"]).strip()
+        assert len(src) > 10, row  # a citation or "assumption: <why>"
+        if src.lower().startswith("assumption"):
+            assert len(src) > len("assumption: ") + 20, f"say why: {row}"
+
+
+def test_bare_value_in_table_is_rejected():
+    with pytest.raises(ValueError, match="bare value"):
+        split_entries({"a": {"b": 3}}, origin="x.yaml")
+    with pytest.raises(ValueError, match="non-empty unit"):
+        split_entries({"a": {"value": 1, "unit": "", "source": "s"}}, origin="x.yaml")
+
+
+def test_user_override_key_by_key(tmp_path):
+    user = tmp_path / "my.toml"
+    user.write_text(
+        "[rules.categories.pond]\nmin_area_m2 = 5000.0\n\n[targets]\npv_2025_mw = 5000\n",
+        encoding="utf-8")
+    loaded = load_config(user)
+    pond = loaded.config.rules.categories["pond"]
+    assert pond.min_area_m2 == 5000.0
+    # siblings keep their defaults
+    assert pond.coverage_cap_frac == 0.5
+    assert loaded.config.targets.pv_2030_mw == 6500.0
+    rows = {r["key"]: r for r in loaded.ledger}
+    assert rows["rules.categories.pond.min_area_m2"]["value"] == 5000.0
+    assert rows["rules.categories.pond.min_area_m2"]["overridden"] is True
+    assert rows["rules.categories.pond.min_area_m2"]["default"] == 10000.0
+    assert str(user) in rows["rules.categories.pond.min_area_m2"]["source"]
+    assert rows["targets.pv_2030_mw"]["overridden"] is False
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    user = tmp_path / "typo.toml"
+    user.write_text("[rules.categories.pond]\nmin_area_m = 5000.0\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(user)
+    msg = str(info.value)
+    assert "rules.categories.pond.min_area_m" in msg
+    assert str(user) in msg
+    assert "unknown key" in msg
+
+
+def test_wrong_type_names_key_and_file(tmp_path):
+    user = tmp_path / "bad.toml"
+    user.write_text('[targets]\npv_2025_mw = "lots"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"targets\.pv_2025_mw") as info:
+        load_config(user)
+    assert str(user) in str(info.value)
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[targets\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_user_paths_resolve_against_config_folder(tmp_path):
+    user = tmp_path / "sub" / "c.toml"
+    user.parent.mkdir()
+    user.write_text('[weather]\npath = "w.epw"\n', encoding="utf-8")
+    cfg = load_config(user).config
+    assert Path(cfg.weather.path) == user.parent / "w.epw"
+    # default paths stay relative to the project root
+    assert Path(cfg.study_area.boundaries).is_relative_to(PROJECT_ROOT)
+
+
+def test_user_can_add_a_category(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text(
+        "[rules.categories.sewage_pond]\ntechnology = \"pv_floating\"\n"
+        "pv_archetype = \"floating\"\nmin_area_m2 = 2000.0\n", encoding="utf-8")
+    cfg = load_config(user).config
+    assert cfg.rules.categories["sewage_pond"].min_area_m2 == 2000.0
+
+
+def test_config_show_round_trips():
+    loaded = load_config()
+    text = config_to_toml(loaded.config)
+    tree = tomllib.loads(text)
+    assert tree["targets"]["pv_2025_mw"] == 4800.0
+    assert "rooftop" in tree["rules"]["categories"]
+
+
+def test_environment_yml_matches_pyproject():
+    # environment.yml must list the same dependencies as pyproject.toml (names, not pins)
+    import re
+
+    import yaml
+
+    py = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text(encoding="utf-8"))
+
+    def name(req: str) -> str:
+        return re.split(r"[<>=!~ \[;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+    wanted = {name(r) for r in py["project"]["dependencies"]}
+    wanted |= {name(r) for r in py["project"]["optional-dependencies"]["dev"]}
+    listed: set[str] = set()
+    for item in env["dependencies"]:
+        if isinstance(item, dict) and "pip" in item:
+            listed |= {name(r) for r in item["pip"]}
+        elif isinstance(item, str):
+            listed.add(name(item))
+    listed -= {"python", "pip"}
+    assert listed == wanted, (
+        f"only in pyproject: {sorted(wanted - listed)}; only in environment.yml: "
+        f"{sorted(listed - wanted)}")
