@@ -153,6 +153,51 @@ def map_cmd(
         typer.echo(str(p))
 
 
+@app.command()
+def batch(
+    config: ConfigOpt = None,
+    districts: Annotated[
+        list[str] | None,
+        typer.Option("--districts", "-d", help="Districts to run (repeat), or 'all' (default)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes of the LocalCluster.")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running dask scheduler (tcp://host:8786).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Batch folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Recompute districts already done.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Run the census district by district on dask.distributed (resumable)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from census.batch import run_batch
+
+    _setup_logging(quiet, False)
+    wanted = None if not districts or [d.lower() for d in districts] == ["all"] else districts
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        with Progress(TextColumn("census batch"), BarColumn(), MofNCompleteColumn(),
+                      console=console, transient=True, disable=quiet) as bar:
+            task = bar.add_task("batch", total=None)
+            result = run_batch(config, wanted, out_dir=out, workers=workers, scheduler=scheduler,
+                               force=force,
+                               progress=lambda d, t: bar.update(task, completed=d, total=t))
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    if not quiet:
+        typer.echo(f"done: {len(result.done)}, skipped (already done): {len(result.skipped)}, "
+                   f"failed: {len(result.failed)}")
+    for name, err in result.failed.items():
+        typer.echo(f"census: district {name} failed: {err}", err=True)
+    if result.failed:
+        raise typer.Exit(code=1)
+    if not quiet:
+        typer.echo(f"city outputs: {result.city_dir}")
+
+
 def main() -> None:
     """Entry point of the ``census`` console script."""
     try:

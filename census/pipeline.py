@@ -206,12 +206,17 @@ def run_census(
             dem = None
             if cfg.terrain.dem is not None:
                 dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")
+            landcover = None
+            if cfg.terrain.landcover is not None:
+                # class codes: nearest neighbour, never interpolated
+                landcover = read_raster_metric(cfg.terrain.landcover, metric_crs=metric,
+                                               resampling="nearest")
             weather, weather_meta = _weather(cfg)
             if weather is None:
                 lon, lat = _centroid_lonlat(chosen)
                 weather, weather_meta = clearsky_year(lat, lon, 0.0, tz="Asia/Shanghai")
         with timer.stage("screen sites"):
-            screened = screen_sites(sites, cfg.rules, exclusions, dem=dem)
+            screened = screen_sites(sites, cfg.rules, exclusions, dem=dem, landcover=landcover)
             sites = screened.sites
         with timer.stage("PV capacity and yield"):
             sites = add_pv_capacity(sites, cfg.pv)
@@ -308,7 +313,8 @@ def _wind(sites: gpd.GeoDataFrame, usable: gpd.GeoSeries, weather: pd.DataFrame,
     if cfg.wind.resource.atlas_dir is not None:
         from census.io.windatlas import atlas_paths, sample_wind_atlas
 
-        paths = atlas_paths(cfg.wind.resource)
+        res = cfg.wind.resource
+        paths = atlas_paths(res.atlas_dir, pattern=res.atlas_pattern, heights_m=res.atlas_heights_m)
         points = sites.loc[is_wind].geometry.representative_point()
         atlas = sample_wind_atlas(points, paths=paths,
                                   resampling=cfg.wind.resource.atlas_resampling)

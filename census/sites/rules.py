@@ -75,6 +75,10 @@ class CategoryRules(BaseModel):
     aspect_range_deg: tuple[float, float] | None = None
     min_years_since_closure: float | None = Field(None, ge=0.0)
     min_usable_area_m2: float = Field(0.0, ge=0.0)
+    min_width_m: float | None = Field(None, gt=0.0)
+    landcover_allow: list[int] | None = None
+    landcover_exclude: list[int] | None = None
+    landcover_min_allowed_frac: float = Field(0.5, ge=0.0, le=1.0)
     attribute_rules: list[AttributeRule] = Field(default_factory=list)
     exclusions: list[ExclusionRule] = Field(default_factory=list)
 

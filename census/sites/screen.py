@@ -86,6 +86,7 @@ def screen_sites(
     exclusions: dict[str, gpd.GeoSeries],
     *,
     dem: MetricRaster | None = None,
+    landcover: MetricRaster | None = None,
 ) -> ScreeningResult:
     """Screen every site by the rules of its category.
 
@@ -100,6 +101,9 @@ def screen_sites(
     dem : MetricRaster, optional
         Elevation for slope and aspect rules; without it those rules are skipped
         with a warning in the log.
+    landcover : MetricRaster, optional
+        Land-cover class codes (e.g. ESA WorldCover) for the land-cover rules;
+        usable area is scaled by the share of the site in allowed classes.
 
     Returns
     -------
@@ -182,7 +186,22 @@ def screen_sites(
         if rule.edge_setback_m > 0:
             geoms = geoms.buffer(-rule.edge_setback_m, join_style="mitre")
         geoms = gpd.GeoSeries(shapely.make_valid(geoms.values), index=idx, crs=out.crs)
+        if rule.min_width_m is not None:
+            # a strip narrower than min_width_m vanishes under an inward buffer of half of it
+            core = shapely.buffer(geoms.values, -rule.min_width_m / 2.0, join_style="mitre")
+            fails["min_width"] = np.asarray(shapely.is_empty(core))
         usable_area = geoms.area.to_numpy() * (1.0 - rule.obstruction_frac)
+        if rule.landcover_allow is not None or rule.landcover_exclude is not None:
+            if landcover is None:
+                raise ConfigError(
+                    f"Category '{category}' has land-cover rules but the run has no land-cover "
+                    "raster. Set [terrain] landcover = \"...\" or remove landcover_allow / "
+                    f"landcover_exclude from [rules.categories.{category}]."
+                )
+            share = landcover_share(geoms, landcover, allow=rule.landcover_allow,
+                                    exclude=rule.landcover_exclude)
+            fails["landcover"] = ~(share >= rule.landcover_min_allowed_frac)
+            usable_area = usable_area * np.nan_to_num(share)
 
         if rule.max_slope_deg is not None or rule.aspect_range_deg is not None:
             if dem is None:
@@ -255,6 +274,47 @@ def screen_sites(
     out["clipped_by"] = [REASON_SEP.join(dict.fromkeys(clipped[i])) for i in out.index]
     out["eligible"] = out["eligible"].astype(bool)
     return ScreeningResult(sites=out, usable_geometry=usable, tally=tally_reasons(out))
+
+
+def landcover_share(
+    geoms: gpd.GeoSeries, landcover: MetricRaster, *, allow: list[int] | None,
+    exclude: list[int] | None,
+) -> np.ndarray:
+    """Share of each polygon's area in allowed land-cover classes (exactextract, area-weighted).
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Polygons in the raster's metric CRS.
+    landcover : MetricRaster
+        Class codes; NaN cells count as not allowed.
+    allow, exclude : list of int, optional
+        Allowed classes, or excluded classes (everything else allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        Allowed share of area per polygon [frac]; 0 for empty polygons.
+    """
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    codes = landcover.data
+    if allow is not None:
+        ok = np.isin(codes, allow)
+    else:
+        ok = ~np.isin(codes, exclude or []) & ~np.isnan(codes)
+    share = np.zeros(len(geoms))
+    nonempty = ~np.asarray(shapely.is_empty(geoms.values))
+    if not nonempty.any():
+        return share
+    minx, miny, maxx, maxy = landcover.bounds
+    src = NumPyRasterSource(np.ascontiguousarray(ok * 1.0), minx, miny, maxx, maxy, name="ok")
+    frame = gpd.GeoDataFrame({"_row": np.flatnonzero(nonempty)},
+                             geometry=geoms.values[nonempty], crs=geoms.crs)
+    stats = exact_extract(src, frame, ["mean"], include_cols=["_row"], output="pandas")
+    share[stats["_row"].to_numpy()] = stats["mean"].fillna(0.0).to_numpy()
+    return share
 
 
 def tally_reasons(sites: pd.DataFrame) -> pd.DataFrame:

@@ -206,3 +206,32 @@ def test_screen_keeps_index_and_input_unchanged():
     screen_sites(sq, _rules(pond={"technology": "pv_floating", "pv_archetype": "floating"}), {})
     pd.testing.assert_frame_equal(pd.DataFrame(sq.drop(columns="geometry")),
                                   pd.DataFrame(before.drop(columns="geometry")))
+
+
+def test_min_width_drops_thin_strips():
+    # 200 m x 8 m strip has 1,600 m2 but is too narrow for a 10 m minimum width
+    strip = shapely.box(X0, Y0, X0 + 200, Y0 + 8)
+    wide = shapely.box(X0, Y0 + 100, X0 + 40, Y0 + 140)
+    rules = _rules(pond={"technology": "pv_floating", "pv_archetype": "floating",
+                         "min_width_m": 10.0})
+    res = screen_sites(_sites([strip, wide]), rules, {})
+    assert res.sites.exclusion_reasons.tolist() == ["min_width", ""]
+
+
+def test_landcover_share_scales_usable_area():
+    # a 200 m x 200 m site on a raster whose western half is class 10 (tree), east half 40 (crop);
+    # allowing only 40 leaves half the area: 20,000 m2 (by hand)
+    res_m = 10.0
+    data = np.full((100, 100), 40.0)
+    data[:, :50] = 10.0
+    lc = MetricRaster(data, Affine(res_m, 0, X0, 0, -res_m, Y0 + 1000), CRS, "lc")
+    site = shapely.box(X0 + 400, Y0 + 400, X0 + 600, Y0 + 600)
+    rules = _rules(mine={"technology": "pv_ground", "pv_archetype": "ground",
+                         "landcover_allow": [40], "landcover_min_allowed_frac": 0.4})
+    res = screen_sites(_sites([site], category="mine"), rules, {}, landcover=lc)
+    assert_allclose(res.sites.usable_area_m2.iloc[0], 20_000.0, rtol=1e-9)
+    rules.categories["mine"].landcover_min_allowed_frac = 0.6
+    res = screen_sites(_sites([site], category="mine"), rules, {}, landcover=lc)
+    assert res.sites.exclusion_reasons.iloc[0] == "landcover"
+    with pytest.raises(ConfigError, match="landcover"):
+        screen_sites(_sites([site], category="mine"), rules, {})

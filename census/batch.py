@@ -1,0 +1,230 @@
+"""Per-district batch runs on dask.distributed, resumable, merged into city outputs.
+
+Each district is one task: a full :func:`census.pipeline.run_census` restricted to
+that district, written atomically into ``<out>/districts/<adcode>_<name>/``. A
+district whose folder already holds a ``provenance.json`` with the same config
+hash is skipped on a rerun (``force=True`` recomputes it), so an interrupted
+batch loses nothing that had finished. When every district is done, the site
+tables are merged and rolled up again into ``<out>/city/``, which equals the
+outputs of one ``census run`` over the same districts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from census.config import LoadedConfig, load_config
+from census.exceptions import CensusError, InputError
+
+__all__ = ["BatchResult", "district_folder", "merge_district_runs", "run_batch"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        Batch folder.
+    done : list of str
+        Districts computed in this batch.
+    skipped : list of str
+        Districts already done with the same config hash.
+    failed : dict of str to str
+        District -> one-line error.
+    city_dir : pathlib.Path or None
+        Merged city outputs (only when no district failed).
+    """
+
+    out_dir: Path
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    city_dir: Path | None = None
+
+
+def district_folder(out_dir: Path, adcode: int, name_en: str) -> Path:
+    """Folder of one district's run inside a batch folder."""
+    safe = "".join(ch if ch.isalnum() else "_" for ch in name_en)
+    return Path(out_dir) / "districts" / f"{adcode}_{safe}"
+
+
+def _is_done(folder: Path, chash: str) -> bool:
+    prov = folder / "provenance.json"
+    if not prov.exists():
+        return False
+    try:
+        data = json.loads(prov.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return data.get("census_run", {}).get("config_hash") == chash
+
+
+def _run_one(config_path: str | None, adcode: int, folder: str, overwrite: bool) -> str:
+    """Run one district (executed on a dask worker); returns the run folder."""
+    from census.pipeline import run_census
+
+    result = run_census(config_path, [adcode], out_dir=folder, overwrite=overwrite)
+    return str(result.run_dir)
+
+
+def run_batch(
+    config_path: str | Path | None = None,
+    districts: list[str | int] | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Run the census district by district on dask.distributed.
+
+    Parameters
+    ----------
+    config_path : str or pathlib.Path, optional
+        User TOML (``None`` for the demo). Workers load it themselves.
+    districts : list of str or int, optional
+        Districts to run; default all.
+    out_dir : str or pathlib.Path, optional
+        Batch folder; default ``<outputs.dir>/batch-<config hash>``.
+    workers : int, default 2
+        Worker processes of the LocalCluster (ignored with ``scheduler``).
+    scheduler : str, optional
+        Address of a running dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    force : bool, default False
+        Recompute districts that are already done.
+    progress : callable, optional
+        Called as ``progress(done, total)``.
+
+    Returns
+    -------
+    BatchResult
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from census.io.boundaries import read_districts, select_districts
+    from census.pipeline import config_hash
+
+    loaded = load_config(config_path)
+    cfg = loaded.config
+    chash = config_hash(cfg)
+    all_d = read_districts(cfg.study_area.boundaries, layer=cfg.study_area.layer,
+                           crs=cfg.study_area.crs, fields=cfg.study_area.fields,
+                           metric_crs=cfg.study_area.metric_crs)
+    chosen = select_districts(all_d, districts)
+    out = Path(out_dir) if out_dir else Path(cfg.outputs.dir) / f"batch-{chash}"
+    out.mkdir(parents=True, exist_ok=True)
+    result = BatchResult(out_dir=out.resolve())
+    todo: list[tuple[int, str, Path]] = []
+    for row in chosen.itertuples():
+        folder = district_folder(out, row.adcode, row.name_en)
+        if _is_done(folder, chash) and not force:
+            result.skipped.append(row.name_en)
+        else:
+            todo.append((row.adcode, row.name_en, folder))
+    total = len(chosen)
+    if progress:
+        progress(len(result.skipped), total)
+    cfg_arg = str(loaded.user_path) if loaded.user_path else None
+    if todo:
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futures = {}
+            for adcode, name, folder in todo:
+                overwrite = folder.exists()  # stale (other hash) or forced
+                fut = client.submit(_run_one, cfg_arg, adcode, str(folder), overwrite,
+                                    key=f"census-{chash}-{adcode}", pure=False)
+                futures[fut] = name
+            for fut in as_completed(futures):
+                name = futures[fut]
+                try:
+                    fut.result()
+                    result.done.append(name)
+                except (CensusError, OSError, ValueError) as exc:
+                    result.failed[name] = f"{type(exc).__name__}: {exc}"
+                    logger.error("district %s failed: %s", name, exc)
+                except Exception as exc:  # noqa: BLE001 - a worker crash must not stop others
+                    result.failed[name] = f"{type(exc).__name__}: {exc}"
+                    logger.error("district %s failed:\n%s", name, traceback.format_exc())
+                if progress:
+                    progress(len(result.done) + len(result.skipped) + len(result.failed), total)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if not result.failed:
+        folders = [district_folder(out, r.adcode, r.name_en) for r in chosen.itertuples()]
+        result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city",
+                                              overwrite=True)
+    return result
+
+
+def merge_district_runs(
+    folders: list[Path],
+    districts: gpd.GeoDataFrame,
+    loaded: LoadedConfig,
+    out: Path,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Merge finished district runs into city outputs (site table, summaries, targets).
+
+    Returns
+    -------
+    pathlib.Path
+        The city folder.
+    """
+    import pyogrio
+
+    from census.io.outputs import RunFolder
+    from census.rollup import city_table, district_table, summarize_by_district, targets_table
+
+    cfg = loaded.config
+    sites_parts, turbine_parts = [], []
+    for folder in folders:
+        gpkg = folder / "sites.gpkg"
+        if not gpkg.exists():
+            raise InputError(f"District run {folder} has no sites.gpkg; rerun the batch.")
+        sites_parts.append(pyogrio.read_dataframe(gpkg, layer="sites"))
+        layers = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
+        if "turbines" in layers:
+            turbine_parts.append(pyogrio.read_dataframe(gpkg, layer="turbines"))
+    sites = gpd.GeoDataFrame(pd.concat(sites_parts, ignore_index=True), crs=sites_parts[0].crs)
+    by = summarize_by_district(
+        sites, districts,
+        storage_technologies=cfg.targets.storage_technologies,
+        storage_min_frac=cfg.targets.storage_min_frac,
+        storage_duration_h=cfg.targets.storage_duration_h,
+        grid_emission_factor_tco2_mwh=cfg.targets.grid_emission_factor_tco2_mwh,
+    )
+    with RunFolder(out, overwrite=overwrite) as run:
+        layers: dict[str, Any] = {"sites": sites}
+        if turbine_parts:
+            layers["turbines"] = gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True),
+                                                  crs=turbine_parts[0].crs)
+        run.write_layers("sites.gpkg", layers)
+        run.write_csv("summary_by_district.csv", district_table(by))
+        run.write_csv("summary_by_district_category.csv", by)
+        run.write_csv("summary_city.csv", city_table(by))
+        run.write_csv("targets.csv", targets_table(by, cfg.targets))
+        run.write_json("batch.json", {"districts": [str(f) for f in folders]})
+    return run.path

@@ -1,0 +1,509 @@
+"""PV yield with pvlib, once per orientation node, applied to every site.
+
+The physics chain (as pvlib's ModelChain with the PVWatts models):
+
+1. sun position at mid-interval, extraterrestrial DNI, relative airmass
+   (:mod:`census.solar.resource`);
+2. plane-of-array irradiance by Perez (``dni_extra`` and airmass given);
+3. incidence-angle modifier on the beam component (PVWatts v5 practice);
+4. cell temperature per archetype (SAPM, Faiman or PVsyst);
+5. PVWatts DC power with the technology's temperature coefficient;
+6. :func:`pvlib.pvsystem.pvwatts_losses` stack (from ``config.losses``);
+7. PVWatts inverter sized by the archetype's DC/AC ratio.
+
+Orientation binning: the chain runs on a grid of (tilt, azimuth) *nodes*
+spaced ``bin_width_tilt_deg`` × ``bin_width_azimuth_deg``, for each (archetype,
+technology) pair present, all nodes of a pair in one numpy broadcast (nodes ×
+hours). A site takes the bilinear mix of its four surrounding nodes (or the
+nearest node), so sites never trigger a pvlib call of their own. ``exact=True``
+uses each distinct site orientation as its own node, for measuring the
+binning error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+from census.exceptions import ConfigError, InputError, SchemaError
+from census.solar.capacity import pv_rows
+from census.solar.resource import sun_geometry
+from census.solar.settings import PVArchetype, PVConfig, PVTechnology
+from census.solar.systems import cell_temperature
+from census.units import HOURS_PER_YEAR, kwh_to_mwh, mw_to_kw
+
+__all__ = [
+    "add_pv_yield",
+    "orientation_nodes",
+    "simulate_nodes",
+    "simulate_orientation",
+    "specific_yield",
+]
+
+logger = logging.getLogger(__name__)
+
+FrameT = TypeVar("FrameT", bound=pd.DataFrame)
+
+_CHUNK_NODES = 64
+"""Nodes per numpy broadcast; bounds memory to ~64 × 8760 × 8 B per array."""
+
+
+# ---------------------------------------------------------------------------
+# physics on many orientations at once
+# ---------------------------------------------------------------------------
+def simulate_nodes(
+    weather: pd.DataFrame,
+    sun: pd.DataFrame,
+    *,
+    archetype: PVArchetype,
+    technology: PVTechnology,
+    tilt_deg: np.ndarray,
+    azimuth_deg: np.ndarray,
+    config: PVConfig,
+    outputs: tuple[str, ...] = ("p_ac",),
+) -> dict[str, np.ndarray]:
+    """Run the PV chain for several orientations in one broadcast.
+
+    Parameters
+    ----------
+    weather : pandas.DataFrame
+        ``ghi``, ``dni``, ``dhi`` [W m⁻²], ``temp_air`` [°C], ``wind_speed``
+        [m s⁻¹].
+    sun : pandas.DataFrame
+        Output of :func:`census.solar.resource.sun_geometry` for ``weather``.
+    archetype : PVArchetype
+        Albedo, thermal model and DC/AC ratio.
+    technology : PVTechnology
+        Temperature coefficient (and efficiency for the PVsyst thermal model).
+    tilt_deg, azimuth_deg : numpy.ndarray
+        Orientations, shape (n,). [deg]
+    config : PVConfig
+        Transposition, IAM, losses and inverter.
+    outputs : tuple of str
+        Which of ``poa_global``, ``effective_irradiance`` [W m⁻²],
+        ``temp_cell`` [°C], ``p_dc``, ``p_ac`` [kW per kW DC at STC] to return.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Each of shape (n, hours).
+    """
+    tilt = np.asarray(tilt_deg, dtype=float)[:, None]
+    azimuth = np.asarray(azimuth_deg, dtype=float)[:, None]
+
+    def row(values: Any) -> np.ndarray:
+        return np.asarray(values, dtype=float)[None, :]
+
+    zenith, sun_azimuth = row(sun["apparent_zenith"]), row(sun["azimuth"])
+    irradiance = pvlib.irradiance.get_total_irradiance(
+        tilt,
+        azimuth,
+        zenith,
+        sun_azimuth,
+        row(weather["dni"]),
+        row(weather["ghi"]),
+        row(weather["dhi"]),
+        dni_extra=row(sun["dni_extra"]),
+        airmass=row(sun["airmass_relative"]),
+        albedo=archetype.albedo_frac,
+        model=config.transposition_model,
+    )
+    poa_direct = np.nan_to_num(np.asarray(irradiance["poa_direct"], dtype=float))
+    poa_diffuse = np.nan_to_num(np.asarray(irradiance["poa_diffuse"], dtype=float))
+    poa_diffuse = np.maximum(poa_diffuse, 0.0)
+    poa_direct = np.maximum(poa_direct, 0.0)
+    poa_global = poa_direct + poa_diffuse
+
+    if config.iam_model == "none":
+        iam = 1.0
+    else:
+        aoi = pvlib.irradiance.aoi(tilt, azimuth, zenith, sun_azimuth)
+        iam = np.nan_to_num(getattr(pvlib.iam, config.iam_model)(aoi))
+    effective = poa_direct * iam + poa_diffuse
+
+    temp_cell = cell_temperature(
+        poa_global,
+        row(weather["temp_air"]),
+        row(weather["wind_speed"]),
+        archetype=archetype,
+        technology=technology,
+    )
+    pdc0_kw = 1.0  # per kW of DC nameplate at STC
+    p_dc = pvlib.pvsystem.pvwatts_dc(
+        effective, temp_cell, pdc0_kw, technology.gamma_pdc_per_k, temp_ref=25.0
+    )
+    p_dc = p_dc * (1.0 - config.losses.total_frac())
+    # PVWatts inverter: AC rating = DC nameplate / dc_ac_ratio; pvlib's pdc0 is the DC input
+    # at that AC rating, pac0 / eta_inv_nom (Dobos 2014, NREL/TP-6A20-62641, eq. 10-11).
+    pac0_kw = pdc0_kw / archetype.dc_ac_ratio
+    p_ac = pvlib.inverter.pvwatts(
+        p_dc,
+        pac0_kw / config.inverter.eta_inv_nom_frac,
+        eta_inv_nom=config.inverter.eta_inv_nom_frac,
+        eta_inv_ref=config.inverter.eta_inv_ref_frac,
+    )
+    p_ac = np.maximum(np.nan_to_num(np.asarray(p_ac, dtype=float)), 0.0)
+    results = {
+        "poa_global": poa_global,
+        "effective_irradiance": effective,
+        "temp_cell": np.asarray(temp_cell, dtype=float),
+        "p_dc": np.asarray(p_dc, dtype=float),
+        "p_ac": p_ac,
+    }
+    unknown = set(outputs) - set(results)
+    if unknown:
+        raise ValueError(f"outputs must be among {sorted(results)}; got {sorted(unknown)}")
+    shape = (tilt.shape[0], len(weather))
+    return {k: np.broadcast_to(results[k], shape) for k in outputs}
+
+
+def _annual_factor_h(weather: pd.DataFrame) -> float:
+    """Hours per time step times the factor that scales the data period to a year."""
+    step_h = (weather.index[1] - weather.index[0]) / pd.Timedelta(hours=1)
+    covered_h = step_h * len(weather)
+    return step_h * HOURS_PER_YEAR / covered_h
+
+
+def simulate_orientation(
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    archetype: str,
+    technology: str | None = None,
+    tilt_deg: float | None = None,
+    azimuth_deg: float | None = None,
+    config: PVConfig,
+) -> pd.DataFrame:
+    """Hourly PV chain for one orientation (for checks and plots).
+
+    Parameters
+    ----------
+    weather, metadata
+        As returned by :func:`census.io.weather.read_weather`.
+    archetype : str
+        Key of ``config.archetypes``.
+    technology : str, optional
+        Key of ``config.technologies``; the archetype's default if None.
+    tilt_deg, azimuth_deg : float, optional
+        Orientation [deg]; the archetype's defaults if None.
+    config : PVConfig
+        PV assumptions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``weather``; ``poa_global``, ``effective_irradiance`` [W m⁻²],
+        ``temp_cell`` [°C], ``p_dc``, ``p_ac`` [kW per kW DC].
+    """
+    arch, tech = _lookup(config, archetype, technology)
+    tilt = arch.tilt_deg if tilt_deg is None else float(tilt_deg)
+    azimuth = arch.azimuth_deg if azimuth_deg is None else float(azimuth_deg)
+    names = ("poa_global", "effective_irradiance", "temp_cell", "p_dc", "p_ac")
+    res = simulate_nodes(
+        weather,
+        sun_geometry(weather, metadata),
+        archetype=arch,
+        technology=tech,
+        tilt_deg=np.array([tilt]),
+        azimuth_deg=np.array([azimuth]),
+        config=config,
+        outputs=names,
+    )
+    return pd.DataFrame({k: res[k][0] for k in names}, index=weather.index)
+
+
+def specific_yield(
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    archetype: str,
+    technology: str | None = None,
+    tilt_deg: float | None = None,
+    azimuth_deg: float | None = None,
+    config: PVConfig,
+) -> float:
+    """Annual AC specific yield of one orientation.
+
+    Parameters
+    ----------
+    weather, metadata
+        As returned by :func:`census.io.weather.read_weather`.
+    archetype : str
+        Key of ``config.archetypes``.
+    technology : str, optional
+        Key of ``config.technologies``; the archetype's default if None.
+    tilt_deg, azimuth_deg : float, optional
+        Orientation [deg]; the archetype's defaults if None.
+    config : PVConfig
+        PV assumptions.
+
+    Returns
+    -------
+    float
+        AC energy per kW of DC nameplate in a year [kWh kWp⁻¹ yr⁻¹].
+    """
+    hourly = simulate_orientation(
+        weather,
+        metadata,
+        archetype=archetype,
+        technology=technology,
+        tilt_deg=tilt_deg,
+        azimuth_deg=azimuth_deg,
+        config=config,
+    )
+    return float(hourly["p_ac"].sum() * _annual_factor_h(weather))
+
+
+# ---------------------------------------------------------------------------
+# orientation nodes
+# ---------------------------------------------------------------------------
+def orientation_nodes(
+    tilt_deg: np.ndarray,
+    azimuth_deg: np.ndarray,
+    *,
+    bin_width_tilt_deg: float,
+    bin_width_azimuth_deg: float,
+    method: str = "bilinear",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Map site orientations onto grid nodes with weights.
+
+    Tilt nodes are ``0, w, 2w, ...`` up to 90 (90 always included); azimuth
+    nodes ``0, w, ...`` wrapping at 360. At tilt 0 every azimuth is the same
+    node.
+
+    Parameters
+    ----------
+    tilt_deg, azimuth_deg : numpy.ndarray
+        Site orientations, shape (n,). Tilt in [0, 90]. [deg]
+    bin_width_tilt_deg, bin_width_azimuth_deg : float
+        Node spacing. [deg]
+    method : {"bilinear", "nearest"}
+        Four weighted corners, or the nearest node with weight 1.
+
+    Returns
+    -------
+    node_tilt_deg, node_azimuth_deg : numpy.ndarray
+        Distinct nodes, shape (m,). [deg]
+    site_node : numpy.ndarray of int
+        Node index of each site corner, shape (n, k) with k = 4 or 1.
+    site_weight : numpy.ndarray
+        Weights, shape (n, k), summing to 1 per site. [frac]
+    """
+    tilt = np.asarray(tilt_deg, dtype=float)
+    azimuth = np.mod(np.asarray(azimuth_deg, dtype=float), 360.0)
+    t_nodes = np.unique(np.r_[np.arange(0.0, 90.0, bin_width_tilt_deg), 90.0])
+    a_nodes = np.unique(np.r_[np.arange(0.0, 360.0, bin_width_azimuth_deg), 360.0])
+
+    def cell(values: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        i = np.clip(np.searchsorted(nodes, values, side="right") - 1, 0, len(nodes) - 2)
+        frac = (values - nodes[i]) / (nodes[i + 1] - nodes[i])
+        return i, np.clip(frac, 0.0, 1.0)
+
+    ti, tf = cell(tilt, t_nodes)
+    ai, af = cell(azimuth, a_nodes)
+    if method == "bilinear":
+        corner_t = np.stack([ti, ti + 1, ti, ti + 1], axis=1)
+        corner_a = np.stack([ai, ai, ai + 1, ai + 1], axis=1)
+        weight = np.stack(
+            [(1 - tf) * (1 - af), tf * (1 - af), (1 - tf) * af, tf * af], axis=1
+        )
+    elif method == "nearest":
+        corner_t = (ti + (tf >= 0.5))[:, None]
+        corner_a = (ai + (af >= 0.5))[:, None]
+        weight = np.ones((len(tilt), 1))
+    else:
+        raise ValueError(f"method must be 'bilinear' or 'nearest'; got {method!r}")
+    node_t = t_nodes[corner_t]
+    node_a = np.mod(a_nodes[corner_a], 360.0)
+    node_a = np.where(node_t == 0.0, 180.0, node_a)
+    keys = np.stack([node_t.ravel(), node_a.ravel()], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return unique[:, 0], unique[:, 1], inverse.reshape(node_t.shape), weight
+
+
+# ---------------------------------------------------------------------------
+# the site-table gateway
+# ---------------------------------------------------------------------------
+def add_pv_yield(
+    sites: FrameT,
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    config: PVConfig,
+    *,
+    exact: bool = False,
+) -> tuple[FrameT, pd.DataFrame]:
+    """Add specific yield, annual energy and capacity factor to PV sites.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame or geopandas.GeoDataFrame
+        Site table with ``pv_archetype``, ``pv_technology``, ``capacity_mw``
+        [MW DC], ``category``, and optionally ``surface_tilt_deg`` and
+        ``surface_azimuth_deg`` [deg] (NaN or absent: the archetype's default).
+        Rows without ``pv_archetype`` are not PV and are left untouched.
+    weather, metadata
+        As returned by :func:`census.io.weather.read_weather`.
+    config : PVConfig
+        PV assumptions, including the node spacing.
+    exact : bool, default False
+        Compute every distinct site orientation exactly instead of on the
+        node grid (slower; for measuring the binning error).
+
+    Returns
+    -------
+    sites : same type as ``sites``
+        A copy with, on PV rows, ``specific_yield_kwh_kwp`` (AC energy per kW
+        DC, [kWh kWp⁻¹ yr⁻¹]), ``energy_mwh_yr`` (AC, [MWh yr⁻¹]) and
+        ``capacity_factor`` (AC energy over DC nameplate × 8760 h, [frac]).
+    profile : pandas.DataFrame
+        Hourly AC power of all PV sites per ``category`` [MW]; index of
+        ``weather`` (see ``metadata["interval_label"]``), one column per
+        category with PV rows.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing.
+    ConfigError
+        If a row names an unknown archetype or technology.
+    InputError
+        If a tilt is outside [0, 90] deg.
+    """
+    required = ["pv_archetype", "pv_technology", "capacity_mw", "category"]
+    missing = [c for c in required if c not in sites.columns]
+    if missing:
+        raise SchemaError(
+            f"add_pv_yield needs columns {required}; missing {missing}, got "
+            f"{list(sites.columns)}. Run census.solar.capacity.add_pv_capacity first."
+        )
+    out = sites.copy()
+    for col in ("specific_yield_kwh_kwp", "energy_mwh_yr", "capacity_factor"):
+        if col not in out.columns:
+            out[col] = np.nan
+    is_pv = pv_rows(out)
+    categories = sorted(out.loc[is_pv, "category"].astype(str).unique())
+    profile = pd.DataFrame(0.0, index=weather.index, columns=pd.Index(categories, name="category"))
+    if not is_pv.any():
+        return out, profile
+
+    pv = out.loc[is_pv]
+    arch_names = pv["pv_archetype"].astype(str).to_numpy()
+    unknown = sorted(set(arch_names) - set(config.archetypes))
+    if unknown:
+        raise ConfigError(
+            f"column 'pv_archetype' has value(s) {unknown}; expected one of "
+            f"{sorted(config.archetypes)}."
+        )
+    tech_default = np.array([config.archetypes[a].technology for a in arch_names], dtype=object)
+    tech_given = pv["pv_technology"]
+    tech_names = np.where(
+        tech_given.notna().to_numpy(), tech_given.astype(str).to_numpy(), tech_default
+    )
+    unknown = sorted(set(tech_names) - set(config.technologies))
+    if unknown:
+        raise ConfigError(
+            f"column 'pv_technology' has value(s) {unknown}; expected one of "
+            f"{sorted(config.technologies)}."
+        )
+    tilt = _orientation(pv, "surface_tilt_deg", arch_names, config, "tilt_deg")
+    azimuth = _orientation(pv, "surface_azimuth_deg", arch_names, config, "azimuth_deg")
+    bad = ~((tilt >= 0.0) & (tilt <= 90.0))
+    if bad.any():
+        raise InputError(
+            f"column 'surface_tilt_deg' is outside [0, 90] deg for {int(bad.sum())} PV site(s) "
+            f"(first: {tilt[bad][0]}); tilt is measured from horizontal. Fix the screening "
+            "stage's terrain or roof tilt."
+        )
+    azimuth = np.mod(azimuth, 360.0)
+    capacity_mw = pd.to_numeric(pv["capacity_mw"], errors="coerce").to_numpy(float)
+    cat_codes = pd.Categorical(pv["category"].astype(str), categories=categories).codes
+
+    sun = sun_geometry(weather, metadata)
+    factor_h = _annual_factor_h(weather)
+    yield_kwh_kwp = np.full(len(pv), np.nan)
+    profile_mw = np.zeros((len(weather), len(categories)))
+
+    groups = pd.DataFrame({"a": arch_names, "t": tech_names}).groupby(["a", "t"]).indices
+    n_nodes_total = 0
+    for (arch_name, tech_name), rows in groups.items():
+        arch, tech = config.archetypes[arch_name], config.technologies[tech_name]
+        if exact:
+            keys = np.stack([tilt[rows], np.where(tilt[rows] == 0.0, 180.0, azimuth[rows])], 1)
+            unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+            node_t, node_a = unique[:, 0], unique[:, 1]
+            site_node, site_w = inverse.reshape(-1, 1), np.ones((len(rows), 1))
+        else:
+            node_t, node_a, site_node, site_w = orientation_nodes(
+                tilt[rows],
+                azimuth[rows],
+                bin_width_tilt_deg=config.bin_width_tilt_deg,
+                bin_width_azimuth_deg=config.bin_width_azimuth_deg,
+                method=config.bin_interpolation,
+            )
+        n_nodes = len(node_t)
+        n_nodes_total += n_nodes
+        # capacity of each node per category: sum over sites of capacity x weight
+        cap = np.nan_to_num(capacity_mw[rows])
+        node_cat_mw = np.zeros((n_nodes, len(categories)))
+        np.add.at(
+            node_cat_mw,
+            (site_node.ravel(), np.repeat(cat_codes[rows], site_node.shape[1])),
+            (site_w * cap[:, None]).ravel(),
+        )
+        node_yield = np.empty(n_nodes)
+        for start in range(0, n_nodes, _CHUNK_NODES):
+            part = slice(start, start + _CHUNK_NODES)
+            p_ac = simulate_nodes(
+                weather,
+                sun,
+                archetype=arch,
+                technology=tech,
+                tilt_deg=node_t[part],
+                azimuth_deg=node_a[part],
+                config=config,
+            )["p_ac"]
+            node_yield[part] = p_ac.sum(axis=1) * factor_h
+            # [kW/kWp] x [MW] = [MW]
+            profile_mw += p_ac.T @ node_cat_mw[part]
+        yield_kwh_kwp[rows] = (node_yield[site_node] * site_w).sum(axis=1)
+    logger.debug(
+        "PV yield: %d sites on %d orientation nodes (exact=%s)", len(pv), n_nodes_total, exact
+    )
+
+    energy_mwh_yr = kwh_to_mwh(yield_kwh_kwp * mw_to_kw(capacity_mw))
+    out.loc[is_pv, "specific_yield_kwh_kwp"] = yield_kwh_kwp
+    out.loc[is_pv, "energy_mwh_yr"] = energy_mwh_yr
+    out.loc[is_pv, "capacity_factor"] = yield_kwh_kwp / HOURS_PER_YEAR
+    profile.loc[:, :] = profile_mw
+    return out, profile
+
+
+def _orientation(
+    pv: pd.DataFrame, column: str, arch_names: np.ndarray, config: PVConfig, attr: str
+) -> np.ndarray:
+    default = np.array([getattr(config.archetypes[a], attr) for a in arch_names], dtype=float)
+    if column not in pv.columns:
+        return default
+    given = pd.to_numeric(pv[column], errors="coerce").to_numpy(float)
+    return np.where(np.isnan(given), default, given)
+
+
+def _lookup(
+    config: PVConfig, archetype: str, technology: str | None
+) -> tuple[PVArchetype, PVTechnology]:
+    if archetype not in config.archetypes:
+        raise ConfigError(
+            f"unknown PV archetype {archetype!r}; expected one of {sorted(config.archetypes)}"
+        )
+    arch = config.archetypes[archetype]
+    tech_name = arch.technology if technology is None else technology
+    if tech_name not in config.technologies:
+        raise ConfigError(
+            f"unknown PV technology {tech_name!r}; expected one of {sorted(config.technologies)}"
+        )
+    return arch, config.technologies[tech_name]
