@@ -121,9 +121,13 @@ def run_batch(
     loaded = load_config(config_path)
     cfg = loaded.config
     chash = config_hash(cfg)
-    all_d = read_districts(cfg.study_area.boundaries, layer=cfg.study_area.layer,
-                           crs=cfg.study_area.crs, fields=cfg.study_area.fields,
-                           metric_crs=cfg.study_area.metric_crs)
+    all_d = read_districts(
+        cfg.study_area.boundaries,
+        layer=cfg.study_area.layer,
+        crs=cfg.study_area.crs,
+        fields=cfg.study_area.fields,
+        metric_crs=cfg.study_area.metric_crs,
+    )
     chosen = select_districts(all_d, districts)
     out = Path(out_dir) if out_dir else Path(cfg.outputs.dir) / f"batch-{chash}"
     out.mkdir(parents=True, exist_ok=True)
@@ -144,15 +148,26 @@ def run_batch(
         if scheduler:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=max(1, workers),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
             client = Client(cluster)
         try:
             futures = {}
             for adcode, name, folder in todo:
                 overwrite = folder.exists()  # stale (other hash) or forced
-                fut = client.submit(_run_one, cfg_arg, adcode, str(folder), overwrite,
-                                    key=f"census-{chash}-{adcode}", pure=False)
+                fut = client.submit(
+                    _run_one,
+                    cfg_arg,
+                    adcode,
+                    str(folder),
+                    overwrite,
+                    key=f"census-{chash}-{adcode}",
+                    pure=False,
+                )
                 futures[fut] = name
             for fut in as_completed(futures):
                 name = futures[fut]
@@ -173,8 +188,7 @@ def run_batch(
                 cluster.close()
     if not result.failed:
         folders = [district_folder(out, r.adcode, r.name_en) for r in chosen.itertuples()]
-        result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city",
-                                              overwrite=True)
+        result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city", overwrite=True)
     return result
 
 
@@ -210,7 +224,8 @@ def merge_district_runs(
             turbine_parts.append(pyogrio.read_dataframe(gpkg, layer="turbines"))
     sites = gpd.GeoDataFrame(pd.concat(sites_parts, ignore_index=True), crs=sites_parts[0].crs)
     by = summarize_by_district(
-        sites, districts,
+        sites,
+        districts,
         storage_technologies=cfg.targets.storage_technologies,
         storage_min_frac=cfg.targets.storage_min_frac,
         storage_duration_h=cfg.targets.storage_duration_h,
@@ -219,8 +234,9 @@ def merge_district_runs(
     with RunFolder(out, overwrite=overwrite) as run:
         layers: dict[str, Any] = {"sites": sites}
         if turbine_parts:
-            layers["turbines"] = gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True),
-                                                  crs=turbine_parts[0].crs)
+            layers["turbines"] = gpd.GeoDataFrame(
+                pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs
+            )
         run.write_layers("sites.gpkg", layers)
         run.write_csv("summary_by_district.csv", district_table(by))
         run.write_csv("summary_by_district_category.csv", by)

@@ -69,15 +69,22 @@ def run(
     _setup_logging(quiet, verbose)
     console = Console(stderr=True, quiet=quiet)
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=quiet) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=quiet,
+        ) as bar:
             task = bar.add_task("census", total=6)
 
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
 
-            result = run_census(config, district or None, out_dir=out, overwrite=overwrite,
-                                progress=progress)
+            result = run_census(
+                config, district or None, out_dir=out, overwrite=overwrite, progress=progress
+            )
     except (CensusError, OSError) as exc:
         _fail(exc)
         return
@@ -91,17 +98,32 @@ def run(
     for col in ("District", "区县", "Sites", "Eligible", "PV MW", "Wind MW", "GWh/yr"):
         table.add_column(col, justify="right" if col not in ("District", "区县") else "left")
     for r in result.district_totals.itertuples():
-        table.add_row(r.name_en, r.name_zh, f"{r.sites:,}", f"{r.eligible_sites:,}",
-                      f"{r.pv_capacity_mw:,.1f}", f"{r.wind_capacity_mw:,.1f}",
-                      f"{r.energy_gwh_yr:,.1f}")
+        table.add_row(
+            r.name_en,
+            r.name_zh,
+            f"{r.sites:,}",
+            f"{r.eligible_sites:,}",
+            f"{r.pv_capacity_mw:,.1f}",
+            f"{r.wind_capacity_mw:,.1f}",
+            f"{r.energy_gwh_yr:,.1f}",
+        )
     t = result.district_totals
-    table.add_row("Total", "合计", f"{t.sites.sum():,}", f"{t.eligible_sites.sum():,}",
-                  f"{t.pv_capacity_mw.sum():,.1f}", f"{t.wind_capacity_mw.sum():,.1f}",
-                  f"{t.energy_gwh_yr.sum():,.1f}", style="bold")
+    table.add_row(
+        "Total",
+        "合计",
+        f"{t.sites.sum():,}",
+        f"{t.eligible_sites.sum():,}",
+        f"{t.pv_capacity_mw.sum():,.1f}",
+        f"{t.wind_capacity_mw.sum():,.1f}",
+        f"{t.energy_gwh_yr.sum():,.1f}",
+        style="bold",
+    )
     Console().print(table)
     for row in result.targets.itertuples():
-        Console().print(f"target {row.target}: {row.target_mw:,.0f} MW; census potential "
-                        f"{row.potential_mw:,.1f} MW")
+        Console().print(
+            f"target {row.target}: {row.target_mw:,.0f} MW; census potential "
+            f"{row.potential_mw:,.1f} MW"
+        )
     Console().print(f"outputs: {result.run_dir}")
 
 
@@ -178,18 +200,32 @@ def batch(
     wanted = None if not districts or [d.lower() for d in districts] == ["all"] else districts
     console = Console(stderr=True, quiet=quiet)
     try:
-        with Progress(TextColumn("census batch"), BarColumn(), MofNCompleteColumn(),
-                      console=console, transient=True, disable=quiet) as bar:
+        with Progress(
+            TextColumn("census batch"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=quiet,
+        ) as bar:
             task = bar.add_task("batch", total=None)
-            result = run_batch(config, wanted, out_dir=out, workers=workers, scheduler=scheduler,
-                               force=force,
-                               progress=lambda d, t: bar.update(task, completed=d, total=t))
+            result = run_batch(
+                config,
+                wanted,
+                out_dir=out,
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+            )
     except (CensusError, OSError) as exc:
         _fail(exc)
         return
     if not quiet:
-        typer.echo(f"done: {len(result.done)}, skipped (already done): {len(result.skipped)}, "
-                   f"failed: {len(result.failed)}")
+        typer.echo(
+            f"done: {len(result.done)}, skipped (already done): {len(result.skipped)}, "
+            f"failed: {len(result.failed)}"
+        )
     for name, err in result.failed.items():
         typer.echo(f"census: district {name} failed: {err}", err=True)
     if result.failed:

@@ -2,8 +2,8 @@
 
 A run's configuration is the packaged default (``resources/default.toml`` plus the
 assumption tables ``resources/<section>.yaml``) overridden key by key by the user's
-TOML. Unknown keys and wrong types are :class:`~census.exceptions.ConfigError`\\ s
-that name the key and the file it came from.
+TOML. Unknown keys and wrong types raise :class:`~census.exceptions.ConfigError`,
+whose message names the key and the file it came from.
 """
 
 from __future__ import annotations
@@ -47,8 +47,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_NAME = "census/resources/default.toml"
 
 # Keys whose string values are file or folder paths, resolved against the config's folder.
-_PATH_KEYS = frozenset({"path", "boundaries", "dir", "dem", "landcover", "existing_capacity",
-                        "power_curve_csv", "atlas_dir"})
+_PATH_KEYS = frozenset(
+    {
+        "path",
+        "boundaries",
+        "dir",
+        "dem",
+        "landcover",
+        "existing_capacity",
+        "power_curve_csv",
+        "atlas_dir",
+    }
+)
 
 
 class _Strict(BaseModel):
@@ -168,10 +178,16 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
     if isinstance(tree, dict):
-        return {k: (_resolve_paths(v, root, key=k) if k != "districts" or not isinstance(v, dict)
-                    else {d: str((root / p).resolve()) if isinstance(p, str) else p
-                          for d, p in v.items()})
-                for k, v in tree.items()}
+        return {
+            k: (
+                _resolve_paths(v, root, key=k)
+                if k != "districts" or not isinstance(v, dict)
+                else {
+                    d: str((root / p).resolve()) if isinstance(p, str) else p for d, p in v.items()
+                }
+            )
+            for k, v in tree.items()
+        }
     if isinstance(tree, str) and key in _PATH_KEYS and tree:
         p = Path(tree).expanduser()
         return str(p if p.is_absolute() else (root / p))
@@ -193,12 +209,16 @@ def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path |
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         key = ".".join(loc)
-        origin = str(user_path) if user_path and _has_key(user, loc[:-1] or loc) else DEFAULT_CONFIG_NAME
+        origin = (
+            str(user_path) if user_path and _has_key(user, loc[:-1] or loc) else DEFAULT_CONFIG_NAME
+        )
         if user_path and _has_key(user, loc):
             origin = str(user_path)
         if err["type"] == "extra_forbidden":
-            lines.append(f"{origin}: unknown key '{key}'. Check its spelling; "
-                         "`census config show` prints every valid key.")
+            lines.append(
+                f"{origin}: unknown key '{key}'. Check its spelling; "
+                "`census config show` prints every valid key."
+            )
         elif err["type"] == "missing":
             lines.append(f"{origin}: missing key '{key}'.")
         else:
@@ -278,14 +298,19 @@ def load_config(
     for row in ledger:
         found, value = _leaf(effective, row["key"])
         over, _ = _leaf(user, row["key"])
-        rows.append({
-            **row,
-            "value": value if found else row["value"],
-            "default": row["value"],
-            "source": (f"user config {user_path or 'overrides'} (default: {row['source']})"
-                       if over else row["source"]),
-            "overridden": bool(over),
-        })
+        rows.append(
+            {
+                **row,
+                "value": value if found else row["value"],
+                "default": row["value"],
+                "source": (
+                    f"user config {user_path or 'overrides'} (default: {row['source']})"
+                    if over
+                    else row["source"]
+                ),
+                "overridden": bool(over),
+            }
+        )
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
 
 

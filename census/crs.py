@@ -77,8 +77,11 @@ def in_china(lon: Any, lat: Any) -> np.ndarray:
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    return (lon >= _CHINA_LON[0]) & (lon <= _CHINA_LON[1]) & (lat >= _CHINA_LAT[0]) & (
-        lat <= _CHINA_LAT[1]
+    return (
+        (lon >= _CHINA_LON[0])
+        & (lon <= _CHINA_LON[1])
+        & (lat >= _CHINA_LAT[0])
+        & (lat <= _CHINA_LAT[1])
     )
 
 
@@ -156,8 +159,10 @@ def gcj02_to_wgs84(
         e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
         w_lon = w_lon - e_lon
         w_lat = w_lat - e_lat
-        if not (np.nanmax(np.abs(e_lon), initial=0.0) > tolerance_deg
-                or np.nanmax(np.abs(e_lat), initial=0.0) > tolerance_deg):
+        if not (
+            np.nanmax(np.abs(e_lon), initial=0.0) > tolerance_deg
+            or np.nanmax(np.abs(e_lat), initial=0.0) > tolerance_deg
+        ):
             break
     return w_lon, w_lat
 
@@ -231,7 +236,7 @@ def require_crs(gdf: Any, *, layer: str = "layer", path: str | None = None) -> C
         where = f" in {path}" if path else ""
         raise MissingCRSError(
             f"Layer '{layer}'{where} has no CRS. Set it in the config (crs = \"EPSG:4326\", "
-            f"or crs = \"GCJ-02\" for Amap/Tencent data) or with gdf.set_crs(...) before "
+            f'or crs = "GCJ-02" for Amap/Tencent data) or with gdf.set_crs(...) before '
             "calling census."
         )
     return CRS.from_user_input(crs)
@@ -248,7 +253,7 @@ def require_projected(gdf: Any, *, layer: str = "layer") -> CRS:
     if not crs.is_projected or not units <= {"metre", "meter"}:
         raise CRSError(
             f"Layer '{layer}' is in {crs.to_string()}, which is not a projected CRS in "
-            f"metres; areas and lengths need one. Use gdf.to_crs(\"{METRIC_CRS}\") first."
+            f'metres; areas and lengths need one. Use gdf.to_crs("{METRIC_CRS}") first.'
         )
     return crs
 

@@ -121,8 +121,14 @@ class _Timer:
             self.progress(name, self.done, self.total)
 
 
-_STAGES = ("load inputs", "screen sites", "PV capacity and yield", "wind layout and yield",
-           "roll-up", "write outputs")
+_STAGES = (
+    "load inputs",
+    "screen sites",
+    "PV capacity and yield",
+    "wind layout and yield",
+    "roll-up",
+    "write outputs",
+)
 
 
 def _weather(config: CensusConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -132,7 +138,7 @@ def _weather(config: CensusConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
             from census.exceptions import ConfigError
 
             raise ConfigError(
-                "No weather file: set [weather] path = \"...\" (EPW, PVGIS TMY, TMY3 or CSV), or "
+                'No weather file: set [weather] path = "..." (EPW, PVGIS TMY, TMY3 or CSV), or '
                 "set [weather] clearsky_fallback = true to use a pvlib clear-sky year (it "
                 "overestimates yield and is flagged in the outputs)."
             )
@@ -179,7 +185,7 @@ def run_census(
         loaded = config
     cfg = loaded.config
     chash = config_hash(cfg)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     run_folder = None
     if write:
         if out_dir is None:
@@ -192,9 +198,13 @@ def run_census(
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always", UserWarning)
         with timer.stage("load inputs"):
-            all_districts = read_districts(cfg.study_area.boundaries, layer=cfg.study_area.layer,
-                                           crs=cfg.study_area.crs, fields=cfg.study_area.fields,
-                                           metric_crs=metric)
+            all_districts = read_districts(
+                cfg.study_area.boundaries,
+                layer=cfg.study_area.layer,
+                crs=cfg.study_area.crs,
+                fields=cfg.study_area.fields,
+                metric_crs=metric,
+            )
             chosen = select_districts(all_districts, districts)
             sites, layer_reports = load_sites(cfg.layers, chosen, metric_crs=metric)
             categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
@@ -209,8 +219,9 @@ def run_census(
             landcover = None
             if cfg.terrain.landcover is not None:
                 # class codes: nearest neighbour, never interpolated
-                landcover = read_raster_metric(cfg.terrain.landcover, metric_crs=metric,
-                                               resampling="nearest")
+                landcover = read_raster_metric(
+                    cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
+                )
             weather, weather_meta = _weather(cfg)
             if weather is None:
                 lon, lat = _centroid_lonlat(chosen)
@@ -227,7 +238,8 @@ def run_census(
             for col in ("capacity_mw", "energy_mwh_yr"):
                 sites[col] = sites[col].fillna(0.0) if col in sites else 0.0
             by_district = summarize_by_district(
-                sites, chosen,
+                sites,
+                chosen,
                 storage_technologies=cfg.targets.storage_technologies,
                 storage_min_frac=cfg.targets.storage_min_frac,
                 storage_duration_h=cfg.targets.storage_duration_h,
@@ -265,10 +277,18 @@ def run_census(
             "turbines": int(len(turbines)),
         },
     }
-    result = CensusResult(sites=sites, turbines=turbines, districts=chosen,
-                          by_district=by_district, district_totals=totals, city=city,
-                          targets=targets, tally=screened.tally, pv_profile_mw=pv_profile,
-                          provenance=provenance)
+    result = CensusResult(
+        sites=sites,
+        turbines=turbines,
+        districts=chosen,
+        by_district=by_district,
+        district_totals=totals,
+        city=city,
+        targets=targets,
+        tally=screened.tally,
+        pv_profile_mw=pv_profile,
+        provenance=provenance,
+    )
     if run_folder is not None:
         with timer.stage("write outputs"):
             _write(result, run_folder, cfg, loaded)
@@ -276,8 +296,13 @@ def run_census(
     return result
 
 
-def _wind(sites: gpd.GeoDataFrame, usable: gpd.GeoSeries, weather: pd.DataFrame,
-          meta: dict[str, Any], cfg: CensusConfig) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _wind(
+    sites: gpd.GeoDataFrame,
+    usable: gpd.GeoSeries,
+    weather: pd.DataFrame,
+    meta: dict[str, Any],
+    cfg: CensusConfig,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from census.wind.turbines import make_turbine
 
     is_wind = (sites["technology"] == "wind").to_numpy()
@@ -285,15 +310,23 @@ def _wind(sites: gpd.GeoDataFrame, usable: gpd.GeoSeries, weather: pd.DataFrame,
     for col, val in (("n_turbines", 0), ("wind_speed_hub_m_s", np.nan)):
         if col not in sites:
             sites[col] = val
-    empty = gpd.GeoDataFrame({"site_id": pd.Series(dtype=str), "turbine_id": pd.Series(dtype=str),
-                              "energy_mwh_yr": pd.Series(dtype=float)},
-                             geometry=gpd.GeoSeries([], crs=sites.crs))
+    empty = gpd.GeoDataFrame(
+        {
+            "site_id": pd.Series(dtype=str),
+            "turbine_id": pd.Series(dtype=str),
+            "energy_mwh_yr": pd.Series(dtype=float),
+        },
+        geometry=gpd.GeoSeries([], crs=sites.crs),
+    )
     if not is_wind.any():
         return sites, empty
     turbine = make_turbine(cfg.wind.turbine)
     direction = resolve_prevailing_direction_deg(weather, cfg.wind.layout)
-    frame = gpd.GeoDataFrame(sites.loc[is_wind, ["site_id", "eligible", "technology"]],
-                             geometry=usable[is_wind].values, crs=sites.crs)
+    frame = gpd.GeoDataFrame(
+        sites.loc[is_wind, ["site_id", "eligible", "technology"]],
+        geometry=usable[is_wind].values,
+        crs=sites.crs,
+    )
     turbines = layout_turbines(
         frame,
         rotor_diameter_m=turbine.rotor_diameter_m,
@@ -302,13 +335,16 @@ def _wind(sites: gpd.GeoDataFrame, usable: gpd.GeoSeries, weather: pd.DataFrame,
         prevailing_direction_deg=direction,
     )
     counts = turbines.groupby("site_id").size()
-    no_room = is_wind & sites["eligible"].to_numpy() & ~sites["site_id"].isin(counts.index).to_numpy()
+    no_room = (
+        is_wind & sites["eligible"].to_numpy() & ~sites["site_id"].isin(counts.index).to_numpy()
+    )
     if no_room.any():
         sites.loc[no_room, "eligible"] = False
         sites.loc[no_room, "usable_area_m2"] = 0.0
         sites.loc[no_room, "exclusion_reasons"] = [
             REASON_SEP.join([r for r in (s, "no_turbine_room") if r])
-            for s in sites.loc[no_room, "exclusion_reasons"]]
+            for s in sites.loc[no_room, "exclusion_reasons"]
+        ]
     atlas = None
     if cfg.wind.resource.atlas_dir is not None:
         from census.io.windatlas import atlas_paths, sample_wind_atlas
@@ -316,8 +352,9 @@ def _wind(sites: gpd.GeoDataFrame, usable: gpd.GeoSeries, weather: pd.DataFrame,
         res = cfg.wind.resource
         paths = atlas_paths(res.atlas_dir, pattern=res.atlas_pattern, heights_m=res.atlas_heights_m)
         points = sites.loc[is_wind].geometry.representative_point()
-        atlas = sample_wind_atlas(points, paths=paths,
-                                  resampling=cfg.wind.resource.atlas_resampling)
+        atlas = sample_wind_atlas(
+            points, paths=paths, resampling=cfg.wind.resource.atlas_resampling
+        )
     sites, turbines = add_wind_yield(sites, turbines, weather, meta, cfg.wind, atlas=atlas)
     return sites, turbines
 
@@ -370,34 +407,47 @@ def _sites_for_file(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: LoadedConfig) -> None:
     with run:
         result.outputs["sites.gpkg"] = run.write_layers(
-            "sites.gpkg", {"sites": _sites_for_file(result.sites),
-                           **({"turbines": result.turbines} if len(result.turbines) else {})})
+            "sites.gpkg",
+            {
+                "sites": _sites_for_file(result.sites),
+                **({"turbines": result.turbines} if len(result.turbines) else {}),
+            },
+        )
         result.outputs["districts.gpkg"] = run.write_layers(
-            "districts.gpkg", {"districts": result.districts})
+            "districts.gpkg", {"districts": result.districts}
+        )
         result.outputs["summary_by_district.csv"] = run.write_csv(
-            "summary_by_district.csv", result.district_totals)
+            "summary_by_district.csv", result.district_totals
+        )
         result.outputs["summary_by_district_category.csv"] = run.write_csv(
-            "summary_by_district_category.csv", result.by_district)
+            "summary_by_district_category.csv", result.by_district
+        )
         result.outputs["summary_city.csv"] = run.write_csv("summary_city.csv", result.city)
         result.outputs["targets.csv"] = run.write_csv("targets.csv", result.targets)
-        result.outputs["screening_tally.csv"] = run.write_csv("screening_tally.csv",
-                                                              result.tally)
+        result.outputs["screening_tally.csv"] = run.write_csv("screening_tally.csv", result.tally)
         result.outputs["pv_hourly_profile_mw.csv"] = run.write_csv(
-            "pv_hourly_profile_mw.csv", result.pv_profile_mw, index=True)
+            "pv_hourly_profile_mw.csv", result.pv_profile_mw, index=True
+        )
         result.outputs["assumptions.csv"] = run.write_csv(
-            "assumptions.csv", pd.DataFrame(loaded.ledger))
+            "assumptions.csv", pd.DataFrame(loaded.ledger)
+        )
         result.outputs["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
         if cfg.outputs.map:
             from census.maps import write_maps
 
-            paths = write_maps(run.tmp, result.sites, result.districts, turbines=result.turbines,
-                               district_totals=result.district_totals,
-                               synthetic=bool(result.provenance["synthetic_inputs"]))
+            paths = write_maps(
+                run.tmp,
+                result.sites,
+                result.districts,
+                turbines=result.turbines,
+                district_totals=result.district_totals,
+                synthetic=bool(result.provenance["synthetic_inputs"]),
+            )
             for p in paths:
                 rel = Path(p).relative_to(run.tmp)
                 run.files.append(str(rel))
                 result.outputs[str(rel)] = run.final(str(rel))
         result.provenance["outputs"] = sorted(run.files + ["provenance.json"])
-        result.provenance["finished_utc"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        result.provenance["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
         result.outputs["provenance.json"] = run.write_json("provenance.json", result.provenance)
     result.run_dir = run.path

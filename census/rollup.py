@@ -14,8 +14,16 @@ __all__ = ["district_table", "city_table", "targets_table", "summarize_by_distri
 
 logger = logging.getLogger(__name__)
 
-_REQUIRED = ("district", "adcode", "category", "technology", "eligible", "usable_area_m2",
-             "capacity_mw", "energy_mwh_yr")
+_REQUIRED = (
+    "district",
+    "adcode",
+    "category",
+    "technology",
+    "eligible",
+    "usable_area_m2",
+    "capacity_mw",
+    "energy_mwh_yr",
+)
 
 
 def _check(sites: pd.DataFrame) -> None:
@@ -24,8 +32,14 @@ def _check(sites: pd.DataFrame) -> None:
         raise SchemaError(f"rollup needs columns {list(_REQUIRED)}; missing {missing}.")
 
 
-def _aggregate(df: pd.DataFrame, keys: list[str], storage_tech: set[str],
-               storage_frac: float, duration_h: float, ef: float) -> pd.DataFrame:
+def _aggregate(
+    df: pd.DataFrame,
+    keys: list[str],
+    storage_tech: set[str],
+    storage_frac: float,
+    duration_h: float,
+    ef: float,
+) -> pd.DataFrame:
     d = df.assign(
         _elig=df["eligible"].astype(bool),
         _cap=np.where(df["eligible"], df["capacity_mw"].fillna(0.0), 0.0),
@@ -33,20 +47,24 @@ def _aggregate(df: pd.DataFrame, keys: list[str], storage_tech: set[str],
         _area=np.where(df["eligible"], df["usable_area_m2"].fillna(0.0), 0.0),
     )
     d["_store"] = np.where(d["technology"].isin(storage_tech), d["_cap"], 0.0)
-    g = d.groupby(keys, dropna=False, sort=True).agg(
-        sites=("site_id", "size"),
-        eligible_sites=("_elig", "sum"),
-        usable_area_km2=("_area", "sum"),
-        capacity_mw=("_cap", "sum"),
-        energy_mwh_yr=("_en", "sum"),
-        storage_base_mw=("_store", "sum"),
-    ).reset_index()
+    g = (
+        d.groupby(keys, dropna=False, sort=True)
+        .agg(
+            sites=("site_id", "size"),
+            eligible_sites=("_elig", "sum"),
+            usable_area_km2=("_area", "sum"),
+            capacity_mw=("_cap", "sum"),
+            energy_mwh_yr=("_en", "sum"),
+            storage_base_mw=("_store", "sum"),
+        )
+        .reset_index()
+    )
     g["usable_area_km2"] = m2_to_km2(g["usable_area_km2"])
     g["energy_gwh_yr"] = mwh_to_gwh(g["energy_mwh_yr"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        g["capacity_factor"] = np.where(g["capacity_mw"] > 0,
-                                        g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR),
-                                        np.nan)
+        g["capacity_factor"] = np.where(
+            g["capacity_mw"] > 0, g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR), np.nan
+        )
     g["storage_mw"] = g.pop("storage_base_mw") * storage_frac
     g["storage_mwh"] = g["storage_mw"] * duration_h
     g["co2_avoided_t_yr"] = g["energy_mwh_yr"] * ef
@@ -90,14 +108,29 @@ def summarize_by_district(
         ``capacity_factor``, ``storage_mw``, ``storage_mwh``, ``co2_avoided_t_yr``.
     """
     _check(sites)
-    g = _aggregate(sites, ["adcode", "category", "technology"], set(storage_technologies),
-                   storage_min_frac, storage_duration_h, grid_emission_factor_tco2_mwh)
+    g = _aggregate(
+        sites,
+        ["adcode", "category", "technology"],
+        set(storage_technologies),
+        storage_min_frac,
+        storage_duration_h,
+        grid_emission_factor_tco2_mwh,
+    )
     names = pd.DataFrame(districts[["adcode", "name_zh", "name_en"]]).copy()
     names["adcode"] = names["adcode"].astype("int64")
     g["adcode"] = g["adcode"].astype("int64")
     out = names.merge(g, on="adcode", how="left")
-    numeric = ["sites", "eligible_sites", "usable_area_km2", "capacity_mw", "energy_mwh_yr",
-               "energy_gwh_yr", "storage_mw", "storage_mwh", "co2_avoided_t_yr"]
+    numeric = [
+        "sites",
+        "eligible_sites",
+        "usable_area_km2",
+        "capacity_mw",
+        "energy_mwh_yr",
+        "energy_gwh_yr",
+        "storage_mw",
+        "storage_mwh",
+        "co2_avoided_t_yr",
+    ]
     out[numeric] = out[numeric].fillna(0)
     out[["sites", "eligible_sites"]] = out[["sites", "eligible_sites"]].astype("int64")
     out["category"] = out["category"].fillna("")
@@ -107,11 +140,23 @@ def summarize_by_district(
 
 def district_table(by_district: pd.DataFrame) -> pd.DataFrame:
     """Collapse the district x category table to one row per district."""
-    cols = ["sites", "eligible_sites", "usable_area_km2", "capacity_mw", "energy_mwh_yr",
-            "energy_gwh_yr", "storage_mw", "storage_mwh", "co2_avoided_t_yr"]
+    cols = [
+        "sites",
+        "eligible_sites",
+        "usable_area_km2",
+        "capacity_mw",
+        "energy_mwh_yr",
+        "energy_gwh_yr",
+        "storage_mw",
+        "storage_mwh",
+        "co2_avoided_t_yr",
+    ]
     g = by_district.groupby(["adcode", "name_zh", "name_en"], as_index=False)[cols].sum()
-    pv = by_district[by_district["technology"].str.startswith("pv")].groupby("adcode")[
-        "capacity_mw"].sum()
+    pv = (
+        by_district[by_district["technology"].str.startswith("pv")]
+        .groupby("adcode")["capacity_mw"]
+        .sum()
+    )
     wind = by_district[by_district["technology"] == "wind"].groupby("adcode")["capacity_mw"].sum()
     g["pv_capacity_mw"] = g["adcode"].map(pv).fillna(0.0)
     g["wind_capacity_mw"] = g["adcode"].map(wind).fillna(0.0)
@@ -120,14 +165,23 @@ def district_table(by_district: pd.DataFrame) -> pd.DataFrame:
 
 def city_table(by_district: pd.DataFrame) -> pd.DataFrame:
     """City totals per category and technology (sums of the district rows)."""
-    cols = ["sites", "eligible_sites", "usable_area_km2", "capacity_mw", "energy_mwh_yr",
-            "energy_gwh_yr", "storage_mw", "storage_mwh", "co2_avoided_t_yr"]
+    cols = [
+        "sites",
+        "eligible_sites",
+        "usable_area_km2",
+        "capacity_mw",
+        "energy_mwh_yr",
+        "energy_gwh_yr",
+        "storage_mw",
+        "storage_mwh",
+        "co2_avoided_t_yr",
+    ]
     rows = by_district[by_district["technology"] != ""]
     g = rows.groupby(["category", "technology"], as_index=False)[cols].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        g["capacity_factor"] = np.where(g["capacity_mw"] > 0,
-                                        g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR),
-                                        np.nan)
+        g["capacity_factor"] = np.where(
+            g["capacity_mw"] > 0, g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR), np.nan
+        )
     total = g[cols].sum().to_frame().T
     total.insert(0, "technology", "all")
     total.insert(0, "category", "all")
@@ -152,5 +206,7 @@ def targets_table(by_district: pd.DataFrame, targets) -> pd.DataFrame:
         ("wind_2025_strived", targets.wind_2025_strived_mw, wind),
     ]
     df = pd.DataFrame(rows, columns=["target", "target_mw", "potential_mw"])
-    df["potential_to_target_ratio"] = df["potential_mw"] / df["target_mw"].where(df["target_mw"] > 0)
+    df["potential_to_target_ratio"] = df["potential_mw"] / df["target_mw"].where(
+        df["target_mw"] > 0
+    )
     return df

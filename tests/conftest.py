@@ -22,8 +22,10 @@ X0, Y0 = 500_000.0, 3_340_000.0
 def two_districts() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"adcode": [1, 2], "name_zh": ["甲区", "乙区"], "name_en": ["Alpha", "Beta"]},
-        geometry=[shapely.box(X0, Y0, X0 + 10_000, Y0 + 10_000),
-                  shapely.box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000)],
+        geometry=[
+            shapely.box(X0, Y0, X0 + 10_000, Y0 + 10_000),
+            shapely.box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000),
+        ],
         crs="EPSG:4549",
     )
 

@@ -51,7 +51,8 @@ def test_user_override_key_by_key(tmp_path):
     user = tmp_path / "my.toml"
     user.write_text(
         "[rules.categories.pond]\nmin_area_m2 = 5000.0\n\n[targets]\npv_2025_mw = 5000\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     loaded = load_config(user)
     pond = loaded.config.rules.categories["pond"]
     assert pond.min_area_m2 == 5000.0
@@ -107,8 +108,10 @@ def test_user_paths_resolve_against_config_folder(tmp_path):
 def test_user_can_add_a_category(tmp_path):
     user = tmp_path / "c.toml"
     user.write_text(
-        "[rules.categories.sewage_pond]\ntechnology = \"pv_floating\"\n"
-        "pv_archetype = \"floating\"\nmin_area_m2 = 2000.0\n", encoding="utf-8")
+        '[rules.categories.sewage_pond]\ntechnology = "pv_floating"\n'
+        'pv_archetype = "floating"\nmin_area_m2 = 2000.0\n',
+        encoding="utf-8",
+    )
     cfg = load_config(user).config
     assert cfg.rules.categories["sewage_pond"].min_area_m2 == 2000.0
 
@@ -144,4 +147,5 @@ def test_environment_yml_matches_pyproject():
     listed -= {"python", "pip"}
     assert listed == wanted, (
         f"only in pyproject: {sorted(wanted - listed)}; only in environment.yml: "
-        f"{sorted(listed - wanted)}")
+        f"{sorted(listed - wanted)}"
+    )

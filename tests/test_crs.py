@@ -48,8 +48,10 @@ def test_shift_size_in_hangzhou():
 def test_inverse_under_half_a_metre():
     lon_g, lat_g = wgs84_to_gcj02(LON, LAT)
     lon_w, lat_w = gcj02_to_wgs84(lon_g, lat_g)
-    err_m = np.hypot((lon_w - LON) * METRES_PER_DEG_LAT * np.cos(np.radians(LAT)),
-                     (lat_w - LAT) * METRES_PER_DEG_LAT)
+    err_m = np.hypot(
+        (lon_w - LON) * METRES_PER_DEG_LAT * np.cos(np.radians(LAT)),
+        (lat_w - LAT) * METRES_PER_DEG_LAT,
+    )
     assert err_m.max() < 0.5
     assert err_m.max() < 1e-3  # the iteration actually reaches millimetres
 
@@ -73,14 +75,18 @@ def test_outside_china_unshifted():
     assert_allclose(lon_w, lon, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("geom", [
-    shapely.Point(120.1, 30.2),
-    shapely.LineString([(120.1, 30.2), (120.2, 30.3)]),
-    shapely.box(120.1, 30.2, 120.2, 30.3),
-    shapely.MultiPolygon([shapely.box(120.1, 30.2, 120.2, 30.3), shapely.box(119.0, 29.5, 119.1,
-                                                                              29.6)]),
-    shapely.GeometryCollection([shapely.Point(120.0, 30.0), shapely.box(119, 29, 119.1, 29.1)]),
-])
+@pytest.mark.parametrize(
+    "geom",
+    [
+        shapely.Point(120.1, 30.2),
+        shapely.LineString([(120.1, 30.2), (120.2, 30.3)]),
+        shapely.box(120.1, 30.2, 120.2, 30.3),
+        shapely.MultiPolygon(
+            [shapely.box(120.1, 30.2, 120.2, 30.3), shapely.box(119.0, 29.5, 119.1, 29.6)]
+        ),
+        shapely.GeometryCollection([shapely.Point(120.0, 30.0), shapely.box(119, 29, 119.1, 29.1)]),
+    ],
+)
 def test_gdf_round_trip_all_geometry_types(geom):
     gdf = gpd.GeoDataFrame({"name": ["x"]}, geometry=[geom], crs="EPSG:4326")
     there = wgs84_to_gcj02_gdf(gdf)
@@ -130,8 +136,9 @@ def test_metric_round_trip():
 
 
 def test_zone_guard():
-    inside = gpd.GeoSeries([shapely.Point(118.35, 29.5), shapely.Point(120.7, 30.5)],
-                           crs="EPSG:4326")
+    inside = gpd.GeoSeries(
+        [shapely.Point(118.35, 29.5), shapely.Point(120.7, 30.5)], crs="EPSG:4326"
+    )
     check_zone(inside)  # Hangzhou's western tip is accepted
     beijing = gpd.GeoSeries([shapely.Point(116.4, 39.9)], crs="EPSG:4326")
     with pytest.raises(CRSError, match="metric_crs"):

@@ -17,8 +17,10 @@ from census.pipeline import run_census
 
 from .conftest import DEMO_DIR
 
-pytestmark = pytest.mark.skipif(not (DEMO_DIR / "demo_sites.gpkg").exists(),
-                                reason="demo layers not generated (scripts/make_demo_data.py)")
+pytestmark = pytest.mark.skipif(
+    not (DEMO_DIR / "demo_sites.gpkg").exists(),
+    reason="demo layers not generated (scripts/make_demo_data.py)",
+)
 
 # Qiantang has rooftops, ponds and the estuary mudflats: PV and wind in one small district.
 DISTRICT = "Qiantang"
@@ -89,7 +91,8 @@ def test_provenance(demo_run):
     shas = {Path(i["path"]).name: i["sha256"] for i in prov["inputs"]}
     # SOURCES.md checksum of the shipped EPW
     assert shas["CHN_Zhejiang.Hangzhou.584570_CSWD.epw"] == (
-        "9dcae54e106556e926a9177af67cff562e61dcda6798cbc23d52a627be0ba1b1")
+        "9dcae54e106556e926a9177af67cff562e61dcda6798cbc23d52a627be0ba1b1"
+    )
     keys = {r["key"] for r in prov["assumptions"]}
     assert "targets.storage_min_frac" in keys
     assert set(prov["timings_s"]) >= {"load inputs", "screen sites", "roll-up"}
@@ -98,16 +101,18 @@ def test_provenance(demo_run):
 
 def test_existing_out_is_not_overwritten(demo_run):
     before = (demo_run.run_dir / "provenance.json").read_bytes()
-    res = CliRunner().invoke(app, ["run", "--district", DISTRICT, "--out",
-                                   str(demo_run.run_dir), "--quiet"])
+    res = CliRunner().invoke(
+        app, ["run", "--district", DISTRICT, "--out", str(demo_run.run_dir), "--quiet"]
+    )
     assert res.exit_code != 0
     assert "--overwrite" in res.output
     assert (demo_run.run_dir / "provenance.json").read_bytes() == before
 
 
 def test_cli_unknown_district_lists_valid_names(tmp_path):
-    res = CliRunner().invoke(app, ["run", "--district", "Atlantis", "--out",
-                                   str(tmp_path / "x"), "--quiet"])
+    res = CliRunner().invoke(
+        app, ["run", "--district", "Atlantis", "--out", str(tmp_path / "x"), "--quiet"]
+    )
     assert res.exit_code == 2
     assert "Atlantis" in res.output and "Xihu (西湖区, 330106)" in res.output
     assert "Traceback" not in res.output
@@ -117,8 +122,9 @@ def test_cli_unknown_district_lists_valid_names(tmp_path):
 def test_cli_missing_file_one_line_error(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[layers.ponds]\npath = "nowhere.gpkg"\n', encoding="utf-8")
-    res = CliRunner().invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"),
-                                   "--quiet"])
+    res = CliRunner().invoke(
+        app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
+    )
     assert res.exit_code == 2
     assert "nowhere.gpkg" in res.output and "not found" in res.output
     assert "Traceback" not in res.output
@@ -140,8 +146,9 @@ def test_cli_layer_without_crs(tmp_path):
     gdf.to_file(tmp_path / "nocrs.shp")
     cfg = tmp_path / "c.toml"
     cfg.write_text('[layers.ponds]\npath = "nocrs.shp"\nlayer = "nocrs"\n', encoding="utf-8")
-    res = CliRunner().invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"),
-                                   "--quiet"])
+    res = CliRunner().invoke(
+        app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
+    )
     assert res.exit_code == 2
     assert "no CRS" in res.output and "nocrs.shp" in res.output
 

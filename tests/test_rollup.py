@@ -10,21 +10,28 @@ from census.config import load_config
 from census.exceptions import SchemaError
 from census.rollup import city_table, district_table, summarize_by_district, targets_table
 
-DISTRICTS = pd.DataFrame({"adcode": [1, 2, 3], "name_zh": ["甲", "乙", "丙"],
-                          "name_en": ["A", "B", "C"]})
-SITES = pd.DataFrame({
-    "site_id": ["r1", "r2", "p1", "m1", "w1", "w2"],
-    "district": ["A", "A", "B", "B", "A", "B"],
-    "adcode": [1, 1, 2, 2, 1, 2],
-    "category": ["rooftop", "rooftop", "pond", "mine", "mudflat", "mudflat"],
-    "technology": ["pv_rooftop", "pv_rooftop", "pv_floating", "pv_ground", "wind", "wind"],
-    "eligible": [True, False, True, True, True, False],
-    "usable_area_m2": [1000.0, 0.0, 20000.0, 50000.0, 1e6, 0.0],
-    "capacity_mw": [0.2, 0.0, 2.0, 5.0, 10.0, 0.0],
-    "energy_mwh_yr": [200.0, 0.0, 2200.0, 5500.0, 20000.0, 0.0],
-})
-KW = dict(storage_technologies=["pv_ground", "pv_floating", "wind"], storage_min_frac=0.1,
-          storage_duration_h=2.0, grid_emission_factor_tco2_mwh=0.5366)
+DISTRICTS = pd.DataFrame(
+    {"adcode": [1, 2, 3], "name_zh": ["甲", "乙", "丙"], "name_en": ["A", "B", "C"]}
+)
+SITES = pd.DataFrame(
+    {
+        "site_id": ["r1", "r2", "p1", "m1", "w1", "w2"],
+        "district": ["A", "A", "B", "B", "A", "B"],
+        "adcode": [1, 1, 2, 2, 1, 2],
+        "category": ["rooftop", "rooftop", "pond", "mine", "mudflat", "mudflat"],
+        "technology": ["pv_rooftop", "pv_rooftop", "pv_floating", "pv_ground", "wind", "wind"],
+        "eligible": [True, False, True, True, True, False],
+        "usable_area_m2": [1000.0, 0.0, 20000.0, 50000.0, 1e6, 0.0],
+        "capacity_mw": [0.2, 0.0, 2.0, 5.0, 10.0, 0.0],
+        "energy_mwh_yr": [200.0, 0.0, 2200.0, 5500.0, 20000.0, 0.0],
+    }
+)
+KW = dict(
+    storage_technologies=["pv_ground", "pv_floating", "wind"],
+    storage_min_frac=0.1,
+    storage_duration_h=2.0,
+    grid_emission_factor_tco2_mwh=0.5366,
+)
 
 
 def test_district_rows_sum_to_city():

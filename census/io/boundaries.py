@@ -64,7 +64,9 @@ def read_districts(
     try:
         out["adcode"] = out["adcode"].astype("int64")
     except (TypeError, ValueError) as exc:
-        raise SchemaError(f"District boundaries {path}: 'adcode' must be integers ({exc}).") from exc
+        raise SchemaError(
+            f"District boundaries {path}: 'adcode' must be integers ({exc})."
+        ) from exc
     out["name_zh"] = out["name_zh"].astype(str)
     out["name_en"] = out["name_en"].astype(str)
     if out["adcode"].duplicated().any():
@@ -74,7 +76,9 @@ def read_districts(
     return out.sort_values("adcode").reset_index(drop=True)
 
 
-def select_districts(districts: gpd.GeoDataFrame, wanted: list[str | int] | None) -> gpd.GeoDataFrame:
+def select_districts(
+    districts: gpd.GeoDataFrame, wanted: list[str | int] | None
+) -> gpd.GeoDataFrame:
     """Select districts by adcode, Chinese name or English name (case-insensitive).
 
     Raises
@@ -103,7 +107,9 @@ def select_districts(districts: gpd.GeoDataFrame, wanted: list[str | int] | None
             chosen.append(code)
     if unknown:
         valid = ", ".join(f"{r.name_en} ({r.name_zh}, {r.adcode})" for r in districts.itertuples())
-        raise InputError(f"Unknown district {', '.join(map(repr, unknown))}. Valid districts: {valid}.")
+        raise InputError(
+            f"Unknown district {', '.join(map(repr, unknown))}. Valid districts: {valid}."
+        )
     return districts[districts["adcode"].isin(chosen)].reset_index(drop=True)
 
 

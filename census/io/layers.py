@@ -52,13 +52,17 @@ def assign_districts(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd
         and ``district`` (English name).
     """
     points = gpd.GeoDataFrame(geometry=sites.geometry.representative_point(), crs=sites.crs)
-    joined = gpd.sjoin(points, districts[["adcode", "name_en", "geometry"]], how="left",
-                       predicate="within")
+    joined = gpd.sjoin(
+        points, districts[["adcode", "name_en", "geometry"]], how="left", predicate="within"
+    )
     joined = joined[~joined.index.duplicated(keep="first")]
-    return pd.DataFrame({
-        "adcode": joined["adcode"].astype("Int64"),
-        "district": joined["name_en"],
-    }, index=sites.index)
+    return pd.DataFrame(
+        {
+            "adcode": joined["adcode"].astype("Int64"),
+            "district": joined["name_en"],
+        },
+        index=sites.index,
+    )
 
 
 def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -70,8 +74,11 @@ def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, L
     if fields:
         gdf = apply_field_map(gdf, fields, layer=name, path=cfg.path)
     if len(gdf) == 0:
-        warnings.warn(f"Layer '{name}' ({cfg.path}) is empty; its totals will be zero.",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"Layer '{name}' ({cfg.path}) is empty; its totals will be zero.",
+            UserWarning,
+            stacklevel=3,
+        )
         report.notes.append("empty layer")
         return gdf.to_crs(metric_crs), report
     gdf, report.repaired = repair_geometries(gdf, layer=name)
@@ -156,23 +163,42 @@ def load_sites(
         report.rows_kept = len(frame)
         frames.append(frame)
     if frames:
-        sites = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                                 crs=metric_crs)
+        sites = gpd.GeoDataFrame(
+            pd.concat(frames, ignore_index=True), geometry="geometry", crs=metric_crs
+        )
     else:
-        sites = gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in SITE_BASE_COLUMNS[:-1]},
-                                 geometry=gpd.GeoSeries([], crs=metric_crs))
+        sites = gpd.GeoDataFrame(
+            {c: pd.Series(dtype="object") for c in SITE_BASE_COLUMNS[:-1]},
+            geometry=gpd.GeoSeries([], crs=metric_crs),
+        )
     sites["area_m2"] = sites.geometry.area.astype("float64")
     sites["adcode"] = sites["adcode"].astype("Int64")
     return sites, reports
 
 
 # columns later stages add; source attributes with these names are renamed src_<name>
-_RESERVED = frozenset({
-    "eligible", "exclusion_reasons", "usable_area_m2", "slope_deg", "aspect_deg",
-    "surface_tilt_deg", "surface_azimuth_deg", "technology", "capacity_mw", "n_turbines",
-    "specific_yield_kwh_kwp", "energy_mwh_yr", "capacity_factor", "pv_archetype",
-    "pv_technology", "elevation_m", "clipped_by", "wind_speed_hub_m_s",
-})
+_RESERVED = frozenset(
+    {
+        "eligible",
+        "exclusion_reasons",
+        "usable_area_m2",
+        "slope_deg",
+        "aspect_deg",
+        "surface_tilt_deg",
+        "surface_azimuth_deg",
+        "technology",
+        "capacity_mw",
+        "n_turbines",
+        "specific_yield_kwh_kwp",
+        "energy_mwh_yr",
+        "capacity_factor",
+        "pv_archetype",
+        "pv_technology",
+        "elevation_m",
+        "clipped_by",
+        "wind_speed_hub_m_s",
+    }
+)
 
 
 def load_exclusion(name: str, cfg, *, metric_crs: str = METRIC_CRS) -> gpd.GeoSeries:

@@ -30,9 +30,25 @@ __all__ = ["RunFolder", "file_sha256", "package_versions", "write_json"]
 
 logger = logging.getLogger(__name__)
 
-_PACKAGES = ("census", "numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyproj",
-             "rasterio", "exactextract", "xarray", "pvlib", "windpowerlib", "folium",
-             "pydantic", "dask", "distributed", "openpyxl")
+_PACKAGES = (
+    "census",
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pyproj",
+    "rasterio",
+    "exactextract",
+    "xarray",
+    "pvlib",
+    "windpowerlib",
+    "folium",
+    "pydantic",
+    "dask",
+    "distributed",
+    "openpyxl",
+)
 
 
 def file_sha256(path: str | Path, *, chunk_bytes: int = 1 << 20) -> str:

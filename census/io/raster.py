@@ -42,12 +42,12 @@ class MetricRaster:
 
     @property
     def resolution_m(self) -> tuple[float, float]:
-        """Cell width and height. [m]"""
+        """Return the cell width and height [m]."""
         return abs(self.transform.a), abs(self.transform.e)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """(minx, miny, maxx, maxy) in the raster CRS. [m]"""
+        """Return (minx, miny, maxx, maxy) in the raster CRS [m]."""
         h, w = self.data.shape
         x0, y0 = self.transform @ (0, 0)
         x1, y1 = self.transform @ (w, h)
@@ -103,7 +103,7 @@ def read_raster_metric(
         src_crs = src.crs if src.crs is not None else (CRS.from_user_input(crs) if crs else None)
         if src_crs is None:
             raise MissingCRSError(
-                f"Raster {path} has no CRS. Declare it in the config (crs = \"EPSG:...\") or "
+                f'Raster {path} has no CRS. Declare it in the config (crs = "EPSG:...") or '
                 "fix the file, e.g. `gdal_edit.py -a_srs EPSG:4549 FILE`."
             )
         src_crs = CRS.from_user_input(src_crs)

@@ -101,8 +101,12 @@ def read_vector(
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except InputError:
         raise
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-            ValueError) as exc:
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        OSError,
+        ValueError,
+    ) as exc:
         raise InputError(f"Cannot read layer '{label}' from {path}: {exc}") from exc
     if crs is not None:
         if crs.upper().replace("_", "-") in (GCJ02, "GCJ02"):
@@ -110,8 +114,9 @@ def read_vector(
             gdf.attrs["source_crs"] = GCJ02
         else:
             if gdf.crs is not None:
-                logger.info("layer %s: declared CRS %s overrides the file's %s", label, crs,
-                            gdf.crs)
+                logger.info(
+                    "layer %s: declared CRS %s overrides the file's %s", label, crs, gdf.crs
+                )
             gdf = gdf.set_crs(crs, allow_override=True)
             gdf.attrs["source_crs"] = crs
     else:
@@ -120,7 +125,9 @@ def read_vector(
     return gdf
 
 
-def repair_geometries(gdf: gpd.GeoDataFrame, *, layer: str = "layer") -> tuple[gpd.GeoDataFrame, int]:
+def repair_geometries(
+    gdf: gpd.GeoDataFrame, *, layer: str = "layer"
+) -> tuple[gpd.GeoDataFrame, int]:
     """Repair invalid geometries with ``make_valid`` and drop empty or missing ones.
 
     Polygon layers keep only the polygonal parts of a repaired geometry (a
@@ -146,8 +153,11 @@ def repair_geometries(gdf: gpd.GeoDataFrame, *, layer: str = "layer") -> tuple[g
     n_invalid = int(invalid.sum())
     if n_invalid:
         fixed = shapely.make_valid(gdf.geometry.values[invalid])
-        polygonal = np.isin(shapely.get_type_id(gdf.geometry.values[~invalid]), [3, 6]).all() if (
-            (~invalid).any()) else True
+        polygonal = (
+            np.isin(shapely.get_type_id(gdf.geometry.values[~invalid]), [3, 6]).all()
+            if ((~invalid).any())
+            else True
+        )
         if polygonal:
             # keep polygon parts only: extract from collections
             parts = []
@@ -155,8 +165,11 @@ def repair_geometries(gdf: gpd.GeoDataFrame, *, layer: str = "layer") -> tuple[g
                 if geom.geom_type in ("Polygon", "MultiPolygon"):
                     parts.append(geom)
                 else:
-                    polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in (
-                        "Polygon", "MultiPolygon")]
+                    polys = [
+                        g
+                        for g in getattr(geom, "geoms", [])
+                        if g.geom_type in ("Polygon", "MultiPolygon")
+                    ]
                     parts.append(shapely.union_all(polys) if polys else shapely.Polygon())
             fixed = np.array(parts, dtype=object)
         geoms = gdf.geometry.values.copy()
@@ -181,8 +194,9 @@ def apply_field_map(
     missing = {k: v for k, v in fields.items() if v not in gdf.columns}
     if missing:
         raise SchemaError(
-            f"Layer '{layer}' in {path}: the field mapping names columns {sorted(missing.values())} "
-            f"(for {sorted(missing)}) that the layer does not have; it has "
+            f"Layer '{layer}' in {path}: the field mapping names columns "
+            f"{sorted(missing.values())} (for {sorted(missing)}) that the layer does not have; "
+            "it has "
             f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Fix [layers.{layer}.fields] "
             "in your config."
         )
@@ -194,7 +208,10 @@ def apply_field_map(
 
 
 def to_metric(
-    gdf: gpd.GeoDataFrame, *, layer: str = "layer", metric_crs: str = METRIC_CRS,
+    gdf: gpd.GeoDataFrame,
+    *,
+    layer: str = "layer",
+    metric_crs: str = METRIC_CRS,
     check_lon: tuple[float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Project a layer to the metric CRS after checking it lies in the CRS zone.
@@ -216,8 +233,10 @@ def to_metric(
 
 
 def zone_lon_range(metric_crs: str) -> tuple[float, float]:
-    """Longitudes [deg] a metric CRS serves: Hangzhou's range for EPSG:4549, else the
-    CRS's area of use widened by 0.5 deg."""
+    """Return the longitudes [deg] a metric CRS serves.
+
+    Hangzhou's range for EPSG:4549, else the CRS's area of use widened by 0.5 deg.
+    """
     from pyproj import CRS
 
     from census.crs import ZONE_LON_RANGE

@@ -159,9 +159,7 @@ def read_weather(
         "csv": _read_plain_csv,
     }
     if kind not in readers:
-        raise ValueError(
-            f"kind must be one of {['auto', *readers]}; got {kind!r}."
-        )
+        raise ValueError(f"kind must be one of {['auto', *readers]}; got {kind!r}.")
     try:
         data, meta = readers[kind](path, kind=kind, tz=tz)
     except (WeatherError, SchemaError):
@@ -384,9 +382,10 @@ def nearest_weather(
     lat2 = np.radians(stations["latitude"].to_numpy(dtype=float))[None, :]
     lon2 = np.radians(stations["longitude"].to_numpy(dtype=float))[None, :]
     # haversine; mean Earth radius 6 371 008.8 m (IUGG, Moritz 2000)
-    hav = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    hav = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     dist_m = 2 * 6_371_008.8 * np.arcsin(np.sqrt(hav))
     best = dist_m.argmin(axis=1)
     ids = pd.Series(stations[id_column].to_numpy()[best], index=points.index, name=id_column)
@@ -602,9 +601,7 @@ def _finish_columns(data: pd.DataFrame, meta: dict[str, Any], path: Path) -> pd.
         )
         meta["pressure_filled"] = True
     if "wind_direction" in data.columns:
-        out["wind_direction"] = pd.to_numeric(data["wind_direction"], errors="coerce").astype(
-            float
-        )
+        out["wind_direction"] = pd.to_numeric(data["wind_direction"], errors="coerce").astype(float)
     if meta["kind"] in ("pvgis_csv", "pvgis_json") and len(out) == 8760:
         # after converting UTC to local time a few hours spill into the next year; roll them
         # back to the start so the year is complete in local time (as get_pvgis_tmy's

@@ -96,7 +96,9 @@ def load_assumptions(section: str) -> tuple[dict[str, Any], list[dict[str, Any]]
         Rows ``key, value, unit, source`` with keys prefixed by ``section``.
     """
     if section not in ASSUMPTION_SECTIONS:
-        raise ValueError(f"unknown assumption section {section!r}; expected one of {ASSUMPTION_SECTIONS}")
+        raise ValueError(
+            f"unknown assumption section {section!r}; expected one of {ASSUMPTION_SECTIONS}"
+        )
     name = f"{section}.yaml"
     tree = yaml.safe_load(read_text(name)) or {}
     return split_entries(tree, prefix=section, origin=f"census/resources/{name}")

@@ -54,7 +54,9 @@ class AttributeRule(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> AttributeRule:
         if (self.allow is None) == (self.exclude is None):
-            raise ValueError(f"attribute rule on '{self.field}' needs exactly one of allow / exclude")
+            raise ValueError(
+                f"attribute rule on '{self.field}' needs exactly one of allow / exclude"
+            )
         return self
 
 
@@ -144,8 +146,10 @@ def cut_exclusions(
     zone_geoms = np.asarray(zones.values)
     # one union of the overlapping zones per touched site, then one vectorized difference
     groups = np.split(right, starts[1:])
-    unions = np.array([shapely.union_all(zone_geoms[g]) if len(g) > 1 else zone_geoms[g[0]]
-                       for g in groups], dtype=object)
+    unions = np.array(
+        [shapely.union_all(zone_geoms[g]) if len(g) > 1 else zone_geoms[g[0]] for g in groups],
+        dtype=object,
+    )
     cut = shapely.difference(np.asarray(geoms[uniq]), unions)
     geoms[uniq] = cut
     touched[uniq] = True

@@ -121,10 +121,17 @@ def screen_sites(
     require_projected(sites, layer="sites")
     out = sites.copy()
     n = len(out)
-    for col, val in (("eligible", False), ("exclusion_reasons", ""), ("clipped_by", ""),
-                     ("usable_area_m2", 0.0), ("slope_deg", np.nan), ("aspect_deg", np.nan),
-                     ("elevation_m", np.nan), ("surface_tilt_deg", np.nan),
-                     ("surface_azimuth_deg", np.nan)):
+    for col, val in (
+        ("eligible", False),
+        ("exclusion_reasons", ""),
+        ("clipped_by", ""),
+        ("usable_area_m2", 0.0),
+        ("slope_deg", np.nan),
+        ("aspect_deg", np.nan),
+        ("elevation_m", np.nan),
+        ("surface_tilt_deg", np.nan),
+        ("surface_azimuth_deg", np.nan),
+    ):
         out[col] = pd.Series([val] * n, index=out.index, dtype=None if val == "" else type(val))
     out["technology"] = pd.Series([None] * n, index=out.index, dtype="object")
     out["pv_archetype"] = pd.Series([None] * n, index=out.index, dtype="object")
@@ -150,7 +157,8 @@ def screen_sites(
             fails["max_area"] = area > rule.max_area_m2
         for arule in rule.attribute_rules:
             fails[arule.code] = fails.get(arule.code, np.zeros(len(sub), bool)) | _attribute_fail(
-                sub, arule, category)
+                sub, arule, category
+            )
         if rule.min_years_since_closure is not None:
             col = "closed_year" if "closed_year" in sub.columns else "src_closed_year"
             if col not in sub.columns:
@@ -178,7 +186,8 @@ def screen_sites(
             zones = buffered[key]
             if ex.mode == "drop":
                 fails[ex.code] = fails.get(ex.code, np.zeros(len(sub), bool)) | overlaps_any(
-                    geoms, zones)
+                    geoms, zones
+                )
             else:
                 geoms, touched = cut_exclusions(geoms, zones, layer=category)
                 for i in idx[touched]:
@@ -195,23 +204,30 @@ def screen_sites(
             if landcover is None:
                 raise ConfigError(
                     f"Category '{category}' has land-cover rules but the run has no land-cover "
-                    "raster. Set [terrain] landcover = \"...\" or remove landcover_allow / "
+                    'raster. Set [terrain] landcover = "..." or remove landcover_allow / '
                     f"landcover_exclude from [rules.categories.{category}]."
                 )
-            share = landcover_share(geoms, landcover, allow=rule.landcover_allow,
-                                    exclude=rule.landcover_exclude)
+            share = landcover_share(
+                geoms, landcover, allow=rule.landcover_allow, exclude=rule.landcover_exclude
+            )
             fails["landcover"] = ~(share >= rule.landcover_min_allowed_frac)
             usable_area = usable_area * np.nan_to_num(share)
 
         if rule.max_slope_deg is not None or rule.aspect_range_deg is not None:
             if dem is None:
-                logger.warning("category %s has slope/aspect rules but the run has no DEM; "
-                               "they are skipped", category)
+                logger.warning(
+                    "category %s has slope/aspect rules but the run has no DEM; they are skipped",
+                    category,
+                )
             else:
-                terr = site_terrain(gpd.GeoDataFrame(geometry=sub.geometry, crs=out.crs), dem,
-                                    max_slope_deg=rule.max_slope_deg)
+                terr = site_terrain(
+                    gpd.GeoDataFrame(geometry=sub.geometry, crs=out.crs),
+                    dem,
+                    max_slope_deg=rule.max_slope_deg,
+                )
                 out.loc[idx, ["elevation_m", "slope_deg", "aspect_deg"]] = terr[
-                    ["elevation_m", "slope_deg", "aspect_deg"]].to_numpy()
+                    ["elevation_m", "slope_deg", "aspect_deg"]
+                ].to_numpy()
                 if rule.max_slope_deg is not None:
                     fails["slope"] = ~(terr["slope_deg"].to_numpy() <= rule.max_slope_deg)
                     usable_area = usable_area * np.nan_to_num(terr["slope_ok_frac"].to_numpy())
@@ -236,10 +252,11 @@ def screen_sites(
                 if pitch_col is None:
                     raise SchemaError(
                         f"Category '{category}' has pitched roofs but no 'roof_pitch_deg' field. "
-                        "Map it with [layers.<name>.fields] roof_pitch_deg = \"<column>\"."
+                        'Map it with [layers.<name>.fields] roof_pitch_deg = "<column>".'
                     )
-                az, kept = pitched_faces(sub.geometry.values[pitched],
-                                         max_from_south_deg=PITCHED_MAX_FROM_SOUTH_DEG)
+                az, kept = pitched_faces(
+                    sub.geometry.values[pitched], max_from_south_deg=PITCHED_MAX_FROM_SOUTH_DEG
+                )
                 pitch = pd.to_numeric(pitch_col, errors="coerce").to_numpy()[pitched]
                 tilt[pitched] = pitch
                 azimuth[pitched] = az
@@ -277,7 +294,10 @@ def screen_sites(
 
 
 def landcover_share(
-    geoms: gpd.GeoSeries, landcover: MetricRaster, *, allow: list[int] | None,
+    geoms: gpd.GeoSeries,
+    landcover: MetricRaster,
+    *,
+    allow: list[int] | None,
     exclude: list[int] | None,
 ) -> np.ndarray:
     """Share of each polygon's area in allowed land-cover classes (exactextract, area-weighted).
@@ -310,8 +330,9 @@ def landcover_share(
         return share
     minx, miny, maxx, maxy = landcover.bounds
     src = NumPyRasterSource(np.ascontiguousarray(ok * 1.0), minx, miny, maxx, maxy, name="ok")
-    frame = gpd.GeoDataFrame({"_row": np.flatnonzero(nonempty)},
-                             geometry=geoms.values[nonempty], crs=geoms.crs)
+    frame = gpd.GeoDataFrame(
+        {"_row": np.flatnonzero(nonempty)}, geometry=geoms.values[nonempty], crs=geoms.crs
+    )
     stats = exact_extract(src, frame, ["mean"], include_cols=["_row"], output="pandas")
     share[stats["_row"].to_numpy()] = stats["mean"].fillna(0.0).to_numpy()
     return share
@@ -326,10 +347,15 @@ def tally_reasons(sites: pd.DataFrame) -> pd.DataFrame:
     rows["reason"] = rows["exclusion_reasons"].str.split(REASON_SEP)
     rows = rows.explode("reason")
     rows = rows[rows["reason"].fillna("") != ""]
-    tally = (rows.groupby(["category", "reason"], as_index=False)
-             .agg(sites=("reason", "size"), area_m2=("area_m2", "sum")))
+    tally = rows.groupby(["category", "reason"], as_index=False).agg(
+        sites=("reason", "size"), area_m2=("area_m2", "sum")
+    )
     totals = sites.groupby("category", as_index=False).agg(
-        sites_total=("category", "size"), eligible_sites=("eligible", "sum"))
-    return tally.merge(totals, on="category", how="right").fillna(
-        {"reason": "", "sites": 0, "area_m2": 0.0}).sort_values(["category", "reason"]).reset_index(
-        drop=True)
+        sites_total=("category", "size"), eligible_sites=("eligible", "sum")
+    )
+    return (
+        tally.merge(totals, on="category", how="right")
+        .fillna({"reason": "", "sites": 0, "area_m2": 0.0})
+        .sort_values(["category", "reason"])
+        .reset_index(drop=True)
+    )

@@ -23,7 +23,9 @@ __all__ = ["slope_aspect", "site_terrain"]
 logger = logging.getLogger(__name__)
 
 
-def slope_aspect(dem: np.ndarray, *, cell_x_m: float, cell_y_m: float) -> tuple[np.ndarray, np.ndarray]:
+def slope_aspect(
+    dem: np.ndarray, *, cell_x_m: float, cell_y_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Slope and aspect of a DEM by Horn's method.
 
     Parameters
@@ -86,8 +88,9 @@ def site_terrain(
     from exactextract.raster import NumPyRasterSource
 
     require_projected(sites, layer="sites")
-    out = pd.DataFrame(index=sites.index, columns=["elevation_m", "slope_deg", "aspect_deg"],
-                       dtype="float64")
+    out = pd.DataFrame(
+        index=sites.index, columns=["elevation_m", "slope_deg", "aspect_deg"], dtype="float64"
+    )
     if len(sites) == 0:
         if max_slope_deg is not None:
             out["slope_ok_frac"] = pd.Series(dtype="float64")
@@ -105,11 +108,15 @@ def site_terrain(
     }
     if max_slope_deg is not None:
         rasters["slope_ok"] = np.where(np.isnan(slope), np.nan, (slope <= max_slope_deg) * 1.0)
-    sources = [NumPyRasterSource(np.ascontiguousarray(arr), minx, miny, maxx, maxy, name=name,
-                                 srs_wkt=None, nodata=None)
-               for name, arr in rasters.items()]
-    frame = gpd.GeoDataFrame({"_row": np.arange(len(sites))}, geometry=sites.geometry.values,
-                             crs=sites.crs)
+    sources = [
+        NumPyRasterSource(
+            np.ascontiguousarray(arr), minx, miny, maxx, maxy, name=name, srs_wkt=None, nodata=None
+        )
+        for name, arr in rasters.items()
+    ]
+    frame = gpd.GeoDataFrame(
+        {"_row": np.arange(len(sites))}, geometry=sites.geometry.values, crs=sites.crs
+    )
     stats = exact_extract(sources, frame, ["mean"], include_cols=["_row"], output="pandas")
     stats = stats.set_index("_row").reindex(np.arange(len(sites)))
     out["elevation_m"] = stats["elevation_m_mean"].to_numpy()

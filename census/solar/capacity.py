@@ -42,9 +42,7 @@ def pv_rows(sites: pd.DataFrame) -> np.ndarray:
     numpy.ndarray of bool
     """
     archetype = sites["pv_archetype"]
-    return (archetype.notna() & (archetype.astype("string").str.strip() != "")).to_numpy(
-        dtype=bool
-    )
+    return (archetype.notna() & (archetype.astype("string").str.strip() != "")).to_numpy(dtype=bool)
 
 
 def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:

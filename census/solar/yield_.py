@@ -309,9 +309,7 @@ def orientation_nodes(
     if method == "bilinear":
         corner_t = np.stack([ti, ti + 1, ti, ti + 1], axis=1)
         corner_a = np.stack([ai, ai, ai + 1, ai + 1], axis=1)
-        weight = np.stack(
-            [(1 - tf) * (1 - af), tf * (1 - af), (1 - tf) * af, tf * af], axis=1
-        )
+        weight = np.stack([(1 - tf) * (1 - af), tf * (1 - af), (1 - tf) * af, tf * af], axis=1)
     elif method == "nearest":
         corner_t = (ti + (tf >= 0.5))[:, None]
         corner_a = (ai + (af >= 0.5))[:, None]

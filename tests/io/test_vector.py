@@ -22,10 +22,15 @@ from ..conftest import BOUNDARIES, X0, Y0
 SQUARE = shapely.box(X0 + 1000, Y0 + 1000, X0 + 1100, Y0 + 1100)  # 100 m x 100 m
 
 
-@pytest.mark.parametrize("suffix,driver", [
-    (".gpkg", "GPKG"), (".geojson", "GeoJSON"), (".shp", "ESRI Shapefile"),
-    (".fgb", "FlatGeobuf"),
-])
+@pytest.mark.parametrize(
+    "suffix,driver",
+    [
+        (".gpkg", "GPKG"),
+        (".geojson", "GeoJSON"),
+        (".shp", "ESRI Shapefile"),
+        (".fgb", "FlatGeobuf"),
+    ],
+)
 def test_read_each_format(tmp_path, suffix, driver):
     gdf = gpd.GeoDataFrame({"pond_id": ["a"]}, geometry=[SQUARE], crs="EPSG:4549")
     path = tmp_path / f"ponds{suffix}"
@@ -54,8 +59,20 @@ def test_missing_file_and_layer(tmp_path):
 
 def test_no_crs_is_an_error_with_fix(tmp_path):
     path = tmp_path / "nocrs.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(SQUARE)}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": shapely.geometry.mapping(SQUARE),
+                    }
+                ],
+            }
+        )
+    )
     # GeoJSON readers assume EPSG:4326 for files without a crs member; shapefiles without .prj
     # are the real case of a missing CRS
     gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[SQUARE])
@@ -104,8 +121,11 @@ def test_real_boundaries():
 def test_select_districts_by_any_name():
     d = read_districts(BOUNDARIES, crs="GCJ-02")
     assert select_districts(d, ["Xihu"]).adcode.tolist() == [330106]
-    assert select_districts(d, ["西湖区", "330108", "linan"]).adcode.tolist() == [330106, 330108,
-                                                                                 330112]
+    assert select_districts(d, ["西湖区", "330108", "linan"]).adcode.tolist() == [
+        330106,
+        330108,
+        330112,
+    ]
     with pytest.raises(InputError) as info:
         select_districts(d, ["Xiacheng"])
     msg = str(info.value)
@@ -127,7 +147,9 @@ def test_assign_districts_each_site_once(two_districts):
 def test_load_sites_schema_and_errors(tmp_path, two_districts):
     gdf = gpd.GeoDataFrame(
         {"pid": ["p1", "p2"], "category": ["x", "y"]},
-        geometry=[SQUARE, shapely.box(X0 - 500, Y0 - 500, X0 - 400, Y0 - 400)], crs="EPSG:4549")
+        geometry=[SQUARE, shapely.box(X0 - 500, Y0 - 500, X0 - 400, Y0 - 400)],
+        crs="EPSG:4549",
+    )
     gdf.to_file(tmp_path / "ponds.gpkg", layer="ponds")
     cfg = LayerConfig(path=tmp_path / "ponds.gpkg", layer="ponds", category="pond", id_field="pid")
     sites, reports = load_sites({"ponds": cfg}, two_districts)
@@ -151,8 +173,7 @@ def test_empty_layer_warns_and_gives_no_rows(tmp_path, two_districts):
 
 
 def test_points_in_site_layer_are_refused(tmp_path, two_districts):
-    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(X0 + 10, Y0 + 10)],
-                           crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(X0 + 10, Y0 + 10)], crs="EPSG:4549")
     gdf.to_file(tmp_path / "p.gpkg", layer="pts")
     cfg = LayerConfig(path=tmp_path / "p.gpkg", layer="pts", category="pond")
     with pytest.raises(SchemaError, match="polygons"):

@@ -33,31 +33,54 @@ def test_matches_independent_pvlib_chain(hangzhou, config):
     """South 25 deg c-Si ground system, PVWatts v5 losses 14.08 %, Hangzhou CSWD year."""
     weather, meta = hangzhou
     got = specific_yield(
-        weather, meta, archetype="ground", technology="mono_si_topcon",
-        tilt_deg=25.0, azimuth_deg=180.0, config=config,
+        weather,
+        meta,
+        archetype="ground",
+        technology="mono_si_topcon",
+        tilt_deg=25.0,
+        azimuth_deg=180.0,
+        config=config,
     )
 
     # --- independent chain, written out with pvlib only -------------------------------
     # EPW hourly means; read_epw stamps the hour's start -> sun position at +30 min
     times = weather.index + pd.Timedelta(minutes=30)
     sp = pvlib.solarposition.get_solarposition(
-        times, 30.23, 120.17, 41.7,
-        pressure=weather["pressure"].to_numpy(), temperature=weather["temp_air"].to_numpy(),
+        times,
+        30.23,
+        120.17,
+        41.7,
+        pressure=weather["pressure"].to_numpy(),
+        temperature=weather["temp_air"].to_numpy(),
     )
     zen = pd.Series(sp["apparent_zenith"].to_numpy(), index=weather.index)
     azi = pd.Series(sp["azimuth"].to_numpy(), index=weather.index)
-    dni_extra = pd.Series(pvlib.irradiance.get_extra_radiation(times).to_numpy(),
-                          index=weather.index)
+    dni_extra = pd.Series(
+        pvlib.irradiance.get_extra_radiation(times).to_numpy(), index=weather.index
+    )
     airmass = pvlib.atmosphere.get_relative_airmass(zen)
     poa = pvlib.irradiance.get_total_irradiance(
-        25.0, 180.0, zen, azi, weather["dni"], weather["ghi"], weather["dhi"],
-        dni_extra=dni_extra, airmass=airmass, albedo=0.2, model="perez",  # grass 0.20
+        25.0,
+        180.0,
+        zen,
+        azi,
+        weather["dni"],
+        weather["ghi"],
+        weather["dhi"],
+        dni_extra=dni_extra,
+        airmass=airmass,
+        albedo=0.2,
+        model="perez",  # grass 0.20
     ).fillna(0.0)
     aoi = pvlib.irradiance.aoi(25.0, 180.0, zen, azi)
     effective = poa["poa_direct"] * pvlib.iam.physical(aoi) + poa["poa_diffuse"]
     # SAPM open rack glass/glass: King et al. 2004 (SAND2004-3535) table 1
     t_cell = pvlib.temperature.sapm_cell(
-        poa["poa_global"], weather["temp_air"], weather["wind_speed"], a=-3.47, b=-0.0594,
+        poa["poa_global"],
+        weather["temp_air"],
+        weather["wind_speed"],
+        a=-3.47,
+        b=-0.0594,
         deltaT=3,
     )
     # 1 kW DC; TOPCon gamma -0.29 %/K (JinkoSolar Tiger Neo datasheet)
@@ -78,8 +101,7 @@ def test_matches_independent_pvlib_chain(hangzhou, config):
 
 def test_floating_runs_cooler_than_ground(hangzhou, config):
     weather, meta = hangzhou
-    kw = {"technology": "mono_si_topcon", "tilt_deg": 12.0, "azimuth_deg": 180.0,
-          "config": config}
+    kw = {"technology": "mono_si_topcon", "tilt_deg": 12.0, "azimuth_deg": 180.0, "config": config}
     floating = simulate_orientation(weather, meta, archetype="floating", **kw)
     ground = simulate_orientation(weather, meta, archetype="ground", **kw)
     day = floating["poa_global"] > 200.0
@@ -103,18 +125,25 @@ def _symmetric_clear_day(config_tz="Asia/Shanghai"):
         times = pd.DatetimeIndex(t0 + pd.to_timedelta(np.arange(-420, 421, 10), unit="min"))
         cs = location.get_clearsky(times, model="simplified_solis")  # no turbidity lookup
         frames.append(cs.assign(temp_air=20.0, wind_speed=1.0, pressure=101325.0))
-    return frames, {"latitude": lat, "longitude": lon, "altitude": alt,
-                    "interval_label": "instantaneous", "time_offset_h": 0.0}
+    return frames, {
+        "latitude": lat,
+        "longitude": lon,
+        "altitude": alt,
+        "interval_label": "instantaneous",
+        "time_offset_h": 0.0,
+    }
 
 
 @pytest.mark.parametrize("tilt", [20.0, 60.0, 90.0])
 def test_east_west_symmetry(config, tilt):
     frames, meta = _symmetric_clear_day()
     for weather in frames:
-        east = specific_yield(weather, meta, archetype="ground", tilt_deg=tilt,
-                              azimuth_deg=90.0, config=config)
-        west = specific_yield(weather, meta, archetype="ground", tilt_deg=tilt,
-                              azimuth_deg=270.0, config=config)
+        east = specific_yield(
+            weather, meta, archetype="ground", tilt_deg=tilt, azimuth_deg=90.0, config=config
+        )
+        west = specific_yield(
+            weather, meta, archetype="ground", tilt_deg=tilt, azimuth_deg=270.0, config=config
+        )
         # instants are symmetric about transit to the second: equal within 0.1 %
         assert_allclose(east, west, rtol=1e-3)
 
@@ -122,8 +151,9 @@ def test_east_west_symmetry(config, tilt):
 def test_ground_default_tilt_near_optimum(hangzhou, config):
     weather, meta = hangzhou
     tilts = np.arange(10.0, 41.0, 2.0)
-    yields = [specific_yield(weather, meta, archetype="ground", tilt_deg=t, config=config)
-              for t in tilts]
+    yields = [
+        specific_yield(weather, meta, archetype="ground", tilt_deg=t, config=config) for t in tilts
+    ]
     default = specific_yield(weather, meta, archetype="ground", config=config)
     # pv.yaml: 22 deg gives up about 0.1 % against the optimum (25-26 deg)
     assert 24.0 <= tilts[int(np.argmax(yields))] <= 28.0
@@ -132,14 +162,16 @@ def test_ground_default_tilt_near_optimum(hangzhou, config):
 
 def _random_sites(n, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "pv_archetype": rng.choice(["rooftop_flat", "rooftop_pitched"], n),
-        "pv_technology": None,
-        "capacity_mw": rng.uniform(0.01, 1.0, n),
-        "category": rng.choice(["rooftop", "village"], n),
-        "surface_tilt_deg": rng.uniform(0.0, 60.0, n),
-        "surface_azimuth_deg": rng.uniform(0.0, 360.0, n),
-    })
+    return pd.DataFrame(
+        {
+            "pv_archetype": rng.choice(["rooftop_flat", "rooftop_pitched"], n),
+            "pv_technology": None,
+            "capacity_mw": rng.uniform(0.01, 1.0, n),
+            "category": rng.choice(["rooftop", "village"], n),
+            "surface_tilt_deg": rng.uniform(0.0, 60.0, n),
+            "surface_azimuth_deg": rng.uniform(0.0, 360.0, n),
+        }
+    )
 
 
 def test_default_bins_error(hangzhou, config):
@@ -175,9 +207,16 @@ def test_profile_and_columns(hangzhou, config):
 
 def test_nan_orientation_uses_archetype_default(hangzhou, config):
     weather, meta = hangzhou
-    sites = pd.DataFrame({"pv_archetype": ["ground"], "pv_technology": [None],
-                          "capacity_mw": [2.0], "category": ["mine"],
-                          "surface_tilt_deg": [np.nan], "surface_azimuth_deg": [np.nan]})
+    sites = pd.DataFrame(
+        {
+            "pv_archetype": ["ground"],
+            "pv_technology": [None],
+            "capacity_mw": [2.0],
+            "category": ["mine"],
+            "surface_tilt_deg": [np.nan],
+            "surface_azimuth_deg": [np.nan],
+        }
+    )
     out, _ = add_pv_yield(sites, weather, meta, config, exact=True)
     ref = specific_yield(weather, meta, archetype="ground", config=config)
     assert_allclose(out["specific_yield_kwh_kwp"].iloc[0], ref, rtol=1e-9)
