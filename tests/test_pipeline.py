@@ -157,3 +157,36 @@ def test_config_show_prints_toml():
     res = CliRunner().invoke(app, ["config", "show"])
     assert res.exit_code == 0
     assert "pv_2025_mw = 4800.0" in res.output
+
+
+def test_empty_layer_warns_and_run_completes(tmp_path):
+    empty = gpd.GeoDataFrame({"pond_id": pd.Series(dtype=str)},
+                             geometry=gpd.GeoSeries([], crs="EPSG:4549"))
+    empty.to_file(tmp_path / "empty.gpkg", layer="ponds")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[layers.ponds]\npath = "empty.gpkg"\nlayer = "ponds"\n', encoding="utf-8")
+    res = run_census(cfg, ["Binjiang"], out_dir=tmp_path / "out")
+    assert any("empty" in w for w in res.provenance["warnings"])
+    assert (res.sites.category != "pond").all()
+    assert res.city.loc[res.city.category == "all", "capacity_mw"].iloc[0] > 0  # rooftops remain
+    assert (tmp_path / "out" / "provenance.json").exists()
+
+
+def test_invalid_geometry_is_repaired_and_counted(tmp_path):
+    import shapely
+
+    # a bow-tie pond inside Binjiang: make_valid repairs it, provenance counts it
+    d = run_census(None, ["Binjiang"], write=False).districts
+    c = d.geometry.iloc[0].representative_point()
+    x, y = c.x, c.y
+    bowtie = shapely.Polygon([(x, y), (x + 300, y + 300), (x + 300, y), (x, y + 300)])
+    gdf = gpd.GeoDataFrame({"pond_id": ["bt"], "water_use": ["aquaculture"]},
+                           geometry=[bowtie], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "bt.gpkg", layer="ponds")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\n', encoding="utf-8")
+    res = run_census(cfg, ["Binjiang"], write=False)
+    ponds = [r for r in res.provenance["layers"] if r["name"] == "ponds"][0]
+    assert ponds["repaired"] == 1
+    row = res.sites[res.sites.site_id == "ponds:bt"].iloc[0]
+    assert_allclose(row.area_m2, 2 * 0.5 * 300 * 150, rtol=1e-9)  # two triangles, by hand
