@@ -176,6 +176,31 @@ def map_cmd(
 
 
 @app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="First finished run folder.")],
+    run_b: Annotated[Path, typer.Argument(help="Second finished run folder.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table as CSV.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+) -> None:
+    """Compare two runs by district and technology (b minus a)."""
+    from census.compare import compare_runs, format_comparison
+
+    try:
+        table = compare_runs(run_a, run_b)
+        if out is not None and out.exists() and not overwrite:
+            raise CensusError(f"{out} exists; choose another --out or pass --overwrite.")
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    typer.echo(format_comparison(table))
+    if out is not None:
+        tmp = out.with_name(f".{out.name}.tmp")
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        tmp.replace(out)
+        typer.echo(f"written: {out}")
+
+
+@app.command()
 def batch(
     config: ConfigOpt = None,
     districts: Annotated[

@@ -21,6 +21,7 @@ from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
 from census.sites.rules import RulesConfig
 from census.solar.settings import PVConfig
+from census.supply import CostsConfig
 from census.wind.settings import WindConfig
 
 __all__ = [
@@ -137,6 +138,10 @@ class OutputsConfig(_Strict):
 
     dir: Path = Path("data/processed")
     map: bool = True
+    map_tiles: str | None = Field(
+        None, description="Base-tile URL template with {z}/{x}/{y}; none keeps maps offline."
+    )
+    map_tiles_attribution: str | None = None
 
 
 class CensusConfig(_Strict):
@@ -151,6 +156,7 @@ class CensusConfig(_Strict):
     pv: PVConfig
     wind: WindConfig
     targets: TargetsConfig
+    costs: CostsConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 
 

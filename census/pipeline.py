@@ -391,6 +391,10 @@ def _input_paths(cfg: CensusConfig) -> list[Path]:
     paths += [lc.path for lc in cfg.layers.values()]
     paths += [ec.path for ec in cfg.exclusions.values()]
     paths += [p for p in (cfg.terrain.dem, cfg.terrain.landcover) if p is not None]
+    if cfg.targets.existing_capacity is not None:
+        paths.append(cfg.targets.existing_capacity)
+    if cfg.wind.turbine.power_curve_csv is not None:
+        paths.append(cfg.wind.turbine.power_curve_csv)
     return [Path(p) for p in paths]
 
 
@@ -442,11 +446,17 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
                 turbines=result.turbines,
                 district_totals=result.district_totals,
                 synthetic=bool(result.provenance["synthetic_inputs"]),
+                tiles=cfg.outputs.map_tiles,
+                attribution=cfg.outputs.map_tiles_attribution,
+                city_name=cfg.study_area.name,
             )
             for p in paths:
                 rel = Path(p).relative_to(run.tmp)
                 run.files.append(str(rel))
                 result.outputs[str(rel)] = run.final(str(rel))
+        from census.report import write_report_outputs
+
+        result.outputs.update(write_report_outputs(run, result, cfg))
         result.provenance["outputs"] = sorted(run.files + ["provenance.json"])
         result.provenance["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
         result.outputs["provenance.json"] = run.write_json("provenance.json", result.provenance)

@@ -1,0 +1,1297 @@
+r"""Candidate-site maps: self-contained, offline, safe HTML built with folium.
+
+One map for the city and one per district. Each map has a layer per site
+category (toggled in the layer control), eligible and excluded sites styled
+apart, wind-turbine points, district boundaries labelled in Chinese and English
+with their totals, a legend, popups with each site's numbers and fitted bounds.
+
+Offline
+    Every JavaScript and CSS asset is inlined from Python packages: Leaflet
+    (JS, CSS and its images as ``data:`` URIs) comes from ``XStatic-Leaflet``.
+    folium's other default assets (jQuery, Bootstrap, Font Awesome,
+    Leaflet.awesome-markers) are not used by these maps and are left out, so
+    nothing is fetched from a CDN. Base tiles are optional: give a URL template
+    (``tiles=``) or none; without tiles the map still shows boundaries and sites.
+
+Safety
+    Text from input data never reaches an HTML parser unescaped. Popups and
+    tooltips are built in the browser with ``textContent`` from JSON that is
+    escaped for a ``<script>`` element (``<``, ``>``, ``&``, U+2028 and U+2029
+    as ``\uXXXX``); titles, legend entries and layer names are written into the
+    page with :func:`html.escape`. (folium's own ``GeoJsonPopup`` and
+    ``GeoJsonTooltip`` insert property values with ``innerHTML`` unescaped, so
+    they are not used here.)
+
+Scale
+    Geometry is simplified in the metric CRS and coordinates are rounded before
+    they are written. A category with more than ``max_sites_detail`` sites is
+    drawn, below ``detail_min_zoom``, as square cells that aggregate its sites
+    (count, eligible count, capacity, energy); single sites are drawn only at
+    ``detail_min_zoom`` and above, for the cells in view, on a canvas renderer.
+    See ``benchmarks/RESULTS.md`` for file size and load time of 100,000 sites.
+
+All geometry inputs are in the metric CRS (:data:`census.crs.METRIC_CRS`,
+EPSG:4549); they are reprojected to :data:`census.crs.DISPLAY_CRS` for display
+only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+import os
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
+from census.exceptions import InputError, OutputExistsError, SchemaError
+from census.units import mwh_to_gwh
+
+__all__ = [
+    "CATEGORY_COLORS",
+    "build_map",
+    "district_map_filename",
+    "embedded_assets",
+    "maps_from_run",
+    "save_map",
+    "write_maps",
+]
+
+logger = logging.getLogger(__name__)
+
+CATEGORY_COLORS: dict[str, str] = {
+    "rooftop": "#d95f02",
+    "pond": "#1f78b4",
+    "mine": "#6a3d9a",
+    "landfill": "#8c510a",
+    "forest": "#1b9e77",
+    "mudflat": "#e6ab02",
+}
+"""Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
+
+_EXTRA_COLORS = ("#e7298a", "#66a61e", "#a6761d", "#386cb0", "#f0027f", "#bf5b17", "#17becf")
+
+_SITE_REQUIRED = ("site_id", "category", "eligible")
+_DISTRICT_REQUIRED = ("adcode", "name_zh", "name_en")
+_TURBINE_REQUIRED = ("site_id", "turbine_id")
+
+# (column, label, unit, decimals); decimals None marks a text column.
+_SITE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("district", "District", "", None),
+    ("technology", "Technology", "", None),
+    ("area_m2", "Area", "m²", 0),
+    ("usable_area_m2", "Usable area", "m²", 0),
+    ("capacity_mw", "Capacity", "MW", 3),
+    ("energy_mwh_yr", "Energy", "MWh/yr", 1),
+    ("specific_yield_kwh_kwp", "Specific yield", "kWh/kWp/yr", 0),
+    ("capacity_factor", "Capacity factor", "", 3),
+    ("n_turbines", "Turbines", "", 0),
+    ("exclusion_reasons", "Reasons for exclusion", "", None),
+    ("clipped_by", "Clipped by", "", None),
+)
+_DISTRICT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("capacity_mw", "Capacity", "MW", 1),
+    ("pv_capacity_mw", "PV capacity", "MW", 1),
+    ("wind_capacity_mw", "Wind capacity", "MW", 1),
+    ("energy_gwh_yr", "Energy", "GWh/yr", 1),
+    ("eligible_sites", "Eligible sites", "", 0),
+)
+
+_COORD_DECIMALS = 5
+"""Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
+
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+_REMOTE_TAG = re.compile(
+    r"<(?:script|link|img|iframe|source|embed)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
+    re.IGNORECASE,
+)
+_REMOTE_CSS = re.compile(r"(?:url\(\s*[\"']?\s*(?:https?:)?//|@import)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _xstatic_leaflet_dir() -> Path:
+    try:
+        import xstatic.pkg.leaflet as xs_leaflet
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "census maps embed Leaflet from the XStatic-Leaflet package so that they open "
+            "offline; install it with: pip install 'xstatic-leaflet>=1.9.3'"
+        ) from err
+    return Path(xs_leaflet.BASE_DIR)
+
+
+@cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Return Leaflet's (JS, CSS) text, CSS images inlined as ``data:`` URIs."""
+    base = _xstatic_leaflet_dir()
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        ref = match.group(1).strip("'\"")
+        if ref.startswith("#") or ref.startswith("data:"):
+            return match.group(0)
+        path = base / ref
+        if not path.is_file():
+            raise FileNotFoundError(f"Leaflet CSS refers to {ref}, not found in {base}")
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'url("data:image/png;base64,{data}")'
+
+    css = re.sub(r"url\(([^)]*)\)", inline, css)
+    return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
+
+
+def embedded_assets() -> dict[str, str]:
+    """Return the JS and CSS texts that every map embeds, by name.
+
+    Returns
+    -------
+    dict of str to str
+        ``leaflet.js``, ``leaflet.css``, ``census.js`` and ``census.css``.
+    """
+    js, css = _leaflet_assets()
+    return {
+        "leaflet.js": js,
+        "leaflet.css": css,
+        "census.js": _CENSUS_JS,
+        "census.css": _CENSUS_CSS,
+    }
+
+
+_CENSUS_CSS = """
+.census-title{position:fixed;top:10px;left:50%;transform:translateX(-50%);z-index:1001;
+ background:rgba(255,255,255,.92);padding:4px 12px;border-radius:4px;
+ font:600 15px/1.3 system-ui,sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:60%;
+ text-align:center}
+.census-banner{display:block;margin-top:3px;padding:2px 8px;background:#b30000;color:#fff;
+ font-weight:700;font-size:13px;border-radius:3px}
+.census-legend{position:fixed;bottom:24px;right:10px;z-index:1001;background:rgba(255,255,255,.94);
+ padding:6px 10px;border-radius:4px;font:12px/1.5 system-ui,sans-serif;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);max-height:45vh;overflow:auto}
+.census-legend h4{margin:0 0 3px;font-size:13px}
+.census-legend .sw{display:inline-block;width:14px;height:10px;margin-right:6px;
+ vertical-align:middle;border:1px solid #333}
+.census-legend .pt{display:inline-block;width:8px;height:8px;margin:0 9px 0 3px;border-radius:50%;
+ border:2px solid #222;background:#fff;vertical-align:middle}
+.census-legend .ln{display:inline-block;width:14px;height:0;margin-right:6px;vertical-align:middle;
+ border-top:2px solid #222}
+.census-legend .note{color:#555;max-width:220px}
+.leaflet-container{background:#f4f2ec}
+.census-popup{font:12px/1.4 system-ui,sans-serif;min-width:200px}
+.census-popup .t{font-weight:700;font-size:13px}
+.census-popup .s{color:#555;margin-bottom:3px}
+.census-popup .ok{color:#1a7f37;font-weight:700}
+.census-popup .no{color:#b30000;font-weight:700}
+.census-popup table{border-collapse:collapse}
+.census-popup th{text-align:left;font-weight:600;padding:1px 8px 1px 0;vertical-align:top}
+.census-popup td{padding:1px 0;text-align:right}
+.census-popup td.txt{text-align:left;max-width:220px}
+.census-label{background:none;border:none}
+.census-label div{transform:translate(-50%,-50%);white-space:nowrap;text-align:center;
+ font:600 12px/1.2 system-ui,sans-serif;color:#222;cursor:pointer;
+ text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
+.census-label .en{font-weight:400}
+.census-label .tot{font-weight:400;color:#444;font-size:11px}
+"""
+
+# The browser side. Data arrive as JSON in <script type="application/json"> elements;
+# every text from the data enters the page through textContent only.
+_CENSUS_JS = r"""
+(function () {
+  "use strict";
+  var census = window.census = window.census || {};
+  census.maps = census.maps || [];
+  census.isReady = false;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function fmt(v, digits) {
+    if (v === null || v === undefined || (typeof v === "number" && !isFinite(v))) { return null; }
+    if (typeof v !== "number") { return String(v); }
+    return v.toLocaleString("en-US", {maximumFractionDigits: digits});
+  }
+  // fields: [[label, unit, decimals or null], ...], values aligned with fields.
+  function box(title, subtitle, status, fields, values) {
+    var div = el("div", "census-popup");
+    div.appendChild(el("div", "t", title));
+    if (subtitle) { div.appendChild(el("div", "s", subtitle)); }
+    if (status) { div.appendChild(el("div", status[0], status[1])); }
+    var table = el("table");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i], v = values[i];
+      if (v === null || v === undefined || v === "") { continue; }
+      var text = f[2] === null ? String(v) : fmt(v, f[2]);
+      if (text === null) { continue; }
+      if (f[1]) { text += " " + f[1]; }
+      var tr = el("tr");
+      tr.appendChild(el("th", null, f[0]));
+      tr.appendChild(el("td", f[2] === null ? "txt" : null, text));
+      table.appendChild(tr);
+    }
+    div.appendChild(table);
+    return div;
+  }
+  function readJSON(id) { return JSON.parse(document.getElementById(id).textContent); }
+  function tag(layer, kind) { layer.censusKind = kind; return layer; }
+  // One canvas renderer per map, shared by every layer drawn on canvas (one hit test).
+  function canvasOf(state) {
+    return state.canvas || (state.canvas = L.canvas({padding: 0.3, tolerance: 2}));
+  }
+
+  census.init = function (map, opts) {
+    if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
+    var pane = map.createPane("censusDistricts");
+    pane.style.zIndex = 350;
+    var state = {map: map, opts: opts, sites: {}, districts: null, turbines: null};
+    map.census = state;
+    census.maps.push(state);
+  };
+
+  // Site rows: [site_id, name, eligible (0/1), values aligned with meta.fields...]
+  census.addSites = function (map, group, dataId) {
+    var p = readJSON(dataId), m = p.meta, rows = p.rows, geoms = p.geoms;
+    var state = map.census, canvas = m.cells !== null;
+    var base = "census-site census-cat-" + m.index;
+    var styleE = {color: m.color, weight: 1, opacity: 0.95, fillColor: m.color,
+                  fillOpacity: 0.6, className: base + " census-eligible"};
+    var styleX = {color: "#555", weight: 1, opacity: 0.9, dashArray: "4 3", fillColor: "#a8a8a8",
+                  fillOpacity: 0.35, className: base + " census-excluded"};
+    if (canvas) { styleE.className = styleX.className = undefined; }
+    function styleOf(f) { return rows[f.properties.k][2] ? styleE : styleX; }
+    function title(r) { return r[1] ? r[1] : "Site " + r[0]; }
+    function popup(layer) {
+      var r = rows[layer.feature.properties.k];
+      var sub = (r[1] ? "Site " + r[0] + " · " : "") + m.label;
+      var status = r[2] ? ["ok", "Eligible"] : ["no", "Excluded"];
+      return box(title(r), sub, status, m.fields, r.slice(3));
+    }
+    function tooltip(layer) {
+      var r = rows[layer.feature.properties.k];
+      return el("span", null, title(r) + (r[2] ? "" : " (excluded)"));
+    }
+    function make(from, to) {
+      var feats = [];
+      for (var k = from; k < to; k++) {
+        if (geoms[k]) { feats.push({type: "Feature", geometry: geoms[k], properties: {k: k}}); }
+      }
+      var opts = {
+        style: styleOf,
+        pointToLayer: function (f, ll) {
+          return L.circleMarker(ll, Object.assign({radius: 5}, styleOf(f)));
+        },
+        onEachFeature: function (f, layer) { tag(layer, "site"); }
+      };
+      if (canvas) { opts.renderer = canvasOf(state); }
+      var lyr = L.geoJSON(feats, opts);
+      lyr.bindPopup(popup, {maxWidth: 320});
+      lyr.bindTooltip(tooltip, {sticky: true});
+      return lyr;
+    }
+    var entry = {group: group, meta: m};
+    state.sites[m.index] = entry;
+    if (!canvas) {
+      group.addLayer(make(0, rows.length));
+      return;
+    }
+    // Aggregated mode: cells [south, west, north, east, start, end, n, n_eligible, MW, MWh/yr]
+    var cells = m.cells, built = new Array(cells.length), bounds = new Array(cells.length);
+    var maxN = 1;
+    cells.forEach(function (c, i) {
+      bounds[i] = L.latLngBounds([c[0], c[1]], [c[2], c[3]]);
+      maxN = Math.max(maxN, c[6]);
+    });
+    var cellFields = [["Sites", "", 0], ["Eligible sites", "", 0], ["Eligible capacity", "MW", 2],
+                      ["Eligible energy", "MWh/yr", 0]];
+    var cellLayer = L.featureGroup();
+    cells.forEach(function (c, i) {
+      var op = 0.25 + 0.55 * Math.log(1 + c[6]) / Math.log(1 + maxN);
+      var rect = tag(L.rectangle(bounds[i], {
+        color: m.color, weight: 0.6, opacity: 0.9, fillColor: c[7] > 0 ? m.color : "#a8a8a8",
+        fillOpacity: op, renderer: canvasOf(state)
+      }), "cell");
+      rect.censusCell = i;
+      cellLayer.addLayer(rect);
+    });
+    cellLayer.bindTooltip(function (layer) {
+      var c = cells[layer.censusCell];
+      return el("span", null, m.label + ": " + fmt(c[6], 0) + " sites, " + fmt(c[8], 2) + " MW");
+    }, {sticky: true});
+    cellLayer.bindPopup(function (layer) {
+      var c = cells[layer.censusCell];
+      return box(m.label + ": " + fmt(c[6], 0) + " sites", "Zoom to level " + m.detailZoom +
+        " or closer to see single sites", null, cellFields, [c[6], c[7], c[8], c[9]]);
+    });
+    entry.cells = cellLayer;
+    function update() {
+      if (!map._loaded || !map.hasLayer(group)) { return; }
+      if (map.getZoom() < m.detailZoom) {
+        for (var i = 0; i < built.length; i++) { if (built[i]) { group.removeLayer(built[i]); } }
+        if (!group.hasLayer(cellLayer)) { group.addLayer(cellLayer); }
+        return;
+      }
+      if (group.hasLayer(cellLayer)) { group.removeLayer(cellLayer); }
+      var view = map.getBounds().pad(0.3);
+      for (var j = 0; j < cells.length; j++) {
+        if (view.intersects(bounds[j])) {
+          if (!built[j]) { built[j] = make(cells[j][4], cells[j][5]); }
+          if (!group.hasLayer(built[j])) { group.addLayer(built[j]); }
+        } else if (built[j] && group.hasLayer(built[j])) {
+          group.removeLayer(built[j]);
+        }
+      }
+    }
+    map.on("moveend zoomend overlayadd", update);
+    map.whenReady(update);
+  };
+
+  // District rows: [adcode, name_zh, name_en, values aligned with meta.fields...]
+  census.addDistricts = function (map, group, dataId) {
+    var p = readJSON(dataId), m = p.meta, rows = p.rows;
+    var feats = [];
+    for (var k = 0; k < rows.length; k++) {
+      if (p.geoms[k]) { feats.push({type: "Feature", geometry: p.geoms[k], properties: {k: k}}); }
+    }
+    var lyr = L.geoJSON(feats, {
+      pane: "censusDistricts", interactive: false,
+      style: {color: "#222", weight: 2, opacity: 0.9, fillColor: "#ffffff", fillOpacity: 0.15,
+              className: "census-district"},
+      onEachFeature: function (f, layer) { tag(layer, "district"); }
+    });
+    group.addLayer(lyr);
+    rows.forEach(function (r, k) {
+      var pt = p.labels[k];
+      if (!pt) { return; }
+      var div = el("div");
+      div.appendChild(el("span", "zh", r[1]));
+      div.appendChild(el("br"));
+      div.appendChild(el("span", "en", r[2]));
+      if (m.labelIndex !== null && r[3 + m.labelIndex] !== null) {
+        div.appendChild(el("br"));
+        div.appendChild(el("span", "tot", fmt(r[3 + m.labelIndex], 0) + " MW"));
+      }
+      var icon = L.divIcon({html: div, className: "census-label", iconSize: null});
+      var marker = tag(L.marker(pt, {icon: icon, keyboard: false}), "label");
+      marker.bindPopup(function () {
+        return box(r[1] + " " + r[2], "District " + r[0], null, m.fields, r.slice(3));
+      });
+      group.addLayer(marker);
+    });
+    map.census.districts = group;
+  };
+
+  // Turbine rows: [turbine_id, site_id, energy MWh/yr], points [[lat, lon], ...]
+  census.addTurbines = function (map, group, dataId) {
+    var p = readJSON(dataId), rows = p.rows, canvas = p.meta.canvas;
+    var style = {radius: 4, color: "#111", weight: 1.5, fillColor: "#ffffff", fillOpacity: 1,
+                 className: "census-turbine"};
+    if (canvas) {
+      style.className = undefined;
+      style.renderer = canvasOf(map.census);
+    }
+    var lyr = L.featureGroup();
+    rows.forEach(function (r, k) {
+      var mk = tag(L.circleMarker(p.points[k], style), "turbine");
+      mk.censusRow = k;
+      lyr.addLayer(mk);
+    });
+    var fields = [["Site", "", null], ["Energy", "MWh/yr", 0]];
+    lyr.bindPopup(function (layer) {
+      var r = rows[layer.censusRow];
+      return box("Turbine " + r[0], "Wind turbine", null, fields, [r[1], r[2]]);
+    });
+    lyr.bindTooltip(function (layer) {
+      return el("span", null, "Turbine " + rows[layer.censusRow][0]);
+    }, {sticky: true});
+    group.addLayer(lyr);
+    map.census.turbines = group;
+  };
+
+  // Count what is on the map now, by kind ("site", "cell", "district", "label", "turbine").
+  census.drawn = function (map) {
+    var out = {site: 0, cell: 0, district: 0, label: 0, turbine: 0};
+    map.eachLayer(function (l) { if (l.censusKind) { out[l.censusKind] += 1; } });
+    return out;
+  };
+
+  census.ready = function (map) {
+    map.whenReady(function () {
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          census.loadedMs = performance.now();
+          census.isReady = true;
+        });
+      });
+    });
+  };
+})();
+"""
+
+
+# --------------------------------------------------------------------------- elements
+
+
+class _Raw(Element):
+    """A header element holding inline CSS or JS (named so it is added once)."""
+
+
+class _CensusCall(MacroElement):
+    """Embed one JSON payload and call a ``census.*`` JS function on its parent layer."""
+
+    _template = Template(
+        """
+{% macro html(this, kwargs) %}
+<script type="application/json" id="{{ this.get_name() }}_data">{{ this.payload }}</script>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+census.{{ this.func }}(
+    {{ this.map_name }}, {{ this._parent.get_name() }}, "{{ this.get_name() }}_data");
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, func: str, payload: str, map_name: str) -> None:
+        super().__init__()
+        self._name = "CensusCall"
+        self.func = func
+        self.payload = payload
+        self.map_name = map_name
+
+
+class _MapScript(MacroElement):
+    """Run one line of JS with the map variable, optionally with body HTML."""
+
+    _template = Template(
+        """
+{% macro html(this, kwargs) %}{{ this.body_html }}{% endmacro %}
+{% macro script(this, kwargs) %}
+census.{{ this.func }}({{ this._parent.get_name() }}{% if this.arg %}, {{ this.arg }}{% endif %});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, func: str, *, arg: str = "", body_html: str = "") -> None:
+        super().__init__()
+        self._name = "CensusMapScript"
+        self.func = func
+        self.arg = arg
+        self.body_html = body_html
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _script_json(obj: Any) -> str:
+    """Dump JSON that is safe inside a ``<script>`` element (no ``</script>`` break-out)."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"{what} needs columns {list(required)}; missing {missing}; got {list(df.columns)}."
+        )
+
+
+def _metric(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in a projected metric CRS (reprojecting geographic data to METRIC_CRS)."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"{layer} must be a geopandas.GeoDataFrame; got {type(gdf).__name__}.")
+    crs = require_crs(gdf, layer=layer)
+    if crs.is_geographic:
+        return gdf.to_crs(METRIC_CRS)
+    return gdf
+
+
+def _clean(values: Iterable[Any], decimals: int | None) -> list[Any]:
+    """Turn a column into JSON-ready values: rounded floats, str, or None for missing."""
+    out: list[Any] = []
+    for v in values:
+        if v is None or (isinstance(v, float | np.floating) and not math.isfinite(float(v))):
+            out.append(None)
+        elif v is pd.NA or v is pd.NaT:
+            out.append(None)
+        elif decimals is None:
+            text = str(v)
+            out.append(text if text else None)
+        elif isinstance(v, bool | np.bool_):
+            out.append(int(bool(v)))
+        else:
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                out.append(str(v))
+                continue
+            if not math.isfinite(x):
+                out.append(None)
+            elif decimals <= 0:
+                out.append(int(round(x)))
+            else:
+                out.append(round(x, decimals))
+    return out
+
+
+def _display_geoms(
+    geoms: np.ndarray, *, crs: Any, tolerance_m: np.ndarray | float, coverage: bool = False
+) -> list[str | None]:
+    """Simplify metric geometries, reproject to DISPLAY_CRS, round, return GeoJSON strings."""
+    geoms = np.asarray(geoms, dtype=object)
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out: list[str | None] = [None] * len(geoms)
+    if not valid.any():
+        return out
+    g = geoms[valid]
+    tol = np.broadcast_to(np.asarray(tolerance_m, dtype=float), geoms.shape)[valid]
+    if coverage:
+        g = shapely.coverage_simplify(g, float(tol.max()))
+    else:
+        g = shapely.simplify(g, tol, preserve_topology=True)
+    g = gpd.GeoSeries(g, crs=crs).to_crs(DISPLAY_CRS).values
+    g = shapely.transform(np.asarray(g, dtype=object), lambda c: np.round(c, _COORD_DECIMALS))
+    texts = shapely.to_geojson(g)
+    for i, t in zip(np.flatnonzero(valid), texts, strict=True):
+        out[i] = None if t is None else str(t)
+    return out
+
+
+def _join_payload(meta: dict[str, Any], rows: list[list[Any]], geoms: list[str | None]) -> str:
+    """Build a JSON payload; geometries are numeric GeoJSON strings and need no escaping."""
+    geoms_json = ",".join("null" if g is None else g for g in geoms)
+    return (
+        '{"meta":'
+        + _script_json(meta)
+        + ',"rows":'
+        + _script_json(rows)
+        + ',"geoms":['
+        + geoms_json
+        + "]}"
+    )
+
+
+def _category_label(category: str) -> str:
+    return str(category).replace("_", " ").strip().capitalize() or "(no category)"
+
+
+def _category_color(category: str, index: int) -> str:
+    return CATEGORY_COLORS.get(str(category), _EXTRA_COLORS[index % len(_EXTRA_COLORS)])
+
+
+def _sites_payload(
+    sites: gpd.GeoDataFrame,
+    *,
+    category: str,
+    index: int,
+    max_sites_detail: int,
+    detail_min_zoom: int,
+    aggregate_cell_m: float,
+    simplify_tolerance_m: float,
+) -> tuple[str, bool]:
+    """Return the JSON payload of one category layer and whether it is aggregated."""
+    n = len(sites)
+    aggregated = n > max_sites_detail
+    fields = [(c, lab, unit, dec) for c, lab, unit, dec in _SITE_FIELDS if c in sites.columns]
+    cells: list[list[Any]] | None = None
+    if aggregated:
+        centroids = sites.geometry.centroid
+        ix = np.floor(centroids.x.to_numpy() / aggregate_cell_m).astype(np.int64)
+        iy = np.floor(centroids.y.to_numpy() / aggregate_cell_m).astype(np.int64)
+        order = np.lexsort((iy, ix))
+        sites = sites.iloc[order]
+        ix, iy = ix[order], iy[order]
+        key = pd.MultiIndex.from_arrays([ix, iy])
+        starts = np.flatnonzero(np.r_[True, (ix[1:] != ix[:-1]) | (iy[1:] != iy[:-1])])
+        ends = np.r_[starts[1:], n]
+        elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
+        cap = pd.to_numeric(sites.get("capacity_mw", pd.Series(0.0, index=sites.index)))
+        energy = pd.to_numeric(sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index)))
+        cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
+        energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)
+        cell_x = key.get_level_values(0).to_numpy()[starts] * aggregate_cell_m
+        cell_y = key.get_level_values(1).to_numpy()[starts] * aggregate_cell_m
+        boxes = shapely.box(cell_x, cell_y, cell_x + aggregate_cell_m, cell_y + aggregate_cell_m)
+        bounds = gpd.GeoSeries(boxes, crs=sites.crs).to_crs(DISPLAY_CRS).bounds.to_numpy()
+        cells = []
+        for j, (s, e) in enumerate(zip(starts, ends, strict=True)):
+            minx, miny, maxx, maxy = (round(float(v), _COORD_DECIMALS) for v in bounds[j])
+            cells.append(
+                [
+                    miny,
+                    minx,
+                    maxy,
+                    maxx,
+                    int(s),
+                    int(e),
+                    int(e - s),
+                    int(elig[s:e].sum()),
+                    round(float(cap_e[s:e].sum()), 3),
+                    round(float(energy_e[s:e].sum()), 1),
+                ]
+            )
+
+    columns: list[list[Any]] = [
+        _clean(sites["site_id"], None),
+        _clean(sites["name"], None) if "name" in sites.columns else [None] * n,
+        [int(bool(v)) if pd.notna(v) else 0 for v in sites["eligible"]],
+    ]
+    for col, _label, _unit, dec in fields:
+        values = sites[col]
+        if col == "exclusion_reasons":
+            values = values.map(
+                lambda v: (
+                    "; ".join(p.strip() for p in str(v).split(";") if p.strip())
+                    if isinstance(v, str)
+                    else v
+                )
+            )
+        columns.append(_clean(values, dec))
+    rows = [list(r) for r in zip(*columns, strict=True)] if n else []
+
+    area = shapely.area(sites.geometry.values)
+    tol = np.clip(0.01 * np.sqrt(np.nan_to_num(area)), simplify_tolerance_m, 20.0)
+    geoms = _display_geoms(sites.geometry.values, crs=sites.crs, tolerance_m=tol)
+    meta = {
+        "index": index,
+        "category": str(category),
+        "label": _category_label(category),
+        "color": _category_color(category, index),
+        "fields": [[lab, unit, dec] for _c, lab, unit, dec in fields],
+        "cells": cells,
+        "detailZoom": detail_min_zoom,
+    }
+    return _join_payload(meta, rows, geoms), aggregated
+
+
+def _totals_from_sites(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """District totals from the site table, used when no roll-up table is given."""
+    if "adcode" not in sites.columns or "capacity_mw" not in sites.columns:
+        return pd.DataFrame(columns=["adcode"])
+    df = pd.DataFrame(
+        {
+            "adcode": sites["adcode"].to_numpy(),
+            "eligible": sites["eligible"].fillna(False).astype(bool).to_numpy(),
+            "capacity_mw": pd.to_numeric(sites["capacity_mw"]).fillna(0.0).to_numpy(),
+            "energy_mwh_yr": pd.to_numeric(
+                sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index))
+            )
+            .fillna(0.0)
+            .to_numpy(),
+            "wind": (
+                sites.get("technology", pd.Series("", index=sites.index)) == "wind"
+            ).to_numpy(),
+        }
+    )
+    df = df[df["eligible"]]
+    df["pv_capacity_mw"] = np.where(df["wind"], 0.0, df["capacity_mw"])
+    df["wind_capacity_mw"] = np.where(df["wind"], df["capacity_mw"], 0.0)
+    out = df.groupby("adcode").agg(
+        capacity_mw=("capacity_mw", "sum"),
+        pv_capacity_mw=("pv_capacity_mw", "sum"),
+        wind_capacity_mw=("wind_capacity_mw", "sum"),
+        energy_mwh_yr=("energy_mwh_yr", "sum"),
+        eligible_sites=("eligible", "size"),
+    )
+    out["energy_gwh_yr"] = mwh_to_gwh(out.pop("energy_mwh_yr"))
+    return out.reset_index()
+
+
+def _districts_payload(
+    districts: gpd.GeoDataFrame, totals: pd.DataFrame | None, *, tolerance_m: float
+) -> str:
+    table = pd.DataFrame(districts.drop(columns=districts.geometry.name))
+    if totals is not None and "adcode" in totals.columns and len(totals):
+        keep = ["adcode"] + [c for c, *_ in _DISTRICT_FIELDS if c in totals.columns]
+        table = table.merge(
+            totals[keep].drop_duplicates("adcode"), on="adcode", how="left", suffixes=("", "_t")
+        )
+    fields = [(c, lab, unit, dec) for c, lab, unit, dec in _DISTRICT_FIELDS if c in table.columns]
+    columns = [
+        _clean(table["adcode"], 0),
+        _clean(table["name_zh"], None),
+        _clean(table["name_en"], None),
+    ] + [_clean(table[c], dec) for c, _lab, _unit, dec in fields]
+    rows = [list(r) for r in zip(*columns, strict=True)]
+    geoms = _display_geoms(
+        districts.geometry.values, crs=districts.crs, tolerance_m=tolerance_m, coverage=True
+    )
+    valid = ~(districts.geometry.is_empty | districts.geometry.isna())
+    labels: list[list[float] | None] = [None] * len(districts)
+    if valid.any():
+        pts = districts.geometry[valid].representative_point().to_crs(DISPLAY_CRS)
+        for i, p in zip(np.flatnonzero(valid.to_numpy()), pts, strict=True):
+            labels[i] = [round(p.y, _COORD_DECIMALS), round(p.x, _COORD_DECIMALS)]
+    names = [c for c, *_ in fields]
+    meta = {
+        "fields": [[lab, unit, dec] for _c, lab, unit, dec in fields],
+        "labelIndex": names.index("capacity_mw") if "capacity_mw" in names else None,
+    }
+    payload = _join_payload(meta, rows, geoms)
+    return payload[:-1] + ',"labels":' + _script_json(labels) + "}"
+
+
+def _turbines_payload(turbines: gpd.GeoDataFrame, *, canvas: bool) -> str:
+    pts = turbines.geometry.to_crs(DISPLAY_CRS)
+    ok = ~(pts.is_empty | pts.isna())
+    turbines, pts = turbines[ok.to_numpy()], pts[ok]
+    points = np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), _COORD_DECIMALS)
+    energy = turbines["energy_mwh_yr"] if "energy_mwh_yr" in turbines.columns else [None] * len(pts)
+    rows = [
+        list(r)
+        for r in zip(
+            _clean(turbines["turbine_id"], None),
+            _clean(turbines["site_id"], None),
+            _clean(energy, 0),
+            strict=True,
+        )
+    ]
+    return (
+        '{"meta":'
+        + _script_json({"canvas": canvas})
+        + ',"rows":'
+        + _script_json(rows)
+        + ',"points":'
+        + json.dumps(points.tolist(), separators=(",", ":"))
+        + "}"
+    )
+
+
+def _legend_html(
+    entries: list[tuple[str, str, int, int, bool]], *, turbines: bool, cell_m: float, zoom: int
+) -> str:
+    esc = html.escape
+    parts = ['<div class="census-legend" id="census-legend"><h4>Legend</h4>']
+    for label, color, n, n_elig, aggregated in entries:
+        star = " *" if aggregated else ""
+        parts.append(
+            f'<div><span class="sw" style="background:{esc(color)}"></span>{esc(label)} '
+            f"({n_elig:,} eligible of {n:,}){star}</div>"
+        )
+    parts.append(
+        '<div><span class="sw" style="background:#a8a8a8;border:1px dashed #555"></span>'
+        "Excluded site (grey, dashed)</div>"
+    )
+    if turbines:
+        parts.append('<div><span class="pt"></span>Wind turbine</div>')
+    parts.append('<div><span class="ln"></span>District boundary</div>')
+    if any(e[4] for e in entries):
+        parts.append(
+            f'<div class="note">* Many sites: squares of {cell_m:,.0f} m sum them up; zoom to '
+            f"level {zoom} or closer to see single sites.</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _title_html(title: str, synthetic: bool) -> str:
+    banner = (
+        '<span class="census-banner" id="census-synthetic-banner">Demo: synthetic site layers'
+        "</span>"
+        if synthetic
+        else ""
+    )
+    return f'<div class="census-title" id="census-title">{html.escape(title)}{banner}</div>'
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def build_map(
+    sites: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    turbines: gpd.GeoDataFrame | None = None,
+    district_totals: pd.DataFrame | None = None,
+    title: str,
+    synthetic: bool = False,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    max_sites_detail: int = 5_000,
+    detail_min_zoom: int = 15,
+    aggregate_cell_m: float = 1_000.0,
+    simplify_tolerance_m: float = 1.0,
+    district_tolerance_m: float = 25.0,
+) -> folium.Map:
+    """Build a candidate-site map with a layer per category.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        The site table, in a projected metric CRS (normally EPSG:4549). Needs
+        ``site_id``, ``category`` and ``eligible``; shows ``name``, ``district``,
+        ``technology``, ``area_m2``, ``usable_area_m2``, ``capacity_mw``,
+        ``energy_mwh_yr``, ``specific_yield_kwh_kwp``, ``capacity_factor``,
+        ``n_turbines``, ``exclusion_reasons`` and ``clipped_by`` when present.
+    districts : geopandas.GeoDataFrame
+        District boundaries with ``adcode``, ``name_zh`` and ``name_en``, metric CRS.
+    turbines : geopandas.GeoDataFrame, optional
+        Turbine points with ``site_id``, ``turbine_id`` and ``energy_mwh_yr``
+        [MWh yr⁻¹], metric CRS.
+    district_totals : pandas.DataFrame, optional
+        District totals by ``adcode``: ``capacity_mw`` [MW], ``pv_capacity_mw`` [MW],
+        ``wind_capacity_mw`` [MW], ``energy_gwh_yr`` [GWh yr⁻¹], ``eligible_sites``.
+        When omitted, totals of the eligible sites are computed from ``sites``.
+    title : str
+        Title shown on the map and in the browser tab (escaped).
+    synthetic : bool, default False
+        Show the banner "Demo: synthetic site layers".
+    tiles : str, optional
+        Base-tile URL template (``https://.../{z}/{x}/{y}.png`` or a local
+        ``tiles/{z}/{x}/{y}.png``); None draws no base map, so the file needs no network.
+    attribution : str, optional
+        Attribution text of the tiles (shown as plain text).
+    max_sites_detail : int, default 5000
+        Categories with more sites are aggregated into cells below ``detail_min_zoom``.
+    detail_min_zoom : int, default 15
+        Web-map zoom level from which aggregated categories show single sites.
+    aggregate_cell_m : float, default 1000
+        Side of the aggregation cells, in the metric CRS. [m]
+    simplify_tolerance_m : float, default 1
+        Smallest display simplification of a site; larger sites use 1 % of the
+        square root of their area, up to 20 m. [m]
+    district_tolerance_m : float, default 25
+        Display simplification of district boundaries (topology kept). [m]
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`save_map` to get one offline HTML file.
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing.
+    census.exceptions.MissingCRSError
+        A layer has no CRS.
+    """
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str; got {type(title).__name__}.")
+    if max_sites_detail < 0:
+        raise ValueError(f"max_sites_detail must be >= 0; got {max_sites_detail}.")
+    if aggregate_cell_m <= 0 or simplify_tolerance_m < 0 or district_tolerance_m < 0:
+        raise ValueError(
+            "aggregate_cell_m must be > 0 and the tolerances >= 0 [m]; got "
+            f"{aggregate_cell_m}, {simplify_tolerance_m}, {district_tolerance_m}."
+        )
+    if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
+        raise ValueError(
+            f"tiles must be a URL template with {{z}}, {{x}} and {{y}}; got {tiles!r}. "
+            "Use tiles=None for a map without base tiles."
+        )
+    _require_columns(sites, _SITE_REQUIRED, "build_map(sites)")
+    _require_columns(districts, _DISTRICT_REQUIRED, "build_map(districts)")
+    sites = _metric(sites, "sites")
+    districts = _metric(districts, "districts").to_crs(sites.crs)
+    if turbines is not None:
+        _require_columns(turbines, _TURBINE_REQUIRED, "build_map(turbines)")
+        turbines = _metric(turbines, "turbines")
+    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    if district_totals is None:
+        district_totals = _totals_from_sites(sites)
+
+    counts = sites["category"].astype(str).value_counts()
+    known = [c for c in CATEGORY_COLORS if c in counts.index]
+    categories = known + sorted(c for c in counts.index if c not in CATEGORY_COLORS)
+    canvas = bool((counts > max_sites_detail).any())
+
+    m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, max_zoom=20, zoom_snap=0.5)
+    # The assets are inlined below; folium's CDN links (Leaflet, jQuery, Bootstrap,
+    # Font Awesome, awesome-markers) are dropped.
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    root.title = html.escape(title)
+    leaflet_js, leaflet_css = _leaflet_assets()
+    root.header.add_child(_Raw(f"<style>{leaflet_css}</style>"), name="census_leaflet_css")
+    root.header.add_child(_Raw(f"<style>{_CENSUS_CSS}</style>"), name="census_css")
+    root.header.add_child(_Raw(f"<script>{leaflet_js}</script>"), name="census_leaflet_js")
+    root.header.add_child(_Raw(f"<script>{_CENSUS_JS}</script>"), name="census_js")
+    map_name = m.get_name()
+    m.add_child(
+        _MapScript(
+            "init", arg=_script_json({"canvas": canvas}), body_html=_title_html(title, synthetic)
+        )
+    )
+    if tiles is not None:
+        folium.TileLayer(
+            tiles=tiles,
+            attr=html.escape(attribution or "Base map tiles"),
+            name="Base map",
+            max_zoom=20,
+            control=False,
+        ).add_to(m)
+
+    fg = folium.FeatureGroup(name="Districts", show=True)
+    fg.add_child(
+        _CensusCall(
+            "addDistricts",
+            _districts_payload(districts, district_totals, tolerance_m=district_tolerance_m),
+            map_name,
+        )
+    )
+    fg.add_to(m)
+
+    entries: list[tuple[str, str, int, int, bool]] = []
+    for index, category in enumerate(categories):
+        sub = sites[sites["category"].astype(str) == category]
+        payload, aggregated = _sites_payload(
+            sub,
+            category=category,
+            index=index,
+            max_sites_detail=max_sites_detail,
+            detail_min_zoom=detail_min_zoom,
+            aggregate_cell_m=aggregate_cell_m,
+            simplify_tolerance_m=simplify_tolerance_m,
+        )
+        n_elig = int(sub["eligible"].fillna(False).astype(bool).sum())
+        label = _category_label(category)
+        entries.append((label, _category_color(category, index), len(sub), n_elig, aggregated))
+        group = folium.FeatureGroup(name=html.escape(f"{label} ({len(sub):,})"), show=True)
+        group.add_child(_CensusCall("addSites", payload, map_name))
+        group.add_to(m)
+
+    has_turbines = turbines is not None and len(turbines) > 0
+    if has_turbines:
+        group = folium.FeatureGroup(name=f"Wind turbines ({len(turbines):,})", show=True)
+        group.add_child(
+            _CensusCall("addTurbines", _turbines_payload(turbines, canvas=canvas), map_name)
+        )
+        group.add_to(m)
+
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(
+        Element(
+            _legend_html(
+                entries, turbines=has_turbines, cell_m=aggregate_cell_m, zoom=detail_min_zoom
+            )
+        ),
+        name="census_legend",
+    )
+
+    frames = [g for g in (districts.geometry, sites.geometry) if len(g)]
+    if frames:
+        bounds = gpd.GeoSeries(pd.concat(frames), crs=sites.crs).to_crs(DISPLAY_CRS).total_bounds
+        if np.all(np.isfinite(bounds)):
+            minx, miny, maxx, maxy = (float(v) for v in bounds)
+            m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
+    m.add_child(_MapScript("ready"))
+    return m
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
+    """Write a map as one self-contained HTML file, atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`build_map`.
+    path : str or os.PathLike
+        Target file; its folder is created. An existing file is replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        The page would load a script, style sheet or image from the network
+        (e.g. a folium plugin added to the map pulls its assets from a CDN).
+    """
+    if not isinstance(m, folium.Map):
+        raise TypeError(f"save_map needs a folium.Map; got {type(m).__name__}.")
+    text = m.get_root().render()
+    bad = _REMOTE_TAG.search(text) or _REMOTE_CSS.search(text)
+    if bad:
+        raise ValueError(
+            "The map would load an asset from the network "
+            f"({text[bad.start() : bad.start() + 120]!r}); census maps must open offline. "
+            "Remove the plugin or element that adds it, or inline its asset."
+        )
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    logger.info("wrote map %s (%.1f MB)", target, target.stat().st_size / 1e6)
+    return target
+
+
+def district_map_filename(adcode: Any, name_en: Any) -> str:
+    """Return the file name of a district map: ``<adcode>_<name_en>.html``.
+
+    Characters other than ASCII letters, digits, ``-`` and ``_`` in the name
+    become ``_``, so a name from the data cannot leave the ``maps`` folder.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", str(name_en)).strip("_") or "district"
+    return f"{int(adcode)}_{slug}.html"
+
+
+def _select_districts(districts: gpd.GeoDataFrame, wanted: Iterable[Any]) -> list[int]:
+    by_key: dict[str, int] = {}
+    for adcode, zh, en in zip(
+        districts["adcode"], districts["name_zh"], districts["name_en"], strict=True
+    ):
+        for key in (str(int(adcode)), str(zh).strip().lower(), str(en).strip().lower()):
+            by_key[key] = int(adcode)
+    chosen: list[int] = []
+    unknown: list[Any] = []
+    for w in wanted:
+        key = str(int(w)) if isinstance(w, int | np.integer) else str(w).strip().lower()
+        if key in by_key:
+            if by_key[key] not in chosen:
+                chosen.append(by_key[key])
+        else:
+            unknown.append(w)
+    if unknown:
+        names = ", ".join(
+            f"{int(a)} {en}"
+            for a, en in zip(districts["adcode"], districts["name_en"], strict=True)
+        )
+        raise ValueError(
+            f"Unknown district(s) {unknown}; use an adcode or a Chinese or English name "
+            f"from: {names}."
+        )
+    return chosen
+
+
+def write_maps(
+    run_dir_or_folder: str | os.PathLike[str],
+    sites: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    turbines: gpd.GeoDataFrame | None = None,
+    district_totals: pd.DataFrame | None = None,
+    districts_filter: Iterable[Any] | None = None,
+    synthetic: bool = False,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    overwrite: bool = False,
+    city_name: str = "Hangzhou",
+    max_sites_detail: int = 5_000,
+) -> list[Path]:
+    """Write the city map and one map per district.
+
+    Writes ``map.html`` (the city) and ``maps/<adcode>_<name_en>.html`` (each
+    district, see :func:`district_map_filename`) into ``run_dir_or_folder``.
+    With ``districts_filter`` only the chosen districts' maps are written, and
+    no city map.
+
+    Parameters
+    ----------
+    run_dir_or_folder : str or os.PathLike
+        Folder to write into (created when missing).
+    sites, districts, turbines, district_totals
+        As in :func:`build_map`; the site table needs ``adcode`` (or ``district``
+        holding the English name) to be split by district.
+    districts_filter : iterable of int or str, optional
+        Adcodes or Chinese or English names of the districts to write.
+    synthetic : bool, default False
+        Show the banner "Demo: synthetic site layers".
+    tiles, attribution : str, optional
+        Base tiles, as in :func:`build_map`.
+    overwrite : bool, default False
+        Replace existing map files; otherwise an existing file is an error.
+    city_name : str, default "Hangzhou"
+        Name used in the city map's title.
+    max_sites_detail : int, default 5000
+        As in :func:`build_map`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, city map first.
+
+    Raises
+    ------
+    OutputExistsError
+        A target file exists and ``overwrite`` is False; nothing is written.
+    ValueError
+        ``districts_filter`` names an unknown district.
+    """
+    folder = Path(run_dir_or_folder).expanduser()
+    _require_columns(districts, _DISTRICT_REQUIRED, "write_maps(districts)")
+    if districts_filter is not None:
+        if isinstance(districts_filter, str | int):
+            districts_filter = [districts_filter]
+        chosen = _select_districts(districts, districts_filter)
+    else:
+        chosen = [int(a) for a in districts["adcode"]]
+
+    by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
+    jobs: list[tuple[Path, int | None]] = []
+    if districts_filter is None:
+        jobs.append((folder / "map.html", None))
+    for adcode in chosen:
+        name_en = districts["name_en"].iloc[by_adcode[adcode]]
+        jobs.append((folder / "maps" / district_map_filename(adcode, name_en), adcode))
+    existing = [str(p) for p, _ in jobs if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
+            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
+        )
+
+    common: dict[str, Any] = {
+        "synthetic": synthetic,
+        "tiles": tiles,
+        "attribution": attribution,
+        "max_sites_detail": max_sites_detail,
+    }
+    written: list[Path] = []
+    for path, adcode in jobs:
+        if adcode is None:
+            m = build_map(
+                sites,
+                districts,
+                turbines=turbines,
+                district_totals=district_totals,
+                title=f"{city_name}: candidate sites for PV and wind",
+                **common,
+            )
+        else:
+            row = districts.iloc[by_adcode[adcode]]
+            if "adcode" in sites.columns:
+                mask = pd.to_numeric(sites["adcode"], errors="coerce") == adcode
+            elif "district" in sites.columns:
+                mask = sites["district"].astype(str) == str(row["name_en"])
+            else:
+                raise SchemaError(
+                    "write_maps needs an 'adcode' or 'district' column in sites to split them "
+                    f"by district; got {list(sites.columns)}."
+                )
+            sub = sites[mask.to_numpy()]
+            sub_turbines = None
+            if turbines is not None:
+                sub_turbines = turbines[turbines["site_id"].isin(sub["site_id"]).to_numpy()]
+            totals = None
+            if district_totals is not None and "adcode" in district_totals.columns:
+                totals = district_totals[
+                    pd.to_numeric(district_totals["adcode"], errors="coerce") == adcode
+                ]
+            m = build_map(
+                sub,
+                districts.iloc[[by_adcode[adcode]]],
+                turbines=sub_turbines,
+                district_totals=totals,
+                title=f"{row['name_zh']} {row['name_en']}: candidate sites",
+                **common,
+            )
+        written.append(save_map(m, path))
+    return written
+
+
+def maps_from_run(
+    run_dir: str | os.PathLike[str],
+    *,
+    districts: Iterable[Any] | None = None,
+    overwrite: bool = False,
+    tiles: str | None = None,
+    attribution: str | None = None,
+) -> list[Path]:
+    """Rebuild the maps of a finished run without recomputing it.
+
+    Reads ``sites.gpkg`` (layers ``sites`` and, if present, ``turbines``),
+    ``districts.gpkg`` (layer ``districts``), ``summary_by_district.csv`` (if
+    present) and ``provenance.json`` (``synthetic_inputs``) from ``run_dir``
+    and calls :func:`write_maps` on it.
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        Folder of a finished run.
+    districts : iterable of int or str, optional
+        Only these districts (adcodes or names); the city map is then not written.
+    overwrite : bool, default False
+        Replace existing map files.
+    tiles, attribution : str, optional
+        Base tiles; by default ``outputs.map_tiles`` and ``outputs.map_tiles_attribution``
+        from the run's recorded config, when present, else none.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        A required file of the run is missing.
+    """
+    import pyogrio
+
+    folder = Path(run_dir).expanduser()
+    needed = ["sites.gpkg", "districts.gpkg", "provenance.json"]
+    missing = [n for n in needed if not (folder / n).is_file()]
+    if missing:
+        raise InputError(
+            f"{folder} is not a finished census run: missing {missing}. Point `census map` at "
+            "a folder written by `census run`."
+        )
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    synthetic = bool(provenance.get("synthetic_inputs", False))
+    outputs_cfg = (provenance.get("config") or {}).get("outputs") or {}
+    if tiles is None and isinstance(outputs_cfg, dict):
+        tiles = outputs_cfg.get("map_tiles") or None
+        attribution = attribution or outputs_cfg.get("map_tiles_attribution") or None
+
+    site_layers = {str(name) for name, _ in pyogrio.list_layers(folder / "sites.gpkg")}
+    if "sites" not in site_layers:
+        raise InputError(
+            f"{folder / 'sites.gpkg'} has no layer 'sites' (layers: {sorted(site_layers)})."
+        )
+    sites = gpd.read_file(folder / "sites.gpkg", layer="sites")
+    turbines = None
+    if "turbines" in site_layers:
+        turbines = gpd.read_file(folder / "sites.gpkg", layer="turbines")
+    district_gdf = gpd.read_file(folder / "districts.gpkg", layer="districts")
+    totals = None
+    summary = folder / "summary_by_district.csv"
+    if summary.is_file():
+        totals = pd.read_csv(summary, encoding="utf-8-sig")
+    return write_maps(
+        folder,
+        sites,
+        district_gdf,
+        turbines=turbines,
+        district_totals=totals,
+        districts_filter=districts,
+        synthetic=synthetic,
+        tiles=tiles,
+        attribution=attribution,
+        overwrite=overwrite,
+    )

@@ -1,0 +1,469 @@
+"""Supply curve (sites ranked by LCOE) and the gap to the city targets.
+
+The supply curve ranks the **eligible** sites of a run from cheapest to dearest
+levelised cost of electricity (LCOE), separately for PV (every ``pv_*``
+technology) and wind, and accumulates their capacity and energy. Where the
+cumulative capacity crosses a city target, the site that crosses it is marked:
+its LCOE is the marginal cost of reaching that target from the census potential.
+
+Cost assumptions live in ``census/resources/costs.yaml`` (config section
+``costs``) and reach :class:`CostsConfig` without Python defaults::
+
+    values, ledger = load_assumptions("costs")
+    costs = CostsConfig.model_validate(values)
+
+Without costs the sites are ranked by resource quality: PV by specific yield
+and wind by capacity factor, best first.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from census.exceptions import ConfigError, InputError, SchemaError
+from census.units import mwh_to_gwh
+
+__all__ = [
+    "CURVES",
+    "CostsConfig",
+    "TechnologyCost",
+    "capital_recovery_factor",
+    "existing_by_district",
+    "existing_gap",
+    "lcoe_cny_kwh",
+    "supply_curve",
+    "target_values",
+]
+
+logger = logging.getLogger(__name__)
+
+CURVES: dict[str, str] = {"pv": "pv_", "wind": "wind"}
+"""Supply curves and the technology prefix each one gathers."""
+
+_TARGET_FIELDS = ("pv_2025_mw", "pv_2030_mw", "wind_2025_ensured_mw", "wind_2025_strived_mw")
+
+
+class TechnologyCost(BaseModel):
+    """Cost of one technology.
+
+    Attributes
+    ----------
+    capex_cny_kw : float
+        Overnight installed cost per kW of the site table's capacity (DC kWp for
+        PV, rated kW for wind). [CNY kW⁻¹]
+    opex_cny_kw_yr : float
+        Fixed operation and maintenance cost per kW and year. [CNY kW⁻¹ yr⁻¹]
+    lifetime_yr : int
+        Economic lifetime. [yr]
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    capex_cny_kw: float = Field(gt=0)
+    opex_cny_kw_yr: float = Field(ge=0)
+    lifetime_yr: int = Field(gt=0, le=100)
+
+
+class CostsConfig(BaseModel):
+    """Cost assumptions of the supply curve (the ``costs`` section of a run's config).
+
+    No field has a default: every value, with unit and source, lives in
+    ``census/resources/costs.yaml``.
+
+    Attributes
+    ----------
+    discount_rate_frac : float
+        Real discount rate, 0-1. [frac]
+    technologies : dict of str to TechnologyCost
+        Costs by site-table technology (``pv_rooftop``, ``pv_ground``,
+        ``pv_floating``, ``pv_bipv``, ``wind``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    discount_rate_frac: float = Field(ge=0, lt=1)
+    technologies: dict[str, TechnologyCost]
+
+
+def capital_recovery_factor(
+    rate_frac: float | npt.ArrayLike, lifetime_yr: float | npt.ArrayLike
+) -> float | np.ndarray:
+    """Capital recovery factor: the annuity that repays 1 over a lifetime.
+
+    ``CRF = r (1 + r)^n / ((1 + r)^n - 1)``, and ``1 / n`` when ``r == 0``.
+
+    Parameters
+    ----------
+    rate_frac : float or array_like
+        Discount rate per year, 0-1. [frac]
+    lifetime_yr : float or array_like
+        Lifetime; must be > 0. [yr]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Annual payment per unit of capital. [yr⁻¹]
+
+    Raises
+    ------
+    ValueError
+        If a rate is negative or not below 1, or a lifetime is not positive.
+
+    Examples
+    --------
+    >>> round(capital_recovery_factor(0.0, 25), 6)
+    0.04
+    """
+    r = np.asarray(rate_frac, dtype=float)
+    n = np.asarray(lifetime_yr, dtype=float)
+    if np.any(r < 0) or np.any(r >= 1):
+        raise ValueError("rate_frac must be in [0, 1) (a fraction, not percent); "
+                         f"got {rate_frac!r}")
+    if np.any(n <= 0):
+        raise ValueError(f"lifetime_yr must be > 0; got {lifetime_yr!r}")
+    growth = np.power(1.0 + r, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crf = np.where(r > 0, r * growth / (growth - 1.0), 1.0 / n)
+    return float(crf) if crf.ndim == 0 else crf
+
+
+def lcoe_cny_kwh(
+    capex_cny_kw: float | npt.ArrayLike,
+    opex_cny_kw_yr: float | npt.ArrayLike,
+    energy_kwh_kw_yr: float | npt.ArrayLike,
+    *,
+    discount_rate_frac: float | npt.ArrayLike,
+    lifetime_yr: float | npt.ArrayLike,
+) -> float | np.ndarray:
+    """Levelised cost of electricity with a constant annual output.
+
+    ``LCOE = (capex × CRF(r, n) + opex) / E``, where ``E`` is the energy per kW
+    and year (the specific yield for PV, ``8760 × capacity factor`` for wind).
+
+    Parameters
+    ----------
+    capex_cny_kw : float or array_like
+        Installed cost. [CNY kW⁻¹]
+    opex_cny_kw_yr : float or array_like
+        Fixed O&M cost. [CNY kW⁻¹ yr⁻¹]
+    energy_kwh_kw_yr : float or array_like
+        Energy per kW of capacity and year. [kWh kW⁻¹ yr⁻¹]
+    discount_rate_frac : float or array_like
+        Real discount rate, 0-1. [frac]
+    lifetime_yr : float or array_like
+        Economic lifetime. [yr]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        LCOE; ``inf`` where the energy is 0, NaN where it is NaN. [CNY kWh⁻¹]
+
+    Examples
+    --------
+    >>> round(lcoe_cny_kwh(4000.0, 40.0, 1000.0, discount_rate_frac=0.0, lifetime_yr=25), 6)
+    0.2
+    """
+    crf = capital_recovery_factor(discount_rate_frac, lifetime_yr)
+    annual = np.asarray(capex_cny_kw, dtype=float) * crf + np.asarray(opex_cny_kw_yr, dtype=float)
+    e = np.asarray(energy_kwh_kw_yr, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_kwh = annual / np.where(e > 0, e, 1.0)
+        out = np.where(e > 0, per_kwh, np.where(np.isnan(e), np.nan, np.inf))
+    return float(out) if out.ndim == 0 else out
+
+
+def target_values(targets: Any) -> dict[str, float]:
+    """Return ``{target name: target [MW]}`` from a targets table or a TargetsConfig.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame, TargetsConfig, mapping or None
+        A :func:`census.rollup.targets_table` (columns ``target``, ``target_mw``),
+        or an object with ``pv_2025_mw``, ``pv_2030_mw``, ``wind_2025_ensured_mw``,
+        ``wind_2025_strived_mw``. [MW]
+
+    Returns
+    -------
+    dict of str to float
+        E.g. ``{"pv_2025": 4800.0, ...}``; empty for ``None``.
+    """
+    if targets is None:
+        return {}
+    if isinstance(targets, pd.DataFrame):
+        missing = [c for c in ("target", "target_mw") if c not in targets.columns]
+        if missing:
+            raise SchemaError(f"targets table needs columns ['target', 'target_mw']; "
+                              f"got {list(targets.columns)}.")
+        return {str(t): float(v) for t, v in zip(targets["target"], targets["target_mw"],
+                                                 strict=True)}
+    if isinstance(targets, dict):
+        return {k.removesuffix("_mw"): float(v) for k, v in targets.items()}
+    out = {}
+    for name in _TARGET_FIELDS:
+        if not hasattr(targets, name):
+            raise TypeError(f"targets must be a targets table or a TargetsConfig; "
+                            f"{type(targets).__name__} has no attribute {name!r}.")
+        out[name.removesuffix("_mw")] = float(getattr(targets, name))
+    return out
+
+
+def _curve_of(technology: pd.Series) -> pd.Series:
+    tech = technology.astype("string").fillna("")
+    return pd.Series(np.where(tech.str.startswith(CURVES["pv"]), "pv",
+                              np.where(tech == CURVES["wind"], "wind", "")),
+                     index=technology.index)
+
+
+_SITE_COLUMNS = ("site_id", "technology", "eligible", "capacity_mw", "energy_mwh_yr")
+
+
+def supply_curve(
+    sites: pd.DataFrame,
+    costs: CostsConfig | None,
+    *,
+    technologies: Sequence[str] | None = None,
+    targets: Any = None,
+) -> pd.DataFrame:
+    """Rank eligible sites by LCOE and accumulate capacity and energy.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        Site table with ``site_id``, ``technology``, ``eligible``,
+        ``capacity_mw`` [MW], ``energy_mwh_yr`` [MWh yr⁻¹]; ``district``,
+        ``adcode``, ``category``, ``specific_yield_kwh_kwp`` and
+        ``capacity_factor`` are carried along when present.
+    costs : CostsConfig or None
+        Cost assumptions. ``None`` ranks PV by ``specific_yield_kwh_kwp`` and
+        wind by ``capacity_factor``, highest first, and leaves ``lcoe_cny_kwh`` NaN.
+    technologies : sequence of str, optional
+        Technologies to include; default all.
+    targets : pandas.DataFrame or TargetsConfig, optional
+        City targets (see :func:`target_values`); targets named ``pv_*`` mark the
+        PV curve, ``wind_*`` the wind curve.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per eligible site with capacity > 0: ``curve`` (``pv`` or
+        ``wind``), ``rank`` (1 = cheapest within its curve), the site columns,
+        ``energy_gwh_yr``, ``energy_kwh_kw_yr``, ``lcoe_cny_kwh``,
+        ``cumulative_capacity_mw``, ``cumulative_energy_gwh_yr``, and
+        ``reaches_target``: names of the targets whose value the cumulative
+        capacity reaches at this site (``;``-separated, empty elsewhere).
+        PV rows come first. The last row of each curve has the total eligible
+        capacity of that curve.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing.
+    ConfigError
+        If ``costs`` has no entry for a technology in the table.
+    """
+    missing = [c for c in _SITE_COLUMNS if c not in sites.columns]
+    if missing:
+        raise SchemaError(f"supply_curve needs site columns {list(_SITE_COLUMNS)}; "
+                          f"missing {missing}.")
+    df = pd.DataFrame(sites).copy()
+    if "geometry" in df.columns:
+        df = df.drop(columns="geometry")
+    df["capacity_mw"] = pd.to_numeric(df["capacity_mw"], errors="coerce")
+    df["energy_mwh_yr"] = pd.to_numeric(df["energy_mwh_yr"], errors="coerce").fillna(0.0)
+    keep = df["eligible"].fillna(False).astype(bool) & (df["capacity_mw"].fillna(0.0) > 0)
+    if technologies is not None:
+        keep &= df["technology"].isin(list(technologies))
+    df = df[keep].copy()
+    df["curve"] = _curve_of(df["technology"])
+    other = sorted(set(df.loc[df["curve"] == "", "technology"].astype(str)))
+    if other:
+        warnings.warn(f"supply_curve: technologies {other} are neither pv_* nor wind and are "
+                      "left out of the supply curve.", stacklevel=2)
+        df = df[df["curve"] != ""]
+    # MWh / MW == kWh / kW: a ratio of like units, no conversion needed.
+    df["energy_kwh_kw_yr"] = df["energy_mwh_yr"] / df["capacity_mw"]
+    df["energy_gwh_yr"] = mwh_to_gwh(df["energy_mwh_yr"])
+    if costs is not None:
+        needed = sorted(set(df["technology"].astype(str)))
+        absent = [t for t in needed if t not in costs.technologies]
+        if absent:
+            raise ConfigError(
+                f"costs has no entry for technologies {absent} (have "
+                f"{sorted(costs.technologies)}). Add [costs.technologies.{absent[0]}] with "
+                "capex_cny_kw, opex_cny_kw_yr and lifetime_yr to your config."
+            )
+        tech = df["technology"].astype(str)
+        df["lcoe_cny_kwh"] = lcoe_cny_kwh(
+            tech.map(lambda t: costs.technologies[t].capex_cny_kw).to_numpy(float),
+            tech.map(lambda t: costs.technologies[t].opex_cny_kw_yr).to_numpy(float),
+            df["energy_kwh_kw_yr"].to_numpy(float),
+            discount_rate_frac=costs.discount_rate_frac,
+            lifetime_yr=tech.map(lambda t: costs.technologies[t].lifetime_yr).to_numpy(float),
+        ) if len(df) else np.array([], dtype=float)
+    else:
+        df["lcoe_cny_kwh"] = np.nan
+    goals = target_values(targets)
+    parts = []
+    for curve in CURVES:
+        part = df[df["curve"] == curve].copy()
+        if costs is not None:
+            key, ascending = "lcoe_cny_kwh", True
+        elif curve == "pv":
+            key, ascending = ("specific_yield_kwh_kwp" if "specific_yield_kwh_kwp" in part
+                              else "energy_kwh_kw_yr"), False
+        else:
+            key, ascending = ("capacity_factor" if "capacity_factor" in part
+                              else "energy_kwh_kw_yr"), False
+        part["_key"] = pd.to_numeric(part[key], errors="coerce")
+        part["_sid"] = part["site_id"].astype(str)
+        part = part.sort_values(["_key", "_sid"], ascending=[ascending, True],
+                                na_position="last", kind="mergesort")
+        part = part.drop(columns=["_key", "_sid"])
+        part["rank"] = np.arange(1, len(part) + 1)
+        part["cumulative_capacity_mw"] = part["capacity_mw"].cumsum()
+        part["cumulative_energy_gwh_yr"] = part["energy_gwh_yr"].cumsum()
+        cum = part["cumulative_capacity_mw"].to_numpy()
+        before = np.concatenate([[0.0], cum[:-1]])
+        reached = [""] * len(part)
+        for name, value in goals.items():
+            if not name.startswith(curve) or not len(part):
+                continue
+            hit = np.nonzero((before < value) & (cum >= value))[0]
+            if value <= 0:
+                hit = np.array([0])
+            for i in hit[:1]:
+                reached[i] = f"{reached[i]};{name}" if reached[i] else name
+        part["reaches_target"] = reached
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else df.iloc[0:0]
+    lead = ["curve", "rank", "site_id", "district", "adcode", "category", "technology",
+            "capacity_mw", "energy_mwh_yr", "energy_gwh_yr", "energy_kwh_kw_yr",
+            "specific_yield_kwh_kwp", "capacity_factor", "lcoe_cny_kwh",
+            "cumulative_capacity_mw", "cumulative_energy_gwh_yr", "reaches_target"]
+    cols = [c for c in lead if c in out.columns]
+    return out[cols].reset_index(drop=True)
+
+
+def _existing_with_adcode(existing: pd.DataFrame, by_district: pd.DataFrame) -> pd.DataFrame:
+    """Give every row of the existing-capacity table the adcode of its district."""
+    ex = existing.copy()
+    if "adcode" in ex.columns and ex["adcode"].notna().all():
+        ex["adcode"] = ex["adcode"].astype("int64")
+        return ex
+    if "district" not in ex.columns:
+        raise SchemaError("existing-capacity table needs a column 'adcode' or 'district'; "
+                          f"got {list(ex.columns)}.")
+    names = by_district[["adcode", "name_zh", "name_en"]].drop_duplicates()
+    lookup: dict[str, int] = {}
+    for code, zh, en in names.itertuples(index=False):
+        for key in (zh, en, str(code)):
+            if isinstance(key, str) and key:
+                lookup[key.strip().casefold()] = int(code)
+    codes = []
+    for name, code in zip(ex["district"], ex.get("adcode", pd.Series([pd.NA] * len(ex))),
+                          strict=True):
+        if pd.notna(code):
+            codes.append(int(code))
+            continue
+        key = str(name).strip().casefold()
+        if key not in lookup:
+            known = sorted(str(n) for n in names["name_en"])
+            raise InputError(
+                f"existing-capacity table: district {name!r} is not a district of this run "
+                f"(known: {known}). Use the adcode, the Chinese or the English name."
+            )
+        codes.append(lookup[key])
+    ex["adcode"] = pd.Series(codes, index=ex.index, dtype="int64")
+    return ex
+
+
+def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:
+    """Existing installed capacity beside the census potential, per district.
+
+    Parameters
+    ----------
+    by_district : pandas.DataFrame
+        District x category x technology table of :func:`census.rollup.summarize_by_district`.
+    existing : pandas.DataFrame or None
+        Existing capacity from :func:`census.io.existing.read_existing_capacity`
+        (``adcode`` or ``district``, ``technology``, ``capacity_mw`` [MW]).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``adcode``, ``name_zh``, ``name_en``, ``pv_potential_mw``,
+        ``pv_existing_mw``, ``wind_potential_mw``, ``wind_existing_mw`` [MW];
+        the ``*_existing_mw`` columns are NaN without an existing table.
+    """
+    names = (by_district[["adcode", "name_zh", "name_en"]].drop_duplicates("adcode")
+             .sort_values("adcode").reset_index(drop=True))
+    curve = _curve_of(by_district["technology"])
+    out = names.copy()
+    for c in CURVES:
+        pot = by_district[curve == c].groupby("adcode")["capacity_mw"].sum()
+        out[f"{c}_potential_mw"] = out["adcode"].map(pot).fillna(0.0).astype(float)
+        out[f"{c}_existing_mw"] = np.nan
+    if existing is not None:
+        ex = _existing_with_adcode(existing, by_district)
+        ex_curve = np.where(ex["technology"].astype(str).str.startswith("pv"), "pv",
+                            np.where(ex["technology"].astype(str) == "wind", "wind", ""))
+        outside = sorted(set(ex["adcode"]) - set(out["adcode"]))
+        if outside:
+            warnings.warn(f"existing-capacity rows for adcodes {outside} are outside this run's "
+                          "districts and are left out.", stacklevel=3)
+        for c in CURVES:
+            got = ex[ex_curve == c].groupby("adcode")["capacity_mw"].sum()
+            out[f"{c}_existing_mw"] = out["adcode"].map(got).fillna(0.0).astype(float)
+    return out[["adcode", "name_zh", "name_en", "pv_potential_mw", "pv_existing_mw",
+                "wind_potential_mw", "wind_existing_mw"]]
+
+
+def existing_gap(by_district: pd.DataFrame, existing: pd.DataFrame | None,
+                 targets: Any) -> pd.DataFrame:
+    """Targets against existing capacity and census potential.
+
+    Parameters
+    ----------
+    by_district : pandas.DataFrame
+        District x category x technology table (:func:`census.rollup.summarize_by_district`).
+    existing : pandas.DataFrame or None
+        Existing installed capacity (:func:`census.io.existing.read_existing_capacity`).
+        ``None``: the result is potential, not a gap (the gap columns are NaN).
+    targets : TargetsConfig or pandas.DataFrame
+        City targets (see :func:`target_values`). [MW]
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target: ``target``, ``target_mw``, ``existing_mw``,
+        ``remaining_mw`` (target minus existing, at least 0), ``potential_mw``,
+        ``potential_to_remaining_ratio``, ``shortfall_mw`` (remaining minus
+        potential, at least 0), ``has_existing`` (bool). [MW]
+    """
+    table = existing_by_district(by_district, existing)
+    rows = []
+    for name, target_mw in target_values(targets).items():
+        curve = "pv" if name.startswith("pv") else "wind"
+        potential = float(table[f"{curve}_potential_mw"].sum())
+        if existing is None:
+            ex = remaining = shortfall = ratio = np.nan
+        else:
+            ex = float(table[f"{curve}_existing_mw"].sum())
+            remaining = max(target_mw - ex, 0.0)
+            shortfall = max(remaining - potential, 0.0)
+            ratio = potential / remaining if remaining > 0 else np.inf
+        rows.append({"target": name, "target_mw": target_mw, "existing_mw": ex,
+                     "remaining_mw": remaining, "potential_mw": potential,
+                     "potential_to_remaining_ratio": ratio, "shortfall_mw": shortfall,
+                     "has_existing": existing is not None})
+    return pd.DataFrame(rows, columns=["target", "target_mw", "existing_mw", "remaining_mw",
+                                       "potential_mw", "potential_to_remaining_ratio",
+                                       "shortfall_mw", "has_existing"])
