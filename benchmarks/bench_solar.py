@@ -45,9 +45,7 @@ def random_rooftops(n: int, seed: int = 42) -> pd.DataFrame:
     )
 
 
-def modelchain_yield(
-    weather: pd.DataFrame, meta: dict, site: pd.Series, config: PVConfig
-) -> float:
+def modelchain_yield(weather: pd.DataFrame, meta: dict, site: pd.Series, config: PVConfig) -> float:
     """Specific yield [kWh/kWp] of one site with a fresh pvlib ModelChain."""
     arch = config.archetypes[site["pv_archetype"]]
     tech = config.technologies[arch.technology]
@@ -121,13 +119,18 @@ def main() -> None:
     mc_err = np.abs(exact_sample / mc_yield - 1)
 
     print(f"sites: {args.sites:,} rooftops of random orientation; weather: {EPW.name}")
-    print(f"census binned (median of {args.repeats}): {t_binned:8.2f} s  "
-          f"{args.sites / t_binned:12,.0f} sites/s")
-    print(f"pvlib ModelChain loop ({args.sample} sites sampled, extrapolated): "
-          f"{t_loop_all:8.1f} s  {1 / t_loop_per_site:12,.1f} sites/s")
+    print(
+        f"census binned (median of {args.repeats}): {t_binned:8.2f} s  "
+        f"{args.sites / t_binned:12,.0f} sites/s"
+    )
+    print(
+        f"pvlib ModelChain loop ({args.sample} sites sampled, extrapolated): "
+        f"{t_loop_all:8.1f} s  {1 / t_loop_per_site:12,.1f} sites/s"
+    )
     print(f"speed-up: {t_loop_all / t_binned:,.0f} x")
-    print(f"binning error vs exact on the sample: max {bin_err.max():.3%}, "
-          f"mean {bin_err.mean():.3%}")
+    print(
+        f"binning error vs exact on the sample: max {bin_err.max():.3%}, mean {bin_err.mean():.3%}"
+    )
     print(f"census exact vs ModelChain on the sample: max {mc_err.max():.4%}")
 
 

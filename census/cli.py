@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+data_app = typer.Typer(help="Turn real data sources into census layers.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -257,6 +259,52 @@ def batch(
         raise typer.Exit(code=1)
     if not quiet:
         typer.echo(f"city outputs: {result.city_dir}")
+
+
+@data_app.command("prepare")
+def data_prepare(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (new).")],
+    osm: Annotated[Path | None, typer.Option(help="OpenStreetMap extract (.osm.pbf).")] = None,
+    dem: Annotated[list[Path] | None, typer.Option(help="DEM GeoTIFF tile; repeat.")] = None,
+    landcover: Annotated[
+        list[Path] | None, typer.Option(help="ESA WorldCover GeoTIFF tile; repeat.")
+    ] = None,
+    wind_atlas: Annotated[
+        Path | None, typer.Option(help="Folder of Global Wind Atlas GeoTIFFs.")
+    ] = None,
+    study_area: Annotated[
+        Path | None, typer.Option(help="Study-area polygons (default: the districts).")
+    ] = None,
+    tags: Annotated[Path | None, typer.Option(help="YAML overriding the OSM tag mapping.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+) -> None:
+    """Build census layers and a config (census.toml) from OSM, DEM, land cover, wind atlas."""
+    import warnings as _warnings
+
+    from census.prepare import prepare_data
+
+    _setup_logging(False, False)
+    try:
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always", UserWarning)
+            result = prepare_data(
+                osm=osm,
+                dem=dem or [],
+                landcover=landcover or [],
+                wind_atlas=wind_atlas,
+                study_area=study_area,
+                out=out,
+                overwrite=overwrite,
+                tags=tags,
+            )
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    for w in caught:
+        typer.echo(f"census: warning: {w.message}", err=True)
+    for name, n in sorted(result.counts.items()):
+        typer.echo(f"{name}: {n:,} features")
+    typer.echo(f"config: {result.config}\nrun it with: census run --config {result.config}")
 
 
 def main() -> None:

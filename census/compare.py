@@ -24,8 +24,13 @@ SUMMARY = "summary_by_district_category.csv"
 PROVENANCE = "provenance.json"
 
 COMPARED_METRICS: tuple[str, ...] = (
-    "eligible_sites", "usable_area_km2", "capacity_mw", "energy_gwh_yr", "storage_mw",
-    "storage_mwh", "co2_avoided_t_yr",
+    "eligible_sites",
+    "usable_area_km2",
+    "capacity_mw",
+    "energy_gwh_yr",
+    "storage_mw",
+    "storage_mwh",
+    "co2_avoided_t_yr",
 )
 """Columns of the district table that :func:`compare_runs` compares."""
 
@@ -55,12 +60,16 @@ def read_run_summary(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
     """
     folder = Path(run_dir).expanduser()
     if not folder.is_dir():
-        raise InputError(f"Run folder {folder} does not exist or is not a folder. Pass the "
-                         "folder a `census run` wrote (it holds provenance.json).")
+        raise InputError(
+            f"Run folder {folder} does not exist or is not a folder. Pass the "
+            "folder a `census run` wrote (it holds provenance.json)."
+        )
     for name in (SUMMARY, PROVENANCE):
         if not (folder / name).is_file():
-            raise InputError(f"{folder} is not a census run folder: {name} is missing. Pass "
-                             "the folder a finished `census run` wrote.")
+            raise InputError(
+                f"{folder} is not a census run folder: {name} is missing. Pass "
+                "the folder a finished `census run` wrote."
+            )
     try:
         prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -118,17 +127,16 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
     metrics = [m for m in COMPARED_METRICS if m in ga.columns and m in gb.columns]
     la = ga.melt(id_vars=_KEYS, value_vars=metrics, var_name="metric", value_name="a")
     lb = gb.melt(id_vars=_KEYS, value_vars=metrics, var_name="metric", value_name="b")
-    names = (pd.concat([ga[["adcode", "name_zh", "name_en"]], gb[["adcode", "name_zh",
-                                                                    "name_en"]]])
-             .drop_duplicates("adcode"))
+    names = pd.concat(
+        [ga[["adcode", "name_zh", "name_en"]], gb[["adcode", "name_zh", "name_en"]]]
+    ).drop_duplicates("adcode")
     la = la.drop(columns=["name_zh", "name_en"])
     lb = lb.drop(columns=["name_zh", "name_en"])
     m = la.merge(lb, on=["adcode", "technology", "metric"], how="outer")
     m["a"] = np.where(m["a"].isna() & m["adcode"].isin(present_a), 0.0, m["a"])
     m["b"] = np.where(m["b"].isna() & m["adcode"].isin(present_b), 0.0, m["b"])
     m = m.merge(names, on="adcode", how="left")
-    city = (m.groupby(["technology", "metric"], as_index=False)[["a", "b"]]
-            .sum(min_count=1))
+    city = m.groupby(["technology", "metric"], as_index=False)[["a", "b"]].sum(min_count=1)
     city["adcode"] = pd.NA
     city["name_zh"] = "全市"
     city["name_en"] = "City total"
@@ -141,20 +149,38 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
     order = {k: i for i, k in enumerate(metrics)}
     out["_m"] = out["metric"].map(order)
     out["_city"] = out["adcode"].isna()
-    out = (out.sort_values(["_city", "adcode", "technology", "_m"], na_position="last")
-           .drop(columns=["_m", "_city"]).reset_index(drop=True))
-    out = out[["adcode", "name_zh", "name_en", "technology", "metric", "a", "b", "b_minus_a",
-               "ratio_b_to_a"]]
-    out.attrs.update({
-        "run_a": str(Path(run_a)), "run_b": str(Path(run_b)),
-        "config_hash_a": (pa.get("census_run") or {}).get("config_hash"),
-        "config_hash_b": (pb.get("census_run") or {}).get("config_hash"),
-    })
+    out = (
+        out.sort_values(["_city", "adcode", "technology", "_m"], na_position="last")
+        .drop(columns=["_m", "_city"])
+        .reset_index(drop=True)
+    )
+    out = out[
+        [
+            "adcode",
+            "name_zh",
+            "name_en",
+            "technology",
+            "metric",
+            "a",
+            "b",
+            "b_minus_a",
+            "ratio_b_to_a",
+        ]
+    ]
+    out.attrs.update(
+        {
+            "run_a": str(Path(run_a)),
+            "run_b": str(Path(run_b)),
+            "config_hash_a": (pa.get("census_run") or {}).get("config_hash"),
+            "config_hash_b": (pb.get("census_run") or {}).get("config_hash"),
+        }
+    )
     return out
 
 
-def format_comparison(df: pd.DataFrame, *, metrics: list[str] | None = None,
-                      changed_only: bool = False) -> str:
+def format_comparison(
+    df: pd.DataFrame, *, metrics: list[str] | None = None, changed_only: bool = False
+) -> str:
     """Format a :func:`compare_runs` table as plain text for a terminal.
 
     Parameters
@@ -174,31 +200,41 @@ def format_comparison(df: pd.DataFrame, *, metrics: list[str] | None = None,
     """
     metrics = metrics or ["capacity_mw", "energy_gwh_yr", "storage_mw"]
     a = df.attrs
-    lines = [f"A: {a.get('run_a', '?')} (config {a.get('config_hash_a') or '?'})",
-             f"B: {a.get('run_b', '?')} (config {a.get('config_hash_b') or '?'})"]
+    lines = [
+        f"A: {a.get('run_a', '?')} (config {a.get('config_hash_a') or '?'})",
+        f"B: {a.get('run_b', '?')} (config {a.get('config_hash_b') or '?'})",
+    ]
     if a.get("config_hash_a") and a.get("config_hash_a") == a.get("config_hash_b"):
         lines.append("The two runs have the same configuration hash.")
     for metric in metrics:
         part = df[df["metric"] == metric]
         if changed_only:
-            same = np.isclose(part["a"].astype(float), part["b"].astype(float), rtol=1e-12,
-                              atol=0.0, equal_nan=True)
+            same = np.isclose(
+                part["a"].astype(float),
+                part["b"].astype(float),
+                rtol=1e-12,
+                atol=0.0,
+                equal_nan=True,
+            )
             part = part[~same]
         lines.append("")
         lines.append(f"== {metric} ==")
         if part.empty:
             lines.append("(no differences)" if changed_only else "(no rows)")
             continue
-        view = pd.DataFrame({
-            "adcode": [("" if pd.isna(x) else str(int(x))) for x in part["adcode"]],
-            "district": [f"{zh} {en}" for zh, en in zip(part["name_zh"], part["name_en"],
-                                                          strict=True)],
-            "technology": part["technology"].astype(str).to_numpy(),
-            "a": [_num(x) for x in part["a"]],
-            "b": [_num(x) for x in part["b"]],
-            "b - a": [_num(x, signed=True) for x in part["b_minus_a"]],
-            "b / a": [("–" if pd.isna(x) else f"{x:.3f}") for x in part["ratio_b_to_a"]],
-        })
+        view = pd.DataFrame(
+            {
+                "adcode": [("" if pd.isna(x) else str(int(x))) for x in part["adcode"]],
+                "district": [
+                    f"{zh} {en}" for zh, en in zip(part["name_zh"], part["name_en"], strict=True)
+                ],
+                "technology": part["technology"].astype(str).to_numpy(),
+                "a": [_num(x) for x in part["a"]],
+                "b": [_num(x) for x in part["b"]],
+                "b - a": [_num(x, signed=True) for x in part["b_minus_a"]],
+                "b / a": [("–" if pd.isna(x) else f"{x:.3f}") for x in part["ratio_b_to_a"]],
+            }
+        )
         lines.append(view.to_string(index=False))
     return "\n".join(lines)
 

@@ -79,8 +79,9 @@ class StudyAreaConfig(_Strict):
 
 
 class LayerConfig(_Strict):
-    """One candidate-site layer."""
+    """One candidate-site layer (``enabled = false`` drops a default layer)."""
 
+    enabled: bool = True
     path: Path
     layer: str | None = None
     crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
@@ -93,8 +94,9 @@ class LayerConfig(_Strict):
 
 
 class ExclusionLayerConfig(_Strict):
-    """One exclusion layer (protected areas, roads, the airport, ...)."""
+    """One exclusion layer; ``enabled = false`` makes the rules that use it exclude nothing."""
 
+    enabled: bool = True
     path: Path
     layer: str | None = None
     crs: str | None = None
@@ -107,6 +109,9 @@ class WeatherConfig(_Strict):
     path: Path | None = None
     kind: Literal["auto", "epw", "pvgis_csv", "pvgis_json", "tmy3", "csv"] = "auto"
     tz: str | None = None
+    time_shift_h: float = Field(
+        0.0, description="Roll the rows by this many hours so labels match the sun [h]."
+    )
     clearsky_fallback: bool = False
     districts: dict[str, Path] = Field(default_factory=dict)
 
@@ -194,6 +199,8 @@ def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
             )
             for k, v in tree.items()
         }
+    if isinstance(tree, str) and key in _PATH_KEYS and not tree:
+        return None  # `dem = ""` in a user TOML unsets a default path (TOML has no null)
     if isinstance(tree, str) and key in _PATH_KEYS and tree:
         p = Path(tree).expanduser()
         return str(p if p.is_absolute() else (root / p))

@@ -274,10 +274,18 @@ def check_zone(
     """
     if len(gdf) == 0:
         return
-    require_crs(gdf, layer=layer)
-    minx, miny, maxx, maxy = gdf.to_crs(DISPLAY_CRS).total_bounds
-    if not (np.isfinite(minx) and np.isfinite(maxx)):
+    crs = require_crs(gdf, layer=layer)
+    bounds = gdf.total_bounds
+    if not np.all(np.isfinite(bounds)):
         return
+    if crs.is_geographic and crs.equals(CRS.from_user_input(DISPLAY_CRS), ignore_axis_order=True):
+        minx, miny, maxx, maxy = bounds
+    else:
+        # transform the bounding box (densified edges), not every vertex of the layer
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
+        minx, miny, maxx, maxy = tr.transform_bounds(*bounds, densify_pts=21)
     if minx < lon_range[0] or maxx > lon_range[1]:
         raise CRSError(
             f"Layer '{layer}' spans longitudes {minx:.3f} to {maxx:.3f} E, outside "

@@ -143,7 +143,7 @@ def _weather(config: CensusConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
                 "overestimates yield and is flagged in the outputs)."
             )
         return None, None  # resolved per district from the boundary centroid
-    return read_weather(wcfg.path, kind=wcfg.kind, tz=wcfg.tz)
+    return read_weather(wcfg.path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h)
 
 
 def run_census(
@@ -206,13 +206,24 @@ def run_census(
                 metric_crs=metric,
             )
             chosen = select_districts(all_districts, districts)
-            sites, layer_reports = load_sites(cfg.layers, chosen, metric_crs=metric)
+            active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
+            sites, layer_reports = load_sites(active, chosen, metric_crs=metric)
             categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
             needed = required_exclusions(cfg.rules, categories)
             exclusions = {}
             for name in sorted(needed):
-                if name in cfg.exclusions:
-                    exclusions[name] = load_exclusion(name, cfg.exclusions[name], metric_crs=metric)
+                if name not in cfg.exclusions:
+                    continue  # screen_sites raises a ConfigError naming the rule and the layer
+                if not cfg.exclusions[name].enabled:
+                    warnings.warn(
+                        f"Exclusion layer '{name}' is disabled (enabled = false); the screening "
+                        "rules that use it exclude nothing.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+                    exclusions[name] = gpd.GeoSeries([], crs=metric)
+                    continue
+                exclusions[name] = load_exclusion(name, cfg.exclusions[name], metric_crs=metric)
             dem = None
             if cfg.terrain.dem is not None:
                 dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")
@@ -374,9 +385,9 @@ def _jsonable(v: Any) -> bool:
 
 
 def _synthetic_inputs(cfg: CensusConfig) -> list[str]:
-    names = [f"layers.{n}" for n, lc in cfg.layers.items() if lc.synthetic]
-    names += [f"exclusions.{n}" for n, ec in cfg.exclusions.items() if ec.synthetic]
-    if cfg.terrain.synthetic and cfg.terrain.dem is not None:
+    names = [f"layers.{n}" for n, lc in cfg.layers.items() if lc.synthetic and lc.enabled]
+    names += [f"exclusions.{n}" for n, ec in cfg.exclusions.items() if ec.synthetic and ec.enabled]
+    if cfg.terrain.synthetic and (cfg.terrain.dem is not None or cfg.terrain.landcover is not None):
         names.append("terrain")
     if cfg.study_area.synthetic:
         names.append("study_area")
@@ -388,8 +399,8 @@ def _input_paths(cfg: CensusConfig) -> list[Path]:
     if cfg.weather.path:
         paths.append(cfg.weather.path)
     paths += list(cfg.weather.districts.values())
-    paths += [lc.path for lc in cfg.layers.values()]
-    paths += [ec.path for ec in cfg.exclusions.values()]
+    paths += [lc.path for lc in cfg.layers.values() if lc.enabled]
+    paths += [ec.path for ec in cfg.exclusions.values() if ec.enabled]
     paths += [p for p in (cfg.terrain.dem, cfg.terrain.landcover) if p is not None]
     if cfg.targets.existing_capacity is not None:
         paths.append(cfg.targets.existing_capacity)

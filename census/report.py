@@ -52,9 +52,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NO_EXISTING_NOTE = ("Potential, not a gap: no existing-capacity table given. Set [targets] "
-                    "existing_capacity = \"existing.csv\" (columns adcode or district, technology, "
-                    "capacity_mw) to compare the targets with installed capacity.")
+NO_EXISTING_NOTE = (
+    "Potential, not a gap: no existing-capacity table given. Set [targets] "
+    'existing_capacity = "existing.csv" (columns adcode or district, technology, '
+    "capacity_mw) to compare the targets with installed capacity."
+)
 
 _TARGET_LABELS = {
     "pv_2025": "PV 2025",
@@ -71,21 +73,25 @@ def _matplotlib() -> Any:
         import matplotlib
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("census reports need matplotlib for charts: "
-                          "pip install 'matplotlib>=3.7'") from exc
+        raise ImportError(
+            "census reports need matplotlib for charts: pip install 'matplotlib>=3.7'"
+        ) from exc
     return matplotlib, Figure
 
 
-_RC = {"text.parse_math": False, "font.size": 9, "axes.spines.top": False,
-       "axes.spines.right": False}
+_RC = {
+    "text.parse_math": False,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def _png_bytes(fig: Figure) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing.*")
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight",
-                    metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -133,17 +139,26 @@ def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
             y = np.where(np.isfinite(y), y, np.nan)
             cum = part["cumulative_capacity_mw"].to_numpy(float) if len(part) else np.array([])
             if len(part):
-                ax.stairs(y, np.concatenate([[0.0], cum]), color="#1f6f8b", linewidth=1.5,
-                          baseline=None)
+                ax.stairs(
+                    y, np.concatenate([[0.0], cum]), color="#1f6f8b", linewidth=1.5, baseline=None
+                )
             else:
-                ax.text(0.5, 0.5, "no eligible sites", ha="center", va="center",
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5, 0.5, "no eligible sites", ha="center", va="center", transform=ax.transAxes
+                )
             for tname, value in goals.items():
                 if tname.startswith(name):
                     ax.axvline(value, color="#c0392b", linestyle="--", linewidth=1)
-                    ax.annotate(_TARGET_LABELS.get(tname, tname), (value, 1.0),
-                                xycoords=("data", "axes fraction"), rotation=90, va="top",
-                                ha="right", fontsize=7, color="#c0392b")
+                    ax.annotate(
+                        _TARGET_LABELS.get(tname, tname),
+                        (value, 1.0),
+                        xycoords=("data", "axes fraction"),
+                        rotation=90,
+                        va="top",
+                        ha="right",
+                        fontsize=7,
+                        color="#c0392b",
+                    )
             ax.set_title(f"{label} supply curve")
             ax.set_xlabel("cumulative capacity [MW]")
             ax.set_ylabel(ylabel)
@@ -187,14 +202,24 @@ def targets_figure(targets: pd.DataFrame, gap: pd.DataFrame | None = None) -> Fi
         ypos = np.arange(len(t))[::-1]
         if with_existing:
             ax.barh(ypos, 100 * ex_share, color="#7f8c8d", label="existing")
-        ax.barh(ypos, 100 * pot_share, left=100 * ex_share if with_existing else 0,
-                color="#27ae60", label="census potential")
+        ax.barh(
+            ypos,
+            100 * pot_share,
+            left=100 * ex_share if with_existing else 0,
+            color="#27ae60",
+            label="census potential",
+        )
         ax.axvline(100, color="#c0392b", linestyle="--", linewidth=1, label="target")
         for y, p, e, mw in zip(ypos, pot_share, ex_share, tgt, strict=True):
             total = (p + e) if with_existing else p
             if np.isfinite(total):
-                ax.text(100 * total, y, f" {100 * total:,.0f} % of {mw:,.0f} MW", va="center",
-                        fontsize=7)
+                ax.text(
+                    100 * total,
+                    y,
+                    f" {100 * total:,.0f} % of {mw:,.0f} MW",
+                    va="center",
+                    fontsize=7,
+                )
         ax.set_yticks(ypos, names)
         ax.set_xlabel("share of target [%]")
         ax.legend(loc="lower right", fontsize=7, frameon=False)
@@ -233,7 +258,8 @@ def _fmt(col: str, value: Any) -> str:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_))
+        value, (bool, np.bool_)
+    )
 
 
 def _table(df: pd.DataFrame | None, columns: list[str] | None = None) -> dict[str, Any]:
@@ -255,9 +281,12 @@ def _table(df: pd.DataFrame | None, columns: list[str] | None = None) -> dict[st
 
 def _with_city_row(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     out = df[["adcode", "name_zh", "name_en", *cols]].copy()
-    total = {"adcode": None, "name_zh": "全市", "name_en": "City total",
-             **{c: df[c].sum().item() if hasattr(df[c].sum(), "item") else df[c].sum()
-                for c in cols}}
+    total = {
+        "adcode": None,
+        "name_zh": "全市",
+        "name_en": "City total",
+        **{c: df[c].sum().item() if hasattr(df[c].sum(), "item") else df[c].sum() for c in cols},
+    }
     out = out.astype({"adcode": object})
     return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
 
@@ -439,8 +468,10 @@ def build_report_html(
 
     by = _get(result_like, "by_district")
     if not isinstance(by, pd.DataFrame):
-        raise TypeError("build_report_html needs a result with a 'by_district' DataFrame "
-                        f"(census.pipeline.CensusResult); got {type(result_like).__name__}.")
+        raise TypeError(
+            "build_report_html needs a result with a 'by_district' DataFrame "
+            f"(census.pipeline.CensusResult); got {type(result_like).__name__}."
+        )
     prov = _get(result_like, "provenance") or {}
     totals = _get(result_like, "district_totals")
     totals = district_table(by) if totals is None else totals
@@ -470,14 +501,17 @@ def build_report_html(
     techs = tcfg.get("storage_technologies")
     dur = tcfg.get("storage_duration_h")
     if frac is not None and techs:
-        storage_rule = (f"storage of at least {100 * float(frac):g} % of the installed capacity "
-                        f"of {', '.join(map(str, techs))}"
-                        + (f", for {float(dur):g} h" if dur is not None else ""))
+        storage_rule = (
+            f"storage of at least {100 * float(frac):g} % of the installed capacity "
+            f"of {', '.join(map(str, techs))}"
+            + (f", for {float(dur):g} h" if dur is not None else "")
+        )
     else:
         storage_rule = "storage obligation as computed by the run's roll-up"
     ef = tcfg.get("grid_emission_factor_tco2_mwh")
-    co2_rule = ("Energy of eligible sites times the grid emission factor"
-                + (f" {float(ef):g} tCO2/MWh." if ef is not None else "."))
+    co2_rule = "Energy of eligible sites times the grid emission factor" + (
+        f" {float(ef):g} tCO2/MWh." if ef is not None else "."
+    )
 
     targets_chart = supply_chart = None
     if charts and targets is not None and len(targets):
@@ -485,26 +519,42 @@ def build_report_html(
     supply_tables = []
     if supply is not None:
         has_cost = "lcoe_cny_kwh" in supply and supply["lcoe_cny_kwh"].notna().any()
-        supply_note = ("Eligible sites ranked by levelised cost of electricity (LCOE, "
-                       "no storage, grid or land cost), cheapest first; the red lines are the "
-                       "targets. The site marked in 'reaches_target' is the one whose "
-                       "cumulative capacity reaches that target."
-                       if has_cost else
-                       "No cost assumptions given: eligible sites are ranked by resource "
-                       "quality (PV by specific yield, wind by capacity factor), best first.")
+        supply_note = (
+            "Eligible sites ranked by levelised cost of electricity (LCOE, "
+            "no storage, grid or land cost), cheapest first; the red lines are the "
+            "targets. The site marked in 'reaches_target' is the one whose "
+            "cumulative capacity reaches that target."
+            if has_cost
+            else "No cost assumptions given: eligible sites are ranked by resource "
+            "quality (PV by specific yield, wind by capacity factor), best first."
+        )
         if charts:
             supply_chart = _data_uri(supply_curve_figure(supply, targets=targets))
-        cols = ["rank", "site_id", "adcode", "district", "category", "technology", "capacity_mw",
-                "energy_gwh_yr", "specific_yield_kwh_kwp", "capacity_factor", "lcoe_cny_kwh",
-                "cumulative_capacity_mw", "cumulative_energy_gwh_yr", "reaches_target"]
+        cols = [
+            "rank",
+            "site_id",
+            "adcode",
+            "district",
+            "category",
+            "technology",
+            "capacity_mw",
+            "energy_gwh_yr",
+            "specific_yield_kwh_kwp",
+            "capacity_factor",
+            "lcoe_cny_kwh",
+            "cumulative_capacity_mw",
+            "cumulative_energy_gwh_yr",
+            "reaches_target",
+        ]
         for name, label in (("pv", "PV"), ("wind", "Wind")):
             part = supply[supply["curve"] == name]
             marked = part[part["reaches_target"].astype(str) != ""]
             head = part.head(max_sites)
             later = marked[~marked["rank"].isin(head["rank"])]
             shown = pd.concat([head, later])
-            heading = (f"{label}: first {len(head)} of {len(part)} sites"
-                       + (", and the later sites that reach a target" if len(later) else ""))
+            heading = f"{label}: first {len(head)} of {len(part)} sites" + (
+                ", and the later sites that reach a target" if len(later) else ""
+            )
             supply_tables.append((heading, _table(shown, cols)))
     else:
         supply_note = "No supply curve was computed for this report."
@@ -514,8 +564,9 @@ def build_report_html(
     if len(ledger):
         if "overridden" not in ledger:
             ledger["overridden"] = False
-        ledger = ledger[[c for c in ("key", "value", "unit", "source", "overridden")
-                         if c in ledger]]
+        ledger = ledger[
+            [c for c in ("key", "value", "unit", "source", "overridden") if c in ledger]
+        ]
     packages = prov.get("packages") or {}
     context = {
         "title": title,
@@ -533,24 +584,33 @@ def build_report_html(
         "targets": _table(targets),
         "targets_chart": targets_chart,
         "gap": _table(gap) if has_gap else None,
-        "existing_districts": _table(_with_city_row(
-            existing_districts, [c for c in existing_districts.columns if c.endswith("_mw")]))
-        if has_gap and existing_districts is not None else {"headers": [], "rows": [],
-                                                             "numeric": []},
+        "existing_districts": _table(
+            _with_city_row(
+                existing_districts, [c for c in existing_districts.columns if c.endswith("_mw")]
+            )
+        )
+        if has_gap and existing_districts is not None
+        else {"headers": [], "rows": [], "numeric": []},
         "no_existing_note": NO_EXISTING_NOTE,
         "supply_note": supply_note,
         "supply_chart": supply_chart,
         "supply_tables": supply_tables,
-        "districts": _table(_with_city_row(
-            totals, [c for c in totals.columns if c not in ("adcode", "name_zh", "name_en")])),
+        "districts": _table(
+            _with_city_row(
+                totals, [c for c in totals.columns if c not in ("adcode", "name_zh", "name_en")]
+            )
+        ),
         "by_district": _table(by[by["technology"].astype(str) != ""]),
         "storage": _table(_with_city_row(totals, storage_cols)),
         "co2": _table(_with_city_row(totals, ["energy_gwh_yr", "co2_avoided_t_yr"])),
         "assumptions": _table(ledger),
         "inputs": _table(pd.DataFrame(prov.get("inputs") or [])),
         "warnings_list": list(prov.get("warnings") or []),
-        "packages": _table(pd.DataFrame(
-            {"package": list(packages), "version": [str(v) for v in packages.values()]})),
+        "packages": _table(
+            pd.DataFrame(
+                {"package": list(packages), "version": [str(v) for v in packages.values()]}
+            )
+        ),
     }
     env = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
     return env.from_string(_TEMPLATE).render(**context)
@@ -575,7 +635,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
     out, i = base, 2
     while out.lower() in used:
         suffix = f"_{i}"
-        out = base[:31 - len(suffix)] + suffix
+        out = base[: 31 - len(suffix)] + suffix
         i += 1
     used.add(out.lower())
     return out
@@ -737,8 +797,9 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
     out["supply_curve.png"] = run_folder.final("supply_curve.png")
     if existing is not None:
         out["existing_gap.csv"] = run_folder.write_csv("existing_gap.csv", gap)
-        out["existing_by_district.csv"] = run_folder.write_csv("existing_by_district.csv",
-                                                               per_district)
+        out["existing_by_district.csv"] = run_folder.write_csv(
+            "existing_by_district.csv", per_district
+        )
     tables: dict[str, pd.DataFrame] = {
         "summary_by_district": result.district_totals,
         "by_district_category": result.by_district,
@@ -752,17 +813,21 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
     tally = getattr(result, "tally", None)
     if isinstance(tally, pd.DataFrame):
         tables["screening_tally"] = tally
-    tables["assumptions"] = pd.DataFrame(prov.get("assumptions") or [],
-                                         columns=None if prov.get("assumptions") else
-                                         ["key", "value", "unit", "source"])
-    tables["inputs"] = pd.DataFrame(prov.get("inputs") or [],
-                                    columns=None if prov.get("inputs") else
-                                    ["path", "bytes", "sha256"])
+    tables["assumptions"] = pd.DataFrame(
+        prov.get("assumptions") or [],
+        columns=None if prov.get("assumptions") else ["key", "value", "unit", "source"],
+    )
+    tables["inputs"] = pd.DataFrame(
+        prov.get("inputs") or [],
+        columns=None if prov.get("inputs") else ["path", "bytes", "sha256"],
+    )
     out["census.xlsx"] = run_folder.final("census.xlsx")
     write_workbook(run_folder.file("census.xlsx"), tables)
     name = getattr(getattr(cfg, "study_area", None), "name", None) or "study area"
     html = build_report_html(
-        result, title=f"Renewable-resource census: {name}", supply=curve,
+        result,
+        title=f"Renewable-resource census: {name}",
+        supply=curve,
         gap=gap if existing is not None else None,
         existing_districts=per_district if existing is not None else None,
     )

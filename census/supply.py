@@ -125,8 +125,9 @@ def capital_recovery_factor(
     r = np.asarray(rate_frac, dtype=float)
     n = np.asarray(lifetime_yr, dtype=float)
     if np.any(r < 0) or np.any(r >= 1):
-        raise ValueError("rate_frac must be in [0, 1) (a fraction, not percent); "
-                         f"got {rate_frac!r}")
+        raise ValueError(
+            f"rate_frac must be in [0, 1) (a fraction, not percent); got {rate_frac!r}"
+        )
     if np.any(n <= 0):
         raise ValueError(f"lifetime_yr must be > 0; got {lifetime_yr!r}")
     growth = np.power(1.0 + r, n)
@@ -200,26 +201,33 @@ def target_values(targets: Any) -> dict[str, float]:
     if isinstance(targets, pd.DataFrame):
         missing = [c for c in ("target", "target_mw") if c not in targets.columns]
         if missing:
-            raise SchemaError(f"targets table needs columns ['target', 'target_mw']; "
-                              f"got {list(targets.columns)}.")
-        return {str(t): float(v) for t, v in zip(targets["target"], targets["target_mw"],
-                                                 strict=True)}
+            raise SchemaError(
+                f"targets table needs columns ['target', 'target_mw']; got {list(targets.columns)}."
+            )
+        return {
+            str(t): float(v) for t, v in zip(targets["target"], targets["target_mw"], strict=True)
+        }
     if isinstance(targets, dict):
         return {k.removesuffix("_mw"): float(v) for k, v in targets.items()}
     out = {}
     for name in _TARGET_FIELDS:
         if not hasattr(targets, name):
-            raise TypeError(f"targets must be a targets table or a TargetsConfig; "
-                            f"{type(targets).__name__} has no attribute {name!r}.")
+            raise TypeError(
+                f"targets must be a targets table or a TargetsConfig; "
+                f"{type(targets).__name__} has no attribute {name!r}."
+            )
         out[name.removesuffix("_mw")] = float(getattr(targets, name))
     return out
 
 
 def _curve_of(technology: pd.Series) -> pd.Series:
     tech = technology.astype("string").fillna("")
-    return pd.Series(np.where(tech.str.startswith(CURVES["pv"]), "pv",
-                              np.where(tech == CURVES["wind"], "wind", "")),
-                     index=technology.index)
+    return pd.Series(
+        np.where(
+            tech.str.startswith(CURVES["pv"]), "pv", np.where(tech == CURVES["wind"], "wind", "")
+        ),
+        index=technology.index,
+    )
 
 
 _SITE_COLUMNS = ("site_id", "technology", "eligible", "capacity_mw", "energy_mwh_yr")
@@ -271,8 +279,9 @@ def supply_curve(
     """
     missing = [c for c in _SITE_COLUMNS if c not in sites.columns]
     if missing:
-        raise SchemaError(f"supply_curve needs site columns {list(_SITE_COLUMNS)}; "
-                          f"missing {missing}.")
+        raise SchemaError(
+            f"supply_curve needs site columns {list(_SITE_COLUMNS)}; missing {missing}."
+        )
     df = pd.DataFrame(sites).copy()
     if "geometry" in df.columns:
         df = df.drop(columns="geometry")
@@ -285,8 +294,11 @@ def supply_curve(
     df["curve"] = _curve_of(df["technology"])
     other = sorted(set(df.loc[df["curve"] == "", "technology"].astype(str)))
     if other:
-        warnings.warn(f"supply_curve: technologies {other} are neither pv_* nor wind and are "
-                      "left out of the supply curve.", stacklevel=2)
+        warnings.warn(
+            f"supply_curve: technologies {other} are neither pv_* nor wind and are "
+            "left out of the supply curve.",
+            stacklevel=2,
+        )
         df = df[df["curve"] != ""]
     # MWh / MW == kWh / kW: a ratio of like units, no conversion needed.
     df["energy_kwh_kw_yr"] = df["energy_mwh_yr"] / df["capacity_mw"]
@@ -301,13 +313,17 @@ def supply_curve(
                 "capex_cny_kw, opex_cny_kw_yr and lifetime_yr to your config."
             )
         tech = df["technology"].astype(str)
-        df["lcoe_cny_kwh"] = lcoe_cny_kwh(
-            tech.map(lambda t: costs.technologies[t].capex_cny_kw).to_numpy(float),
-            tech.map(lambda t: costs.technologies[t].opex_cny_kw_yr).to_numpy(float),
-            df["energy_kwh_kw_yr"].to_numpy(float),
-            discount_rate_frac=costs.discount_rate_frac,
-            lifetime_yr=tech.map(lambda t: costs.technologies[t].lifetime_yr).to_numpy(float),
-        ) if len(df) else np.array([], dtype=float)
+        df["lcoe_cny_kwh"] = (
+            lcoe_cny_kwh(
+                tech.map(lambda t: costs.technologies[t].capex_cny_kw).to_numpy(float),
+                tech.map(lambda t: costs.technologies[t].opex_cny_kw_yr).to_numpy(float),
+                df["energy_kwh_kw_yr"].to_numpy(float),
+                discount_rate_frac=costs.discount_rate_frac,
+                lifetime_yr=tech.map(lambda t: costs.technologies[t].lifetime_yr).to_numpy(float),
+            )
+            if len(df)
+            else np.array([], dtype=float)
+        )
     else:
         df["lcoe_cny_kwh"] = np.nan
     goals = target_values(targets)
@@ -317,15 +333,24 @@ def supply_curve(
         if costs is not None:
             key, ascending = "lcoe_cny_kwh", True
         elif curve == "pv":
-            key, ascending = ("specific_yield_kwh_kwp" if "specific_yield_kwh_kwp" in part
-                              else "energy_kwh_kw_yr"), False
+            key, ascending = (
+                (
+                    "specific_yield_kwh_kwp"
+                    if "specific_yield_kwh_kwp" in part
+                    else "energy_kwh_kw_yr"
+                ),
+                False,
+            )
         else:
-            key, ascending = ("capacity_factor" if "capacity_factor" in part
-                              else "energy_kwh_kw_yr"), False
+            key, ascending = (
+                ("capacity_factor" if "capacity_factor" in part else "energy_kwh_kw_yr"),
+                False,
+            )
         part["_key"] = pd.to_numeric(part[key], errors="coerce")
         part["_sid"] = part["site_id"].astype(str)
-        part = part.sort_values(["_key", "_sid"], ascending=[ascending, True],
-                                na_position="last", kind="mergesort")
+        part = part.sort_values(
+            ["_key", "_sid"], ascending=[ascending, True], na_position="last", kind="mergesort"
+        )
         part = part.drop(columns=["_key", "_sid"])
         part["rank"] = np.arange(1, len(part) + 1)
         part["cumulative_capacity_mw"] = part["capacity_mw"].cumsum()
@@ -344,10 +369,25 @@ def supply_curve(
         part["reaches_target"] = reached
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else df.iloc[0:0]
-    lead = ["curve", "rank", "site_id", "district", "adcode", "category", "technology",
-            "capacity_mw", "energy_mwh_yr", "energy_gwh_yr", "energy_kwh_kw_yr",
-            "specific_yield_kwh_kwp", "capacity_factor", "lcoe_cny_kwh",
-            "cumulative_capacity_mw", "cumulative_energy_gwh_yr", "reaches_target"]
+    lead = [
+        "curve",
+        "rank",
+        "site_id",
+        "district",
+        "adcode",
+        "category",
+        "technology",
+        "capacity_mw",
+        "energy_mwh_yr",
+        "energy_gwh_yr",
+        "energy_kwh_kw_yr",
+        "specific_yield_kwh_kwp",
+        "capacity_factor",
+        "lcoe_cny_kwh",
+        "cumulative_capacity_mw",
+        "cumulative_energy_gwh_yr",
+        "reaches_target",
+    ]
     cols = [c for c in lead if c in out.columns]
     return out[cols].reset_index(drop=True)
 
@@ -359,8 +399,10 @@ def _existing_with_adcode(existing: pd.DataFrame, by_district: pd.DataFrame) -> 
         ex["adcode"] = ex["adcode"].astype("int64")
         return ex
     if "district" not in ex.columns:
-        raise SchemaError("existing-capacity table needs a column 'adcode' or 'district'; "
-                          f"got {list(ex.columns)}.")
+        raise SchemaError(
+            "existing-capacity table needs a column 'adcode' or 'district'; "
+            f"got {list(ex.columns)}."
+        )
     names = by_district[["adcode", "name_zh", "name_en"]].drop_duplicates()
     lookup: dict[str, int] = {}
     for code, zh, en in names.itertuples(index=False):
@@ -368,8 +410,9 @@ def _existing_with_adcode(existing: pd.DataFrame, by_district: pd.DataFrame) -> 
             if isinstance(key, str) and key:
                 lookup[key.strip().casefold()] = int(code)
     codes = []
-    for name, code in zip(ex["district"], ex.get("adcode", pd.Series([pd.NA] * len(ex))),
-                          strict=True):
+    for name, code in zip(
+        ex["district"], ex.get("adcode", pd.Series([pd.NA] * len(ex))), strict=True
+    ):
         if pd.notna(code):
             codes.append(int(code))
             continue
@@ -403,8 +446,12 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
         ``pv_existing_mw``, ``wind_potential_mw``, ``wind_existing_mw`` [MW];
         the ``*_existing_mw`` columns are NaN without an existing table.
     """
-    names = (by_district[["adcode", "name_zh", "name_en"]].drop_duplicates("adcode")
-             .sort_values("adcode").reset_index(drop=True))
+    names = (
+        by_district[["adcode", "name_zh", "name_en"]]
+        .drop_duplicates("adcode")
+        .sort_values("adcode")
+        .reset_index(drop=True)
+    )
     curve = _curve_of(by_district["technology"])
     out = names.copy()
     for c in CURVES:
@@ -413,21 +460,37 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
         out[f"{c}_existing_mw"] = np.nan
     if existing is not None:
         ex = _existing_with_adcode(existing, by_district)
-        ex_curve = np.where(ex["technology"].astype(str).str.startswith("pv"), "pv",
-                            np.where(ex["technology"].astype(str) == "wind", "wind", ""))
+        ex_curve = np.where(
+            ex["technology"].astype(str).str.startswith("pv"),
+            "pv",
+            np.where(ex["technology"].astype(str) == "wind", "wind", ""),
+        )
         outside = sorted(set(ex["adcode"]) - set(out["adcode"]))
         if outside:
-            warnings.warn(f"existing-capacity rows for adcodes {outside} are outside this run's "
-                          "districts and are left out.", stacklevel=3)
+            warnings.warn(
+                f"existing-capacity rows for adcodes {outside} are outside this run's "
+                "districts and are left out.",
+                stacklevel=3,
+            )
         for c in CURVES:
             got = ex[ex_curve == c].groupby("adcode")["capacity_mw"].sum()
             out[f"{c}_existing_mw"] = out["adcode"].map(got).fillna(0.0).astype(float)
-    return out[["adcode", "name_zh", "name_en", "pv_potential_mw", "pv_existing_mw",
-                "wind_potential_mw", "wind_existing_mw"]]
+    return out[
+        [
+            "adcode",
+            "name_zh",
+            "name_en",
+            "pv_potential_mw",
+            "pv_existing_mw",
+            "wind_potential_mw",
+            "wind_existing_mw",
+        ]
+    ]
 
 
-def existing_gap(by_district: pd.DataFrame, existing: pd.DataFrame | None,
-                 targets: Any) -> pd.DataFrame:
+def existing_gap(
+    by_district: pd.DataFrame, existing: pd.DataFrame | None, targets: Any
+) -> pd.DataFrame:
     """Targets against existing capacity and census potential.
 
     Parameters
@@ -460,10 +523,28 @@ def existing_gap(by_district: pd.DataFrame, existing: pd.DataFrame | None,
             remaining = max(target_mw - ex, 0.0)
             shortfall = max(remaining - potential, 0.0)
             ratio = potential / remaining if remaining > 0 else np.inf
-        rows.append({"target": name, "target_mw": target_mw, "existing_mw": ex,
-                     "remaining_mw": remaining, "potential_mw": potential,
-                     "potential_to_remaining_ratio": ratio, "shortfall_mw": shortfall,
-                     "has_existing": existing is not None})
-    return pd.DataFrame(rows, columns=["target", "target_mw", "existing_mw", "remaining_mw",
-                                       "potential_mw", "potential_to_remaining_ratio",
-                                       "shortfall_mw", "has_existing"])
+        rows.append(
+            {
+                "target": name,
+                "target_mw": target_mw,
+                "existing_mw": ex,
+                "remaining_mw": remaining,
+                "potential_mw": potential,
+                "potential_to_remaining_ratio": ratio,
+                "shortfall_mw": shortfall,
+                "has_existing": existing is not None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "target",
+            "target_mw",
+            "existing_mw",
+            "remaining_mw",
+            "potential_mw",
+            "potential_to_remaining_ratio",
+            "shortfall_mw",
+            "has_existing",
+        ],
+    )

@@ -30,30 +30,68 @@ EXCL = DEMO / "demo_exclusions.gpkg"
 
 # layer: (EPSG code, count range, {column: kind}); kinds: str, int, float, num
 SITE_SCHEMA = {
-    "rooftops": (4549, (30_000, 50_000), {
-        "building_id": "str", "height_m": "float", "floors": "int", "roof_type": "str",
-        "roof_pitch_deg": "float", "use": "str", "name": "str"}),
+    "rooftops": (
+        4549,
+        (30_000, 50_000),
+        {
+            "building_id": "str",
+            "height_m": "float",
+            "floors": "int",
+            "roof_type": "str",
+            "roof_pitch_deg": "float",
+            "use": "str",
+            "name": "str",
+        },
+    ),
     "ponds": (4326, (1_500, 3_000), {"pond_id": "str", "pond_type": "str", "water_use": "str"}),
-    "mines": (4549, (100, 200), {"mine_id": "str", "name": "str", "status": "str",
-                                 "mineral": "str"}),
+    "mines": (
+        4549,
+        (100, 200),
+        {"mine_id": "str", "name": "str", "status": "str", "mineral": "str"},
+    ),
     # closed_year is an integer column with nulls; pyogrio reads it as float64
-    "landfills": (4549, (10, 20), {"landfill_id": "str", "name": "str", "status": "str",
-                                   "closed_year": "num", "cap_area_m2": "float"}),
+    "landfills": (
+        4549,
+        (10, 20),
+        {
+            "landfill_id": "str",
+            "name": "str",
+            "status": "str",
+            "closed_year": "num",
+            "cap_area_m2": "float",
+        },
+    ),
     "forest": (4549, (500, 1_000), {"forest_id": "str", "forest_class": "str"}),
     "mudflats": (4549, (15, 30), {"mudflat_id": "str", "name": "str"}),
 }
 # layer: (area range [m2], categorical columns and their allowed values)
 SITE_VALUES = {
-    "rooftops": ((150.0, 30_000.0), {
-        "roof_type": {"flat", "pitched"},
-        "use": {"residential", "commercial", "industrial", "logistics", "public"}}),
-    "ponds": ((0.2e4, 60e4), {"pond_type": {"fish", "pit"},
-                              "water_use": {"aquaculture", "idle", "drinking_water", "scenic"}}),
-    "mines": ((1e4, 40e4), {"status": {"abandoned", "closed", "active"},
-                            "mineral": {"limestone", "granite", "clay", "tuff"}}),
+    "rooftops": (
+        (150.0, 30_000.0),
+        {
+            "roof_type": {"flat", "pitched"},
+            "use": {"residential", "commercial", "industrial", "logistics", "public"},
+        },
+    ),
+    "ponds": (
+        (0.2e4, 60e4),
+        {
+            "pond_type": {"fish", "pit"},
+            "water_use": {"aquaculture", "idle", "drinking_water", "scenic"},
+        },
+    ),
+    "mines": (
+        (1e4, 40e4),
+        {
+            "status": {"abandoned", "closed", "active"},
+            "mineral": {"limestone", "granite", "clay", "tuff"},
+        },
+    ),
     "landfills": ((3e4, 50e4), {"status": {"closed", "operating"}}),
-    "forest": ((5e4, 150e4), {"forest_class": {"commercial", "ecological_public_welfare",
-                                               "nature_reserve"}}),
+    "forest": (
+        (5e4, 150e4),
+        {"forest_class": {"commercial", "ecological_public_welfare", "nature_reserve"}},
+    ),
     "mudflats": ((0.5e6, 12e6), {}),
 }
 EXCL_SCHEMA = {
@@ -66,14 +104,19 @@ EXCL_SCHEMA = {
     "navigation_channels": ("LineString", ["name"]),
     "residential": ("Polygon", ["name"]),
 }
-KIND_CHECK = {"str": pd.api.types.is_string_dtype, "int": pd.api.types.is_integer_dtype,
-              "float": pd.api.types.is_float_dtype, "num": pd.api.types.is_numeric_dtype}
+KIND_CHECK = {
+    "str": pd.api.types.is_string_dtype,
+    "int": pd.api.types.is_integer_dtype,
+    "float": pd.api.types.is_float_dtype,
+    "num": pd.api.types.is_numeric_dtype,
+}
 
 
 @pytest.fixture(scope="module")
 def districts():
-    return read_districts(ROOT / "data/raw/boundaries/hangzhou_districts_2021_gcj02.geojson",
-                          crs="GCJ-02")
+    return read_districts(
+        ROOT / "data/raw/boundaries/hangzhou_districts_2021_gcj02.geojson", crs="GCJ-02"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -199,11 +242,12 @@ def test_dem(districts):
         assert src.compression.name.lower() == "deflate" and src.profile["tiled"]
         dem = src.read(1, masked=True)
         city_mask = rasterio.features.geometry_mask(
-            districts.geometry, out_shape=dem.shape, transform=src.transform, invert=True)
+            districts.geometry, out_shape=dem.shape, transform=src.transform, invert=True
+        )
     ncol = dem.shape[1]
-    assert dem[:, : ncol // 3].mean() > dem[:, -ncol // 4:].mean() + 100
+    assert dem[:, : ncol // 3].mean() > dem[:, -ncol // 4 :].mean() + 100
     in_city = np.ma.masked_where(~city_mask, dem)
-    west, east = in_city[:, : ncol // 2], in_city[:, -ncol // 4:]
+    west, east = in_city[:, : ncol // 2], in_city[:, -ncol // 4 :]
     assert west.mean() > east.mean() + 200
     assert 1000 <= dem.max() <= 1600
     assert np.ma.median(east) < 20
@@ -248,8 +292,10 @@ def test_wind_windier_over_mudflats(sites):
 
 
 def test_landcover_codes():
-    with rasterio.open(DEMO / "landcover_100m.tif") as lc_src, \
-            rasterio.open(DEMO / "dem_100m.tif") as dem_src:
+    with (
+        rasterio.open(DEMO / "landcover_100m.tif") as lc_src,
+        rasterio.open(DEMO / "dem_100m.tif") as dem_src,
+    ):
         assert lc_src.crs == dem_src.crs and lc_src.transform == dem_src.transform
         lc = lc_src.read(1)
     assert lc.dtype == np.uint8

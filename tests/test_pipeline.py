@@ -160,8 +160,9 @@ def test_config_show_prints_toml():
 
 
 def test_empty_layer_warns_and_run_completes(tmp_path):
-    empty = gpd.GeoDataFrame({"pond_id": pd.Series(dtype=str)},
-                             geometry=gpd.GeoSeries([], crs="EPSG:4549"))
+    empty = gpd.GeoDataFrame(
+        {"pond_id": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs="EPSG:4549")
+    )
     empty.to_file(tmp_path / "empty.gpkg", layer="ponds")
     cfg = tmp_path / "c.toml"
     cfg.write_text('[layers.ponds]\npath = "empty.gpkg"\nlayer = "ponds"\n', encoding="utf-8")
@@ -180,8 +181,9 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path):
     c = d.geometry.iloc[0].representative_point()
     x, y = c.x, c.y
     bowtie = shapely.Polygon([(x, y), (x + 300, y + 300), (x + 300, y), (x, y + 300)])
-    gdf = gpd.GeoDataFrame({"pond_id": ["bt"], "water_use": ["aquaculture"]},
-                           geometry=[bowtie], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"pond_id": ["bt"], "water_use": ["aquaculture"]}, geometry=[bowtie], crs="EPSG:4549"
+    )
     gdf.to_file(tmp_path / "bt.gpkg", layer="ponds")
     cfg = tmp_path / "c.toml"
     cfg.write_text('[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\n', encoding="utf-8")

@@ -21,66 +21,110 @@ from census.supply import CostsConfig, existing_by_district, existing_gap, suppl
 
 HOSTILE = "<script>alert('x')</script>"
 
-DISTRICTS = pd.DataFrame({"adcode": [330102, 330106],
-                          "name_zh": ["上城区", "西湖区" + HOSTILE],
-                          "name_en": ["Shangcheng", "Xihu " + HOSTILE]})
+DISTRICTS = pd.DataFrame(
+    {
+        "adcode": [330102, 330106],
+        "name_zh": ["上城区", "西湖区" + HOSTILE],
+        "name_en": ["Shangcheng", "Xihu " + HOSTILE],
+    }
+)
 # Centralized: ground 200 + floating 50 + wind 30 = 280 MW -> storage 28 MW, 56 MWh (2 h).
 # Rooftop 100 MW carries no storage: including it would give 38 MW.
-SITES = pd.DataFrame({
-    "site_id": ["r1", '<img src=x onerror="alert(1)">', "p1", "w1", "x1"],
-    "category": ["rooftop", "mine", "pond", "mudflat", "rooftop"],
-    "district": ["Shangcheng", "Xihu", "Xihu", "Xihu", "Shangcheng"],
-    "adcode": [330102, 330106, 330106, 330106, 330102],
-    "eligible": [True, True, True, True, False],
-    "usable_area_m2": [5e5, 2e6, 5e5, 1e6, 0.0],
-    "technology": ["pv_rooftop", "pv_ground", "pv_floating", "wind", "pv_rooftop"],
-    "capacity_mw": [100.0, 200.0, 50.0, 30.0, 7.0],
-    "energy_mwh_yr": [100_000.0, 230_000.0, 55_000.0, 66_000.0, 7000.0],
-    "specific_yield_kwh_kwp": [1000.0, 1150.0, 1100.0, np.nan, 1000.0],
-    "capacity_factor": [0.114, 0.131, 0.126, 0.251, 0.114],
-    "n_turbines": [0, 0, 0, 6, 0],
-    "exclusion_reasons": ["", "", "", "", "slope" + HOSTILE],
-})
-TARGETS = TargetsConfig(pv_2025_mw=300.0, pv_2030_mw=650.0, wind_2025_ensured_mw=10.0,
-                        wind_2025_strived_mw=20.0, storage_min_frac=0.1, storage_duration_h=2.0,
-                        storage_technologies=["pv_ground", "pv_floating", "wind"],
-                        grid_emission_factor_tco2_mwh=0.5)
-COSTS = CostsConfig.model_validate({
-    "discount_rate_frac": 0.06,
-    "technologies": {t: {"capex_cny_kw": c, "opex_cny_kw_yr": 40.0, "lifetime_yr": 25}
-                     for t, c in (("pv_rooftop", 3200.0), ("pv_ground", 3400.0),
-                                  ("pv_floating", 3900.0), ("pv_bipv", 6000.0),
-                                  ("wind", 5800.0))}})
+SITES = pd.DataFrame(
+    {
+        "site_id": ["r1", '<img src=x onerror="alert(1)">', "p1", "w1", "x1"],
+        "category": ["rooftop", "mine", "pond", "mudflat", "rooftop"],
+        "district": ["Shangcheng", "Xihu", "Xihu", "Xihu", "Shangcheng"],
+        "adcode": [330102, 330106, 330106, 330106, 330102],
+        "eligible": [True, True, True, True, False],
+        "usable_area_m2": [5e5, 2e6, 5e5, 1e6, 0.0],
+        "technology": ["pv_rooftop", "pv_ground", "pv_floating", "wind", "pv_rooftop"],
+        "capacity_mw": [100.0, 200.0, 50.0, 30.0, 7.0],
+        "energy_mwh_yr": [100_000.0, 230_000.0, 55_000.0, 66_000.0, 7000.0],
+        "specific_yield_kwh_kwp": [1000.0, 1150.0, 1100.0, np.nan, 1000.0],
+        "capacity_factor": [0.114, 0.131, 0.126, 0.251, 0.114],
+        "n_turbines": [0, 0, 0, 6, 0],
+        "exclusion_reasons": ["", "", "", "", "slope" + HOSTILE],
+    }
+)
+TARGETS = TargetsConfig(
+    pv_2025_mw=300.0,
+    pv_2030_mw=650.0,
+    wind_2025_ensured_mw=10.0,
+    wind_2025_strived_mw=20.0,
+    storage_min_frac=0.1,
+    storage_duration_h=2.0,
+    storage_technologies=["pv_ground", "pv_floating", "wind"],
+    grid_emission_factor_tco2_mwh=0.5,
+)
+COSTS = CostsConfig.model_validate(
+    {
+        "discount_rate_frac": 0.06,
+        "technologies": {
+            t: {"capex_cny_kw": c, "opex_cny_kw_yr": 40.0, "lifetime_yr": 25}
+            for t, c in (
+                ("pv_rooftop", 3200.0),
+                ("pv_ground", 3400.0),
+                ("pv_floating", 3900.0),
+                ("pv_bipv", 6000.0),
+                ("wind", 5800.0),
+            )
+        },
+    }
+)
 
 
 def _result(*, synthetic: bool = True) -> SimpleNamespace:
-    by = summarize_by_district(SITES, DISTRICTS,
-                               storage_technologies=TARGETS.storage_technologies,
-                               storage_min_frac=TARGETS.storage_min_frac,
-                               storage_duration_h=TARGETS.storage_duration_h,
-                               grid_emission_factor_tco2_mwh=0.5)
+    by = summarize_by_district(
+        SITES,
+        DISTRICTS,
+        storage_technologies=TARGETS.storage_technologies,
+        storage_min_frac=TARGETS.storage_min_frac,
+        storage_duration_h=TARGETS.storage_duration_h,
+        grid_emission_factor_tco2_mwh=0.5,
+    )
     prov = {
-        "census_run": {"config_hash": "abc123def456", "started_utc": "2024-01-01T00:00:00+00:00",
-                       "config_file": None, "districts": list(DISTRICTS["name_en"])},
+        "census_run": {
+            "config_hash": "abc123def456",
+            "started_utc": "2024-01-01T00:00:00+00:00",
+            "config_file": None,
+            "districts": list(DISTRICTS["name_en"]),
+        },
         "synthetic_inputs": synthetic,
         "synthetic_layers": ["layers.rooftops"] if synthetic else [],
-        "note": ("DEMO: the site layers are SYNTHETIC <b>not survey data</b>."
-                 if synthetic else ""),
+        "note": (
+            "DEMO: the site layers are SYNTHETIC <b>not survey data</b>." if synthetic else ""
+        ),
         "config": {"targets": TARGETS.model_dump(mode="json")},
         "assumptions": [
-            {"key": "targets.pv_2025_mw", "value": 300.0, "unit": "mw",
-             "source": "plan " + HOSTILE, "overridden": False},
-            {"key": "costs.discount_rate_frac", "value": 0.06, "unit": "frac",
-             "source": "assumption: test", "overridden": True},
+            {
+                "key": "targets.pv_2025_mw",
+                "value": 300.0,
+                "unit": "mw",
+                "source": "plan " + HOSTILE,
+                "overridden": False,
+            },
+            {
+                "key": "costs.discount_rate_frac",
+                "value": 0.06,
+                "unit": "frac",
+                "source": "assumption: test",
+                "overridden": True,
+            },
         ],
         "inputs": [{"path": "/data/sites.gpkg", "bytes": 10, "sha256": "f" * 64}],
         "warnings": ["UserWarning: " + HOSTILE],
         "packages": {"census": "0.1.0"},
     }
-    return SimpleNamespace(sites=SITES, by_district=by, district_totals=district_table(by),
-                           city=city_table(by), targets=targets_table(by, TARGETS),
-                           tally=pd.DataFrame({"rule": ["slope"], "sites": [1]}),
-                           provenance=prov)
+    return SimpleNamespace(
+        sites=SITES,
+        by_district=by,
+        district_totals=district_table(by),
+        city=city_table(by),
+        targets=targets_table(by, TARGETS),
+        tally=pd.DataFrame({"rule": ["slope"], "sites": [1]}),
+        provenance=prov,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +135,7 @@ def html() -> str:
 
 
 def _section(html: str, start: str, end: str) -> str:
-    return html[html.index(f'id="{start}"'):html.index(f'id="{end}"')]
+    return html[html.index(f'id="{start}"') : html.index(f'id="{end}"')]
 
 
 class _Attrs(HTMLParser):
@@ -104,8 +148,9 @@ class _Attrs(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
-        self.urls += [v or "" for k, v in attrs
-                      if k in ("src", "href", "action", "data", "poster", "srcset")]
+        self.urls += [
+            v or "" for k, v in attrs if k in ("src", "href", "action", "data", "poster", "srcset")
+        ]
 
 
 def test_no_external_url(html):
@@ -125,7 +170,7 @@ def test_no_external_url(html):
 def test_hostile_strings_escaped(html):
     assert "<script>" not in html
     assert "&lt;script&gt;alert(" in html
-    assert '<img src=x onerror' not in html
+    assert "<img src=x onerror" not in html
     assert "&lt;img src=x onerror=" in html
     assert "<b>not survey data</b>" not in html
 
@@ -143,7 +188,7 @@ def test_no_banner_for_real_inputs():
 
 def test_storage_is_ten_percent_of_centralized_only(html):
     sec = _section(html, "storage", "co2")
-    city = sec[sec.index("City total"):]
+    city = sec[sec.index("City total") :]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", city)
     assert cells[:2] == ["28.0", "56.0"]  # 0.1 x (200 + 50 + 30) MW, x 2 h
     assert "38.0" not in sec  # rooftop PV would add 10 MW
@@ -153,9 +198,21 @@ def test_storage_is_ten_percent_of_centralized_only(html):
 
 
 def test_sections_present(html):
-    for text in ("Progress against the city targets", "Supply curve", "上城区", "Shangcheng",
-                 "330102", "CO2 avoided", "Assumption ledger", "costs.discount_rate_frac",
-                 "assumption: test", "f" * 64, "/data/sites.gpkg", "pv_2025", "wind_2025_strived"):
+    for text in (
+        "Progress against the city targets",
+        "Supply curve",
+        "上城区",
+        "Shangcheng",
+        "330102",
+        "CO2 avoided",
+        "Assumption ledger",
+        "costs.discount_rate_frac",
+        "assumption: test",
+        "f" * 64,
+        "/data/sites.gpkg",
+        "pv_2025",
+        "wind_2025_strived",
+    ):
         assert text in html, text
     assert html.count("data:image/png;base64,") == 2  # targets chart, supply curve chart
     assert "reaches_target" in html
@@ -169,8 +226,9 @@ def test_without_existing_table_says_potential_not_gap(html):
 
 def test_with_existing_table_shows_gap():
     res = _result()
-    existing = pd.DataFrame({"adcode": [330102, 330106], "technology": ["pv", "wind"],
-                             "capacity_mw": [40.0, 2.0]})
+    existing = pd.DataFrame(
+        {"adcode": [330102, 330106], "technology": ["pv", "wind"], "capacity_mw": [40.0, 2.0]}
+    )
     gap = existing_gap(res.by_district, existing, TARGETS)
     per = existing_by_district(res.by_district, existing)
     out = build_report_html(res, title="t", gap=gap, existing_districts=per, charts=False)
@@ -181,10 +239,14 @@ def test_with_existing_table_shows_gap():
 
 def test_workbook_matches_csv(tmp_path):
     res = _result()
-    tables = {"summary_by_district": res.district_totals, "by_district_category": res.by_district,
-              "supply_curve": supply_curve(res.sites, COSTS, targets=TARGETS),
-              "a/b:c*?[x] name much longer than thirty-one chars": pd.DataFrame(
-                  {"text": ["=1+1", "plain"], "flag": [True, False]})}
+    tables = {
+        "summary_by_district": res.district_totals,
+        "by_district_category": res.by_district,
+        "supply_curve": supply_curve(res.sites, COSTS, targets=TARGETS),
+        "a/b:c*?[x] name much longer than thirty-one chars": pd.DataFrame(
+            {"text": ["=1+1", "plain"], "flag": [True, False]}
+        ),
+    }
     path = write_workbook(tmp_path / "census.xlsx", tables)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["summary_by_district", "by_district_category", "supply_curve"]
@@ -209,8 +271,9 @@ def test_workbook_matches_csv(tmp_path):
             elif back[col].dtype == bool:
                 assert xl == list(back[col])
             else:
-                assert [("" if v is None else str(v)) for v in xl] == \
-                       [("" if pd.isna(v) else str(v)) for v in back[col]], col
+                assert [("" if v is None else str(v)) for v in xl] == [
+                    ("" if pd.isna(v) else str(v)) for v in back[col]
+                ], col
     other = wb[wb.sheetnames[3]]
     assert other["A2"].value == "=1+1" and other["A2"].data_type == "s"  # no formula
     assert other["B2"].value is True
@@ -219,15 +282,23 @@ def test_workbook_matches_csv(tmp_path):
 def test_write_report_outputs(tmp_path):
     res = _result()
     existing_csv = tmp_path / "existing.csv"
-    existing_csv.write_text("district,technology,capacity_mw\nShangcheng,pv,40\n",
-                            encoding="utf-8-sig")
-    cfg = SimpleNamespace(targets=TARGETS.model_copy(update={"existing_capacity": existing_csv}),
-                          study_area=SimpleNamespace(name="Hangzhou <demo>"),
-                          costs=COSTS.model_dump())
+    existing_csv.write_text(
+        "district,technology,capacity_mw\nShangcheng,pv,40\n", encoding="utf-8-sig"
+    )
+    cfg = SimpleNamespace(
+        targets=TARGETS.model_copy(update={"existing_capacity": existing_csv}),
+        study_area=SimpleNamespace(name="Hangzhou <demo>"),
+        costs=COSTS.model_dump(),
+    )
     with RunFolder(tmp_path / "run") as run:
         out = write_report_outputs(run, res, cfg)
-    for name in ("report.html", "census.xlsx", "supply_curve.csv", "supply_curve.png",
-                 "existing_gap.csv"):
+    for name in (
+        "report.html",
+        "census.xlsx",
+        "supply_curve.csv",
+        "supply_curve.png",
+        "existing_gap.csv",
+    ):
         assert out[name] == tmp_path / "run" / name and out[name].is_file(), name
     curve = pd.read_csv(out["supply_curve.csv"], encoding="utf-8-sig")
     assert_allclose(curve.loc[curve.curve == "pv", "cumulative_capacity_mw"].iloc[-1], 350.0)

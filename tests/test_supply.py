@@ -24,39 +24,65 @@ from census.supply import (
 TECHS = ("pv_rooftop", "pv_ground", "pv_floating", "pv_bipv", "wind")
 
 # Hand-made costs: round numbers so the LCOE can be worked by hand.
-COSTS = CostsConfig.model_validate({
-    "discount_rate_frac": 0.10,
-    "technologies": {
-        "pv_rooftop": {"capex_cny_kw": 4000.0, "opex_cny_kw_yr": 40.0, "lifetime_yr": 2},
-        "pv_ground": {"capex_cny_kw": 3000.0, "opex_cny_kw_yr": 30.0, "lifetime_yr": 2},
-        "pv_floating": {"capex_cny_kw": 3500.0, "opex_cny_kw_yr": 35.0, "lifetime_yr": 2},
-        "pv_bipv": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 60.0, "lifetime_yr": 2},
-        "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 2},
-    },
-})
+COSTS = CostsConfig.model_validate(
+    {
+        "discount_rate_frac": 0.10,
+        "technologies": {
+            "pv_rooftop": {"capex_cny_kw": 4000.0, "opex_cny_kw_yr": 40.0, "lifetime_yr": 2},
+            "pv_ground": {"capex_cny_kw": 3000.0, "opex_cny_kw_yr": 30.0, "lifetime_yr": 2},
+            "pv_floating": {"capex_cny_kw": 3500.0, "opex_cny_kw_yr": 35.0, "lifetime_yr": 2},
+            "pv_bipv": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 60.0, "lifetime_yr": 2},
+            "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 2},
+        },
+    }
+)
 
-SITES = pd.DataFrame({
-    "site_id": ["r1", "r2", "p1", "m1", "b1", "w1", "w2", "w3"],
-    "category": ["rooftop", "rooftop", "pond", "mine", "rooftop", "mudflat", "mudflat",
-                 "mudflat"],
-    "district": ["A", "A", "B", "B", "A", "A", "B", "B"],
-    "adcode": [1, 1, 2, 2, 1, 1, 2, 2],
-    "eligible": [True, False, True, True, True, True, True, False],
-    "usable_area_m2": [1e3, 0.0, 2e4, 5e4, 500.0, 1e6, 1e6, 0.0],
-    "technology": ["pv_rooftop", "pv_rooftop", "pv_floating", "pv_ground", "pv_bipv", "wind",
-                   "wind", "wind"],
-    "capacity_mw": [0.2, 0.5, 2.0, 5.0, 0.1, 10.0, 6.0, 4.0],
-    "energy_mwh_yr": [200.0, 550.0, 2200.0, 5500.0, 60.0, 20000.0, 15000.0, 9000.0],
-    "specific_yield_kwh_kwp": [1000.0, 1100.0, 1100.0, 1100.0, 600.0, np.nan, np.nan, np.nan],
-    "capacity_factor": [0.114, 0.126, 0.126, 0.126, 0.068, 0.228, 0.285, 0.257],
-    "n_turbines": [0, 0, 0, 0, 0, 5, 3, 2],
-    "exclusion_reasons": ["", "slope", "", "", "", "", "", "airport"],
-})
+SITES = pd.DataFrame(
+    {
+        "site_id": ["r1", "r2", "p1", "m1", "b1", "w1", "w2", "w3"],
+        "category": [
+            "rooftop",
+            "rooftop",
+            "pond",
+            "mine",
+            "rooftop",
+            "mudflat",
+            "mudflat",
+            "mudflat",
+        ],
+        "district": ["A", "A", "B", "B", "A", "A", "B", "B"],
+        "adcode": [1, 1, 2, 2, 1, 1, 2, 2],
+        "eligible": [True, False, True, True, True, True, True, False],
+        "usable_area_m2": [1e3, 0.0, 2e4, 5e4, 500.0, 1e6, 1e6, 0.0],
+        "technology": [
+            "pv_rooftop",
+            "pv_rooftop",
+            "pv_floating",
+            "pv_ground",
+            "pv_bipv",
+            "wind",
+            "wind",
+            "wind",
+        ],
+        "capacity_mw": [0.2, 0.5, 2.0, 5.0, 0.1, 10.0, 6.0, 4.0],
+        "energy_mwh_yr": [200.0, 550.0, 2200.0, 5500.0, 60.0, 20000.0, 15000.0, 9000.0],
+        "specific_yield_kwh_kwp": [1000.0, 1100.0, 1100.0, 1100.0, 600.0, np.nan, np.nan, np.nan],
+        "capacity_factor": [0.114, 0.126, 0.126, 0.126, 0.068, 0.228, 0.285, 0.257],
+        "n_turbines": [0, 0, 0, 0, 0, 5, 3, 2],
+        "exclusion_reasons": ["", "slope", "", "", "", "", "", "airport"],
+    }
+)
 
-TARGETS = TargetsConfig(pv_2025_mw=5.0, pv_2030_mw=7.0, wind_2025_ensured_mw=6.0,
-                        wind_2025_strived_mw=100.0, storage_min_frac=0.1, storage_duration_h=2.0,
-                        storage_technologies=["pv_ground", "pv_floating", "wind"],
-                        grid_emission_factor_tco2_mwh=0.5)
+TARGETS = TargetsConfig(
+    pv_2025_mw=5.0,
+    pv_2030_mw=7.0,
+    wind_2025_ensured_mw=6.0,
+    wind_2025_strived_mw=100.0,
+    storage_min_frac=0.1,
+    storage_duration_h=2.0,
+    storage_technologies=["pv_ground", "pv_floating", "wind"],
+    grid_emission_factor_tco2_mwh=0.5,
+)
 
 
 def test_crf_by_hand():
@@ -67,8 +93,11 @@ def test_crf_by_hand():
     # r = 0: straight-line, 1 / n.
     assert_allclose(capital_recovery_factor(0.0, 25), 0.04, rtol=1e-12)
     # vectorized, mixing zero and non-zero rates
-    assert_allclose(capital_recovery_factor(np.array([0.0, 0.10]), np.array([25, 2])),
-                    [0.04, 0.121 / 0.21], rtol=1e-12)
+    assert_allclose(
+        capital_recovery_factor(np.array([0.0, 0.10]), np.array([25, 2])),
+        [0.04, 0.121 / 0.21],
+        rtol=1e-12,
+    )
 
 
 def test_crf_rejects_percent_and_bad_lifetime():
@@ -88,8 +117,13 @@ def test_lcoe_by_hand():
 
 
 def test_lcoe_vectorized_and_zero_energy():
-    got = lcoe_cny_kwh(np.array([4000.0, 4000.0, 4000.0]), 40.0, np.array([1000.0, 0.0, 2000.0]),
-                       discount_rate_frac=0.0, lifetime_yr=25)
+    got = lcoe_cny_kwh(
+        np.array([4000.0, 4000.0, 4000.0]),
+        40.0,
+        np.array([1000.0, 0.0, 2000.0]),
+        discount_rate_frac=0.0,
+        lifetime_yr=25,
+    )
     # r = 0: annual = 4000 / 25 + 40 = 200 CNY/kW/yr
     assert_allclose(got, [0.2, np.inf, 0.1], rtol=1e-12)
 
@@ -97,13 +131,19 @@ def test_lcoe_vectorized_and_zero_energy():
 def test_supply_curve_ends_at_total_eligible_capacity():
     curve = supply_curve(SITES, COSTS)
     elig = SITES[SITES["eligible"]]
-    for name, mask in (("pv", elig["technology"].str.startswith("pv")),
-                       ("wind", elig["technology"] == "wind")):
+    for name, mask in (
+        ("pv", elig["technology"].str.startswith("pv")),
+        ("wind", elig["technology"] == "wind"),
+    ):
         part = curve[curve["curve"] == name]
-        assert_allclose(part["cumulative_capacity_mw"].iloc[-1],
-                        elig.loc[mask, "capacity_mw"].sum(), rtol=1e-12)
-        assert_allclose(part["cumulative_energy_gwh_yr"].iloc[-1],
-                        elig.loc[mask, "energy_mwh_yr"].sum() / 1000.0, rtol=1e-12)
+        assert_allclose(
+            part["cumulative_capacity_mw"].iloc[-1], elig.loc[mask, "capacity_mw"].sum(), rtol=1e-12
+        )
+        assert_allclose(
+            part["cumulative_energy_gwh_yr"].iloc[-1],
+            elig.loc[mask, "energy_mwh_yr"].sum() / 1000.0,
+            rtol=1e-12,
+        )
     # 0.2 + 2.0 + 5.0 + 0.1 = 7.3 MW PV; 10 + 6 = 16 MW wind (by hand)
     assert_allclose(curve.loc[curve.curve == "pv", "cumulative_capacity_mw"].iloc[-1], 7.3)
     assert_allclose(curve.loc[curve.curve == "wind", "cumulative_capacity_mw"].iloc[-1], 16.0)
@@ -147,8 +187,14 @@ def test_supply_curve_marks_the_site_that_reaches_each_target():
 def test_supply_curve_technology_filter_and_errors():
     curve = supply_curve(SITES, COSTS, technologies=["wind"])
     assert set(curve["curve"]) == {"wind"}
-    partial = CostsConfig.model_validate({"discount_rate_frac": 0.05, "technologies": {
-        "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 20}}})
+    partial = CostsConfig.model_validate(
+        {
+            "discount_rate_frac": 0.05,
+            "technologies": {
+                "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 20}
+            },
+        }
+    )
     with pytest.raises(ConfigError, match=r"costs\.technologies\.pv_"):
         supply_curve(SITES, partial)
     with pytest.raises(SchemaError, match="energy_mwh_yr"):
@@ -174,27 +220,38 @@ def test_costs_config_has_no_defaults_and_forbids_unknown_keys():
     with pytest.raises(ValidationError):
         CostsConfig.model_validate({})
     with pytest.raises(ValidationError):
-        CostsConfig.model_validate({"discount_rate_frac": 0.06, "technologies": {
-            "wind": {"capex_cny_kw": 1.0, "opex_cny_kw_yr": 1.0, "lifetime_yr": 20,
-                     "capex_pct": 3}}})
+        CostsConfig.model_validate(
+            {
+                "discount_rate_frac": 0.06,
+                "technologies": {
+                    "wind": {
+                        "capex_cny_kw": 1.0,
+                        "opex_cny_kw_yr": 1.0,
+                        "lifetime_yr": 20,
+                        "capex_pct": 3,
+                    }
+                },
+            }
+        )
     with pytest.raises(ValidationError):  # percent given instead of a fraction
         CostsConfig.model_validate({"discount_rate_frac": 6, "technologies": {}})
 
 
-BY_DISTRICT = pd.DataFrame({
-    "adcode": [1, 1, 2, 2],
-    "name_zh": ["甲区", "甲区", "乙区", "乙区"],
-    "name_en": ["Alpha", "Alpha", "Beta", "Beta"],
-    "category": ["rooftop", "mudflat", "pond", "mudflat"],
-    "technology": ["pv_rooftop", "wind", "pv_floating", "wind"],
-    "capacity_mw": [100.0, 30.0, 50.0, 20.0],
-})
+BY_DISTRICT = pd.DataFrame(
+    {
+        "adcode": [1, 1, 2, 2],
+        "name_zh": ["甲区", "甲区", "乙区", "乙区"],
+        "name_en": ["Alpha", "Alpha", "Beta", "Beta"],
+        "category": ["rooftop", "mudflat", "pond", "mudflat"],
+        "technology": ["pv_rooftop", "wind", "pv_floating", "wind"],
+        "capacity_mw": [100.0, 30.0, 50.0, 20.0],
+    }
+)
 
 
 def test_existing_gap_without_table_is_potential_only():
     gap = existing_gap(BY_DISTRICT, None, TARGETS)
-    assert list(gap["target"]) == ["pv_2025", "pv_2030", "wind_2025_ensured",
-                                   "wind_2025_strived"]
+    assert list(gap["target"]) == ["pv_2025", "pv_2030", "wind_2025_ensured", "wind_2025_strived"]
     assert not gap["has_existing"].any()
     assert gap["existing_mw"].isna().all() and gap["shortfall_mw"].isna().all()
     assert_allclose(gap["potential_mw"], [150.0, 150.0, 50.0, 50.0])
@@ -202,20 +259,29 @@ def test_existing_gap_without_table_is_potential_only():
 
 def test_existing_gap_by_hand():
     targets = TARGETS.model_copy(update={"pv_2025_mw": 300.0, "wind_2025_strived_mw": 200.0})
-    existing = pd.DataFrame({"district": ["Alpha", "乙区", "Beta"],
-                             "technology": ["pv", "pv_rooftop", "wind"],
-                             "capacity_mw": [80.0, 40.0, 5.0]})
+    existing = pd.DataFrame(
+        {
+            "district": ["Alpha", "乙区", "Beta"],
+            "technology": ["pv", "pv_rooftop", "wind"],
+            "capacity_mw": [80.0, 40.0, 5.0],
+        }
+    )
     gap = existing_gap(BY_DISTRICT, existing, targets).set_index("target")
     # PV: existing 80 + 40 = 120; remaining 300 - 120 = 180; potential 150; shortfall 30
-    assert_allclose(gap.loc["pv_2025", ["existing_mw", "remaining_mw", "potential_mw",
-                                        "shortfall_mw"]].astype(float), [120, 180, 150, 30])
+    assert_allclose(
+        gap.loc["pv_2025", ["existing_mw", "remaining_mw", "potential_mw", "shortfall_mw"]].astype(
+            float
+        ),
+        [120, 180, 150, 30],
+    )
     assert_allclose(gap.loc["pv_2025", "potential_to_remaining_ratio"], 150 / 180)
     # pv_2030 target 7 MW already met by existing capacity: remaining 0, ratio inf
     assert gap.loc["pv_2030", "remaining_mw"] == 0.0
     assert np.isinf(gap.loc["pv_2030", "potential_to_remaining_ratio"])
     # wind strived: 200 - 5 = 195 remaining, potential 50, shortfall 145
-    assert_allclose(gap.loc["wind_2025_strived", ["remaining_mw", "shortfall_mw"]].astype(float),
-                    [195, 145])
+    assert_allclose(
+        gap.loc["wind_2025_strived", ["remaining_mw", "shortfall_mw"]].astype(float), [195, 145]
+    )
     per = existing_by_district(BY_DISTRICT, existing).set_index("adcode")
     assert_allclose(per.loc[[1, 2], "pv_existing_mw"], [80.0, 40.0])
     assert_allclose(per.loc[[1, 2], "wind_existing_mw"], [0.0, 5.0])

@@ -28,7 +28,8 @@ __all__ = ["EXISTING_TECHNOLOGIES", "read_existing_capacity"]
 logger = logging.getLogger(__name__)
 
 EXISTING_TECHNOLOGIES: frozenset[str] = frozenset(
-    {"pv", "pv_rooftop", "pv_ground", "pv_floating", "pv_bipv", "wind"})
+    {"pv", "pv_rooftop", "pv_ground", "pv_floating", "pv_bipv", "wind"}
+)
 """Technology names accepted in an existing-capacity table."""
 
 
@@ -58,15 +59,18 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise InputError(f"Existing-capacity table {path} not found. Set [targets] "
-                         "existing_capacity to a CSV file, or remove the key.")
+        raise InputError(
+            f"Existing-capacity table {path} not found. Set [targets] "
+            "existing_capacity to a CSV file, or remove the key."
+        )
     try:
         df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8 CSV.") from exc
     except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{path}: the file is empty; it needs a header row "
-                         "'adcode,technology,capacity_mw'.") from exc
+        raise InputError(
+            f"{path}: the file is empty; it needs a header row 'adcode,technology,capacity_mw'."
+        ) from exc
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a valid CSV file ({exc}).") from exc
     df.columns = [str(c).strip() for c in df.columns]
@@ -74,9 +78,11 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     if "adcode" not in df.columns and "district" not in df.columns:
         missing.insert(0, "adcode or district")
     if missing:
-        raise SchemaError(f"{path}: existing-capacity table needs columns 'adcode' or "
-                          f"'district', 'technology', 'capacity_mw'; missing {missing}, got "
-                          f"{list(df.columns)}.")
+        raise SchemaError(
+            f"{path}: existing-capacity table needs columns 'adcode' or "
+            f"'district', 'technology', 'capacity_mw'; missing {missing}, got "
+            f"{list(df.columns)}."
+        )
     if df.empty:
         raise InputError(f"{path}: the table has a header but no rows.")
     for col in df.columns:
@@ -90,15 +96,19 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
         for i, v in enumerate(df["adcode"]):
             if v == "":
                 if "district" not in df.columns or df["district"].iloc[i] == "":
-                    raise InputError(f"{where(i, 'adcode')}: empty; give the 6-digit adcode or "
-                                     "the district name.")
+                    raise InputError(
+                        f"{where(i, 'adcode')}: empty; give the 6-digit adcode or "
+                        "the district name."
+                    )
                 codes.append(None)
                 continue
             try:
                 number = float(v)
             except ValueError:
-                raise InputError(f"{where(i, 'adcode')}: {v!r} is not an adcode; expected an "
-                                 "integer such as 330102.") from None
+                raise InputError(
+                    f"{where(i, 'adcode')}: {v!r} is not an adcode; expected an "
+                    "integer such as 330102."
+                ) from None
             if not number.is_integer():
                 raise InputError(f"{where(i, 'adcode')}: {v!r} is not an integer adcode.")
             codes.append(int(number))
@@ -110,19 +120,22 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     techs = df["technology"].str.lower()
     for i, t in enumerate(techs):
         if t not in EXISTING_TECHNOLOGIES:
-            raise InputError(f"{where(i, 'technology')}: {df['technology'].iloc[i]!r} is not a "
-                             f"technology; expected one of {sorted(EXISTING_TECHNOLOGIES)}.")
+            raise InputError(
+                f"{where(i, 'technology')}: {df['technology'].iloc[i]!r} is not a "
+                f"technology; expected one of {sorted(EXISTING_TECHNOLOGIES)}."
+            )
     df["technology"] = techs
     values = []
     for i, v in enumerate(df["capacity_mw"]):
         try:
             x = float(v)
         except ValueError:
-            raise InputError(f"{where(i, 'capacity_mw')}: {v!r} is not a number; give the "
-                             "capacity in MW without units or thousands separators.") from None
+            raise InputError(
+                f"{where(i, 'capacity_mw')}: {v!r} is not a number; give the "
+                "capacity in MW without units or thousands separators."
+            ) from None
         if not np.isfinite(x) or x < 0:
-            raise InputError(f"{where(i, 'capacity_mw')}: {v!r} must be a finite number >= 0 "
-                             "(MW).")
+            raise InputError(f"{where(i, 'capacity_mw')}: {v!r} must be a finite number >= 0 (MW).")
         values.append(x)
     df["capacity_mw"] = np.asarray(values, dtype=float)
     logger.info("read %d existing-capacity rows from %s", len(df), path)

@@ -26,7 +26,8 @@ class MetricRaster:
     Attributes
     ----------
     data : numpy.ndarray
-        2-D float64 values; nodata cells are NaN.
+        2-D float32 values (exact for class codes, ~0.1 mm for elevations); nodata
+        cells are NaN.
     transform : affine.Affine
         Pixel-to-CRS transform; pixel size in metres.
     crs : str
@@ -113,14 +114,14 @@ def read_raster_metric(
             resolution_m is None or np.isclose(abs(src.transform.a), resolution_m)
         )
         if same_grid:
-            data = src.read(1).astype("float64")
+            data = src.read(1).astype("float32")
             transform = src.transform
         else:
             kwargs = {"resolution": resolution_m} if resolution_m else {}
             transform, width, height = calculate_default_transform(
                 src_crs, target, src.width, src.height, *src.bounds, **kwargs
             )
-            data = np.full((height, width), np.nan, dtype="float64")
+            data = np.full((height, width), np.nan, dtype="float32")
             reproject(
                 source=rasterio.band(src, 1),
                 destination=data,

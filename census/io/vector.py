@@ -229,6 +229,8 @@ def to_metric(
     if check_lon is None:
         check_lon = zone_lon_range(metric_crs)
     check_zone(gdf, layer=layer, lon_range=check_lon)
+    if gdf.crs is not None and gdf.crs.equals(metric_crs):
+        return gdf  # geopandas would transform every vertex even for the same CRS
     return gdf.to_crs(metric_crs)
 
 

@@ -85,6 +85,8 @@ def read_weather(
     kind: WeatherKind = "auto",
     tz: str | None = None,
     coerce_year: int | None = None,
+    time_shift_h: float = 0.0,
+    check_alignment: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read one weather year into pvlib-named columns with a tz-aware index.
 
@@ -105,6 +107,13 @@ def read_weather(
         Put every row in this year (typical years mix years by month); use a
         non-leap year for 8760-row files. PVGIS TMY files are always coerced, to
         :data:`TYPICAL_YEAR` (2005) when this is None.
+    time_shift_h : float, default 0
+        Correct a file whose rows are labelled a whole number of time steps late
+        (negative) or early (positive): the values are rolled by that many rows
+        within the year, so a row's label becomes its true time. [h]
+    check_alignment : bool, default True
+        Warn when the irradiance fits the sun's path much better with another
+        whole-hour shift (see :func:`timestamp_alignment`).
 
     Returns
     -------
@@ -179,7 +188,86 @@ def read_weather(
     meta["tz"] = str(data.index.tz)
     data = _finish_columns(data, meta, path)
     validate_weather(data, source=str(path))
+    if time_shift_h:
+        step_h = (data.index[1] - data.index[0]) / pd.Timedelta(hours=1)
+        rows = time_shift_h / step_h
+        if not np.isclose(rows, round(rows)):
+            raise WeatherError(
+                f"time_shift_h = {time_shift_h} is not a whole number of {step_h:g} h steps of "
+                f"{str(path)!r}; use a multiple of {step_h:g}."
+            )
+        # a row labelled t holds the values of t + shift: new[t] = old[t - shift]
+        data = pd.DataFrame(
+            np.roll(data.to_numpy(), int(round(rows)), axis=0),
+            index=data.index,
+            columns=data.columns,
+        ).astype(data.dtypes.to_dict())
+        meta["time_shift_h"] = float(time_shift_h)
+        meta["notes"].append(
+            f"values rolled by {time_shift_h:+g} h within the year (time_shift_h) so that labels "
+            "match the sun"
+        )
+    if check_alignment and {"ghi"} <= set(data.columns):
+        fit = timestamp_alignment(data, meta)
+        meta["alignment_night_ghi_frac"] = fit
+        best = min(fit, key=fit.get)
+        if best != 0.0 and fit[0.0] > 0.003 and fit[best] < fit[0.0] / 4:
+            warnings.warn(
+                f"weather file {str(path)!r}: {fit[0.0]:.1%} of the year's GHI falls while the sun "
+                f"is below the horizon; shifting the rows by {best:+g} h leaves {fit[best]:.2%}. "
+                f"The file's timestamps look {abs(best):g} h "
+                f"{'late' if best < 0 else 'early'}: set [weather] time_shift_h = {best:g} in "
+                "your config after checking the source.",
+                UserWarning,
+                stacklevel=2,
+            )
     return data, meta
+
+
+def timestamp_alignment(
+    data: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    shifts_h: tuple[float, ...] = (-2.0, -1.0, 0.0, 1.0, 2.0),
+) -> dict[float, float]:
+    """Share of GHI recorded while the sun is below the horizon, per trial time shift.
+
+    A correctly stamped year puts almost no irradiance at night (only twilight
+    and rounding); a file stamped an hour late puts the morning's first hour in
+    the dark. This is the simplest of the timestamp checks used in PV data
+    quality work (e.g. pvanalytics' solar-position comparisons).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        With ``ghi`` [W m⁻²] and a tz-aware regular index.
+    metadata : mapping
+        ``latitude``, ``longitude`` [deg], ``interval_label``.
+    shifts_h : tuple of float
+        Trial shifts of the true time relative to the labels. [h]
+
+    Returns
+    -------
+    dict of float to float
+        Shift [h] -> share of annual GHI with the sun below the horizon. [frac]
+    """
+    from census.solar.resource import evaluation_times
+
+    ghi = data["ghi"].to_numpy(dtype=float)
+    total = ghi.sum()
+    base = evaluation_times(data.index, metadata)
+    out: dict[float, float] = {}
+    for shift in shifts_h:
+        times = base + pd.Timedelta(hours=shift)
+        with warnings.catch_warnings():
+            # pvlib 0.16 calls DatetimeIndex.dayofyear, deprecated in pandas 3
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            zen = pvlib.solarposition.ephemeris(times, metadata["latitude"], metadata["longitude"])[
+                "zenith"
+            ].to_numpy()
+        out[float(shift)] = float(ghi[zen >= 90.0].sum() / total) if total > 0 else 0.0
+    return out
 
 
 def validate_weather(data: pd.DataFrame, *, source: str = "<weather>") -> None:

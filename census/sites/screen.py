@@ -19,8 +19,14 @@ from census.crs import require_projected
 from census.exceptions import ConfigError, SchemaError
 from census.io.raster import MetricRaster
 from census.sites.rooftops import pitched_faces
-from census.sites.rules import CategoryRules, RulesConfig, cut_exclusions, overlaps_any
-from census.sites.terrain import site_terrain
+from census.sites.rules import (
+    CategoryRules,
+    RulesConfig,
+    cut_exclusions,
+    overlaps_any,
+    threaded,
+)
+from census.sites.terrain import site_terrain, terrain_grids
 
 __all__ = ["ScreeningResult", "required_exclusions", "screen_sites", "tally_reasons"]
 
@@ -136,9 +142,12 @@ def screen_sites(
     out["technology"] = pd.Series([None] * n, index=out.index, dtype="object")
     out["pv_archetype"] = pd.Series([None] * n, index=out.index, dtype="object")
     usable = gpd.GeoSeries(out.geometry.values.copy(), index=out.index, crs=out.crs)
-    reasons: dict[object, list[str]] = {i: [] for i in out.index}
-    clipped: dict[object, list[str]] = {i: [] for i in out.index}
+    # reason codes per site (by position), built with vectorized string adds per rule
+    reasons = np.full(n, "", dtype=object)
+    clipped = np.full(n, "", dtype=object)
+    categories = out["category"].to_numpy()
     buffered: dict[tuple[str, float], gpd.GeoSeries] = {}
+    grids: dict[str, np.ndarray] | None = None  # terrain grids, computed once when needed
 
     for category in pd.unique(out["category"]):
         if category not in rules.categories:
@@ -148,8 +157,9 @@ def screen_sites(
                 "the layer's category."
             )
         rule: CategoryRules = rules.categories[category]
-        idx = out.index[out["category"] == category]
-        sub = out.loc[idx]
+        pos = np.flatnonzero(categories == category)
+        idx = out.index[pos]
+        sub = out.iloc[pos]
         fails: dict[str, np.ndarray] = {}
         area = sub["area_m2"].to_numpy()
         fails["min_area"] = area < rule.min_area_m2
@@ -190,11 +200,12 @@ def screen_sites(
                 )
             else:
                 geoms, touched = cut_exclusions(geoms, zones, layer=category)
-                for i in idx[touched]:
-                    clipped[i].append(ex.code)
+                hit = pos[touched]
+                clipped[hit] = clipped[hit] + (ex.code + REASON_SEP)
         if rule.edge_setback_m > 0:
-            geoms = geoms.buffer(-rule.edge_setback_m, join_style="mitre")
-        geoms = gpd.GeoSeries(shapely.make_valid(geoms.values), index=idx, crs=out.crs)
+            # GEOS buffers return valid polygons; no make_valid needed afterwards
+            inner = threaded(shapely.buffer, geoms.values, -rule.edge_setback_m, join_style="mitre")
+            geoms = gpd.GeoSeries(inner, index=idx, crs=out.crs)
         if rule.min_width_m is not None:
             # a strip narrower than min_width_m vanishes under an inward buffer of half of it
             core = shapely.buffer(geoms.values, -rule.min_width_m / 2.0, join_style="mitre")
@@ -220,10 +231,12 @@ def screen_sites(
                     category,
                 )
             else:
+                grids = grids if grids is not None else terrain_grids(dem)
                 terr = site_terrain(
                     gpd.GeoDataFrame(geometry=sub.geometry, crs=out.crs),
                     dem,
                     max_slope_deg=rule.max_slope_deg,
+                    grids=grids,
                 )
                 out.loc[idx, ["elevation_m", "slope_deg", "aspect_deg"]] = terr[
                     ["elevation_m", "slope_deg", "aspect_deg"]
@@ -238,7 +251,10 @@ def screen_sites(
                     flat = terr["slope_deg"].to_numpy() < 2.0  # flat ground has no aspect
                     fails["aspect"] = ~(inside | flat)
         elif dem is not None and rule.technology == "wind":
-            terr = site_terrain(gpd.GeoDataFrame(geometry=sub.geometry, crs=out.crs), dem)
+            grids = grids if grids is not None else terrain_grids(dem)
+            terr = site_terrain(
+                gpd.GeoDataFrame(geometry=sub.geometry, crs=out.crs), dem, grids=grids
+            )
             out.loc[idx, "elevation_m"] = terr["elevation_m"].to_numpy()
 
         tilt = np.full(len(sub), np.nan)
@@ -271,14 +287,15 @@ def screen_sites(
         fails["min_usable_area"] = ~(usable_area >= max(rule.min_usable_area_m2, 1e-9))
         # one reason list per site. min_usable_area is derived (setbacks, cuts, slope share):
         # it is listed only when no other rule explains why the site is out.
-        stack = np.column_stack([fails[k] for k in fails]) if fails else np.zeros((len(sub), 0))
-        codes = list(fails)
-        for j, i in enumerate(idx):
-            row = [codes[c] for c in np.flatnonzero(stack[j])]
-            if "min_usable_area" in row and len(row) > 1:
-                row.remove("min_usable_area")
-            reasons[i] = row
-        eligible = ~stack.any(axis=1)
+        others = np.zeros(len(sub), bool)
+        for code, mask in fails.items():
+            if code != "min_usable_area":
+                others |= mask
+        fails["min_usable_area"] &= ~others
+        eligible = ~(others | fails["min_usable_area"])
+        for code, mask in fails.items():
+            hit = pos[mask]
+            reasons[hit] = reasons[hit] + (code + REASON_SEP)
         out.loc[idx, "usable_area_m2"] = np.where(eligible, usable_area, 0.0)
         out.loc[idx, "eligible"] = eligible
         out.loc[idx, "technology"] = rule.technology
@@ -287,8 +304,14 @@ def screen_sites(
         out.loc[idx, "surface_azimuth_deg"] = azimuth
         usable.loc[idx] = np.where(eligible, geoms.values, shapely.Polygon())
 
-    out["exclusion_reasons"] = [REASON_SEP.join(reasons[i]) for i in out.index]
-    out["clipped_by"] = [REASON_SEP.join(dict.fromkeys(clipped[i])) for i in out.index]
+    out["exclusion_reasons"] = pd.Series(reasons, index=out.index, dtype="object").str.rstrip(
+        REASON_SEP
+    )
+    # a code appears once even when two rules of the same code cut the site
+    clip = pd.Series(clipped, index=out.index, dtype="object").str.rstrip(REASON_SEP)
+    repeated = clip.str.count(REASON_SEP) > 0
+    clip[repeated] = [REASON_SEP.join(dict.fromkeys(c.split(REASON_SEP))) for c in clip[repeated]]
+    out["clipped_by"] = clip
     out["eligible"] = out["eligible"].astype(bool)
     return ScreeningResult(sites=out, usable_geometry=usable, tally=tally_reasons(out))
 

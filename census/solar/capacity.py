@@ -124,12 +124,14 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
             f"column 'usable_area_m2' is negative or missing for {int(bad.sum())} eligible PV "
             "site(s); the screening stage must give every eligible site an area >= 0 [m2]."
         )
-    density_w_m2 = np.array(
-        [
-            capacity_density_w_m2(config.archetypes[a], config.technologies[t])
-            for a, t in zip(archetypes, tech, strict=True)
-        ]
+    # one density per distinct (archetype, technology) pair, then a vectorized lookup
+    pairs = pd.MultiIndex.from_arrays([archetypes.to_numpy(), tech.to_numpy()])
+    distinct = pairs.unique()
+    lookup = pd.Series(
+        [capacity_density_w_m2(config.archetypes[a], config.technologies[t]) for a, t in distinct],
+        index=distinct,
     )
+    density_w_m2 = lookup.reindex(pairs).to_numpy(dtype=float)
     capacity_mw = np.where(eligible, w_to_mw(area_m2 * density_w_m2), 0.0)
 
     out.loc[is_pv, "technology"] = archetypes.map(config.category_technology).to_numpy()

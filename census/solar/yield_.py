@@ -316,12 +316,18 @@ def orientation_nodes(
         weight = np.ones((len(tilt), 1))
     else:
         raise ValueError(f"method must be 'bilinear' or 'nearest'; got {method!r}")
-    node_t = t_nodes[corner_t]
-    node_a = np.mod(a_nodes[corner_a], 360.0)
-    node_a = np.where(node_t == 0.0, 180.0, node_a)
-    keys = np.stack([node_t.ravel(), node_a.ravel()], axis=1)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    return unique[:, 0], unique[:, 1], inverse.reshape(node_t.shape), weight
+    # one integer key per node (azimuth 360 wraps to 0; tilt 0 is one node whatever the
+    # azimuth): a 1-D integer unique is ~10x faster than a row-wise unique on floats
+    n_a = len(a_nodes) - 1 if np.isclose(a_nodes[-1], 360.0) else len(a_nodes)
+    a_idx = np.mod(corner_a, n_a)
+    keys = np.where(t_nodes[corner_t] == 0.0, -1, corner_t * n_a + a_idx).ravel()
+    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    flat = unique_keys == -1
+    u_t = np.where(flat, 0, unique_keys // n_a)
+    u_a = np.where(flat, 0, unique_keys % n_a)
+    node_tilt = np.where(flat, 0.0, t_nodes[u_t])
+    node_azimuth = np.where(flat, 180.0, np.mod(a_nodes[u_a], 360.0))
+    return node_tilt, node_azimuth, inverse.reshape(corner_t.shape), weight
 
 
 # ---------------------------------------------------------------------------
@@ -397,7 +403,11 @@ def add_pv_yield(
             f"column 'pv_archetype' has value(s) {unknown}; expected one of "
             f"{sorted(config.archetypes)}."
         )
-    tech_default = np.array([config.archetypes[a].technology for a in arch_names], dtype=object)
+    tech_default = (
+        pd.Series(arch_names)
+        .map({k: a.technology for k, a in config.archetypes.items()})
+        .to_numpy(dtype=object)
+    )
     tech_given = pv["pv_technology"]
     tech_names = np.where(
         tech_given.notna().to_numpy(), tech_given.astype(str).to_numpy(), tech_default

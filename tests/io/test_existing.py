@@ -19,8 +19,10 @@ def _write(tmp_path: Path, text: str, *, bom: bool = True) -> Path:
 
 
 def test_reads_adcodes_with_bom(tmp_path):
-    path = _write(tmp_path, "adcode,technology,capacity_mw\n330102, PV_Rooftop ,35.5\n"
-                            "330102,wind,0\n330106,pv,12\n")
+    path = _write(
+        tmp_path,
+        "adcode,technology,capacity_mw\n330102, PV_Rooftop ,35.5\n330102,wind,0\n330106,pv,12\n",
+    )
     df = read_existing_capacity(path)
     assert list(df["adcode"]) == [330102, 330102, 330106]
     assert str(df["adcode"].dtype) == "Int64"
@@ -29,8 +31,11 @@ def test_reads_adcodes_with_bom(tmp_path):
 
 
 def test_reads_district_names(tmp_path):
-    path = _write(tmp_path, "district,technology,capacity_mw,note\n上城区,pv,1.5,x\n"
-                            "Tonglu,wind,20,\n", bom=False)
+    path = _write(
+        tmp_path,
+        "district,technology,capacity_mw,note\n上城区,pv,1.5,x\nTonglu,wind,20,\n",
+        bom=False,
+    )
     df = read_existing_capacity(path)
     assert list(df["district"]) == ["上城区", "Tonglu"]
     assert "adcode" not in df.columns
@@ -48,15 +53,18 @@ def test_missing_columns_named(tmp_path):
         read_existing_capacity(path)
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("adcode,technology,capacity_mw\n1,pv,1\n2,pv,1 MW\n", r"row 3, column 'capacity_mw'"),
-    ("adcode,technology,capacity_mw\n1,pv,-1\n", r"row 2, column 'capacity_mw'.*>= 0"),
-    ("adcode,technology,capacity_mw\n1,pv,1\n1,solar,1\n", r"row 3, column 'technology'"),
-    ("adcode,technology,capacity_mw\nabc,pv,1\n", r"row 2, column 'adcode'"),
-    ("adcode,technology,capacity_mw\n330102.5,pv,1\n", r"row 2, column 'adcode'"),
-    ("district,technology,capacity_mw\n,pv,1\n", r"row 2, column 'district'"),
-    ("adcode,technology,capacity_mw\n", "no rows"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("adcode,technology,capacity_mw\n1,pv,1\n2,pv,1 MW\n", r"row 3, column 'capacity_mw'"),
+        ("adcode,technology,capacity_mw\n1,pv,-1\n", r"row 2, column 'capacity_mw'.*>= 0"),
+        ("adcode,technology,capacity_mw\n1,pv,1\n1,solar,1\n", r"row 3, column 'technology'"),
+        ("adcode,technology,capacity_mw\nabc,pv,1\n", r"row 2, column 'adcode'"),
+        ("adcode,technology,capacity_mw\n330102.5,pv,1\n", r"row 2, column 'adcode'"),
+        ("district,technology,capacity_mw\n,pv,1\n", r"row 2, column 'district'"),
+        ("adcode,technology,capacity_mw\n", "no rows"),
+    ],
+)
 def test_bad_values_name_file_row_and_column(tmp_path, text, match):
     path = _write(tmp_path, text)
     with pytest.raises(InputError, match=match) as info:

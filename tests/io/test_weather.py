@@ -278,7 +278,7 @@ def test_clearsky_year_warns_and_is_marked():
 def test_read_weather_does_not_warn(epw):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        read_weather(EPW)
+        read_weather(EPW, time_shift_h=-1.0)  # the shipped file needs the shift (see below)
 
 
 def test_nearest_weather():
@@ -296,3 +296,28 @@ def test_nearest_weather():
     assert_allclose(got.attrs["distance_m"].loc[7], 3600.0, rtol=0.05)
     with pytest.raises(SchemaError, match="station_id"):
         nearest_weather(points, stations.drop(columns="station_id"))
+
+
+def test_cswd_epw_timestamps_are_one_hour_late_and_shift_fixes_them():
+    # Diagnosis worked out on the shipped file: with EPW's hour-ending convention 0.8 % of the
+    # GHI falls at night; rolled by -1 h it drops to ~0.01 % (twilight only).
+    from census.config import PROJECT_ROOT
+
+    epw = PROJECT_ROOT / "data/raw/weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"
+    with pytest.warns(UserWarning, match="time_shift_h = -1"):
+        _, meta = read_weather(epw)
+    fit = meta["alignment_night_ghi_frac"]
+    assert fit[0.0] > 0.005
+    assert min(fit, key=fit.get) == -1.0
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        data, meta2 = read_weather(epw, time_shift_h=-1.0)
+    assert meta2["alignment_night_ghi_frac"][0.0] < 0.001
+    raw, _ = read_weather(epw, check_alignment=False)
+    # the roll moves values one row earlier and keeps the annual sums exactly
+    np.testing.assert_allclose(data["ghi"].iloc[:-1].to_numpy(), raw["ghi"].iloc[1:].to_numpy())
+    np.testing.assert_allclose(data["ghi"].sum(), raw["ghi"].sum(), rtol=1e-12)
+    with pytest.raises(WeatherError, match="whole number"):
+        read_weather(epw, time_shift_h=0.5, check_alignment=False)
