@@ -307,8 +307,16 @@ def data_prepare(
     typer.echo(f"config: {result.config}\nrun it with: census run --config {result.config}")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # turn SIGTERM into an exception so that open run folders are removed on the way out
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``census`` console script."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive

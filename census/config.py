@@ -147,6 +147,12 @@ class OutputsConfig(_Strict):
         None, description="Base-tile URL template with {z}/{x}/{y}; none keeps maps offline."
     )
     map_tiles_attribution: str | None = None
+    map_max_sites: int = Field(
+        300_000,
+        ge=0,
+        description="Above this many sites `census run` writes no maps (use `census map "
+        "RUN_DIR --district ...`): one HTML file with every site would be too large to open.",
+    )
 
 
 class CensusConfig(_Strict):

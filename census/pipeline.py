@@ -447,7 +447,16 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
             "assumptions.csv", pd.DataFrame(loaded.ledger)
         )
         result.outputs["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
-        if cfg.outputs.map:
+        too_many = len(result.sites) > cfg.outputs.map_max_sites
+        if cfg.outputs.map and too_many:
+            msg = (
+                f"{len(result.sites):,} sites is more than [outputs] map_max_sites = "
+                f"{cfg.outputs.map_max_sites:,}: no maps were written. Build them per district "
+                f"with `census map {run.path} --district NAME`."
+            )
+            logger.warning(msg)
+            result.provenance["warnings"].append(f"UserWarning: {msg}")
+        if cfg.outputs.map and not too_many:
             from census.maps import write_maps
 
             paths = write_maps(

@@ -99,6 +99,9 @@ def _data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(_png_bytes(fig)).decode("ascii")
 
 
+_CHART_MAX_STEPS = 4_000
+
+
 def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
     """Draw the supply curves (PV and wind) with vertical lines at the targets.
 
@@ -123,6 +126,9 @@ def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
         axes = fig.subplots(1, 2)
         for ax, name, label in zip(axes, ("pv", "wind"), ("PV", "Wind"), strict=True):
             part = curve[curve["curve"] == name] if "curve" in curve else curve.iloc[0:0]
+            # a chart needs a few thousand steps, not a million (matplotlib would take minutes);
+            # thinned rows keep their own cumulative capacity, so the steps stay in place
+            part = thin_curve(part, max_rows=_CHART_MAX_STEPS)
             has_cost = "lcoe_cny_kwh" in part and part["lcoe_cny_kwh"].notna().any()
             if has_cost:
                 y = part["lcoe_cny_kwh"].to_numpy(float)
@@ -674,6 +680,50 @@ def _width(values: list[Any]) -> int:
     return width
 
 
+XLSX_MAX_CURVE_ROWS = 10_000
+"""Rows of the supply curve kept in the workbook; the CSV always holds every site."""
+
+
+def thin_curve(curve: pd.DataFrame, *, max_rows: int = 10_000) -> pd.DataFrame:
+    """Thin a long supply curve for a spreadsheet, keeping its shape and every target row.
+
+    Keeps, per curve (column ``curve`` when present), evenly spaced ranks, the
+    first and last site, and every site where ``reaches_target`` is set, so the
+    cumulative columns still end at the curve's totals. Excel holds at most
+    1,048,576 rows and openpyxl writes about 10^4 rows per second, so a city of a
+    million rooftops cannot go into a workbook whole; ``supply_curve.csv`` keeps
+    every site.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        Output of :func:`census.supply.supply_curve`.
+    max_rows : int, default 10000
+        Upper bound on the rows kept (plus target rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``curve`` itself when short enough, else a subset in the same order.
+    """
+    if len(curve) <= max_rows:
+        return curve
+    groups = (
+        curve.groupby("curve", sort=False).indices
+        if "curve" in curve.columns
+        else {"all": np.arange(len(curve))}
+    )
+    keep: list[np.ndarray] = []
+    for rows in groups.values():
+        share = max(2, int(max_rows * len(rows) / len(curve)))
+        keep.append(rows[np.unique(np.linspace(0, len(rows) - 1, share).round().astype(int))])
+    mask = np.zeros(len(curve), bool)
+    mask[np.concatenate(keep)] = True
+    if "reaches_target" in curve.columns:
+        mask |= curve["reaches_target"].fillna("").astype(str).str.len().to_numpy() > 0
+    return curve.loc[mask]
+
+
 def write_workbook(path: str | Path, tables: Mapping[str, pd.DataFrame]) -> Path:
     """Write tables to an XLSX workbook, one sheet per table.
 
@@ -809,7 +859,7 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
     if existing is not None:
         tables["existing_gap"] = gap
         tables["existing_by_district"] = per_district
-    tables["supply_curve"] = curve
+    tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
     tally = getattr(result, "tally", None)
     if isinstance(tally, pd.DataFrame):
         tables["screening_tally"] = tally

@@ -192,3 +192,38 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path):
     assert ponds["repaired"] == 1
     row = res.sites[res.sites.site_id == "ponds:bt"].iloc[0]
     assert_allclose(row.area_m2, 2 * 0.5 * 300 * 150, rtol=1e-9)  # two triangles, by hand
+
+
+@pytest.mark.slow
+def test_sigterm_leaves_no_partial_outputs(tmp_path):
+    # SIGTERM at several moments of a run: afterwards there is either a complete run folder
+    # or nothing at all, never a hidden temporary folder.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for delay in (2.0, 3.0, 4.0, 5.0):
+        out = tmp_path / f"run{delay:g}"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from census.cli import main; main()",
+                "run",
+                "-q",
+                "--district",
+                "Binjiang",
+                "--out",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert leftovers == [], leftovers
+        if out.exists():
+            assert (out / "provenance.json").exists()

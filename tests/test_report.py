@@ -319,3 +319,28 @@ def test_write_report_outputs_without_costs_or_existing(tmp_path):
     text = Path(out["report.html"]).read_text(encoding="utf-8")
     assert "no existing-capacity table given" in text
     assert "ranked by resource" in text
+
+
+def test_thin_curve_keeps_ends_and_targets():
+    import numpy as np
+    import pandas as pd
+
+    from census.report import thin_curve
+
+    n = 50_000
+    curve = pd.DataFrame(
+        {
+            "curve": ["pv"] * (n - 100) + ["wind"] * 100,
+            "cumulative_capacity_mw": np.arange(n, dtype=float),
+            "reaches_target": [""] * n,
+        }
+    )
+    curve.loc[12_345, "reaches_target"] = "pv_2025"
+    thin = thin_curve(curve, max_rows=1_000)
+    assert len(thin) <= 1_000 + 3
+    assert 12_345 in thin.index  # the row where a target is reached is kept
+    # both curves keep their first and last rows, so cumulative totals survive
+    for _name, part in curve.groupby("curve"):
+        assert part.index[0] in thin.index and part.index[-1] in thin.index
+    assert thin_curve(curve.head(10), max_rows=1_000) is not None
+    assert len(thin_curve(curve.head(10), max_rows=1_000)) == 10
