@@ -131,18 +131,11 @@ _STAGES = (
 )
 
 
-def _weather(config: CensusConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _weather(config: CensusConfig) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """The city's weather year, or (None, None) without [weather] path."""
     wcfg = config.weather
     if wcfg.path is None:
-        if not wcfg.clearsky_fallback:
-            from census.exceptions import ConfigError
-
-            raise ConfigError(
-                'No weather file: set [weather] path = "..." (EPW, PVGIS TMY, TMY3 or CSV), or '
-                "set [weather] clearsky_fallback = true to use a pvlib clear-sky year (it "
-                "overestimates yield and is flagged in the outputs)."
-            )
-        return None, None  # resolved per district from the boundary centroid
+        return None, None  # districts' own files or the clear-sky fallback (_weather_groups)
     return read_weather(wcfg.path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h)
 
 
@@ -234,17 +227,35 @@ def run_census(
                     cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
                 )
             weather, weather_meta = _weather(cfg)
-            if weather is None:
-                lon, lat = _centroid_lonlat(chosen)
-                weather, weather_meta = clearsky_year(lat, lon, 0.0, tz="Asia/Shanghai")
+            groups = _weather_groups(cfg, all_districts, chosen, (weather, weather_meta))
+            if len(groups) == 1:
+                weather, weather_meta = groups[0][0]
         with timer.stage("screen sites"):
             screened = screen_sites(sites, cfg.rules, exclusions, dem=dem, landcover=landcover)
             sites = screened.sites
         with timer.stage("PV capacity and yield"):
             sites = add_pv_capacity(sites, cfg.pv)
-            sites, pv_profile = add_pv_yield(sites, weather, weather_meta, cfg.pv)
+            if len(groups) == 1:
+                sites, pv_profile = add_pv_yield(sites, weather, weather_meta, cfg.pv)
+            else:
+                profiles = []
+                for (w, m), adcodes in groups:
+                    mask = sites["adcode"].isin(adcodes).to_numpy()
+                    sub, prof = add_pv_yield(sites.loc[mask], w, m, cfg.pv)
+                    sites = _put_back(sites, sub)
+                    profiles.append(prof)
+                pv_profile = _sum_profiles(profiles)
         with timer.stage("wind layout and yield"):
-            sites, turbines = _wind(sites, screened.usable_geometry, weather, weather_meta, cfg)
+            if len(groups) == 1:
+                sites, turbines = _wind(sites, screened.usable_geometry, weather, weather_meta, cfg)
+            else:
+                parts = []
+                for (w, m), adcodes in groups:
+                    mask = sites["adcode"].isin(adcodes).to_numpy()
+                    sub, tur = _wind(sites.loc[mask], screened.usable_geometry[mask], w, m, cfg)
+                    sites = _put_back(sites, sub)
+                    parts.append(tur)
+                turbines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=sites.crs)
         with timer.stage("roll-up"):
             for col in ("capacity_mw", "energy_mwh_yr"):
                 sites[col] = sites[col].fillna(0.0) if col in sites else 0.0
@@ -278,7 +289,10 @@ def run_census(
         "assumptions": loaded.ledger,
         "inputs": inputs_provenance(_input_paths(cfg)),
         "layers": [r.__dict__ for r in layer_reports],
-        "weather": {k: v for k, v in weather_meta.items() if _jsonable(v)},
+        "weather": [
+            {"districts": [int(a) for a in adcodes], **{k: v for k, v in m.items() if _jsonable(v)}}
+            for (_, m), adcodes in groups
+        ],
         "warnings": caught,
         "packages": package_versions(),
         "timings_s": timer.timings,
@@ -368,6 +382,94 @@ def _wind(
         )
     sites, turbines = add_wind_yield(sites, turbines, weather, meta, cfg.wind, atlas=atlas)
     return sites, turbines
+
+
+def _weather_groups(
+    cfg: CensusConfig,
+    all_districts: gpd.GeoDataFrame,
+    chosen: gpd.GeoDataFrame,
+    city: tuple[pd.DataFrame | None, dict[str, Any] | None],
+) -> list[tuple[tuple[pd.DataFrame, dict[str, Any]], list[int]]]:
+    """Weather year of each chosen district: its own file from [weather.districts], else the
+    city's file, else (with clearsky_fallback) a clear-sky year at the districts' centre.
+
+    Returns
+    -------
+    list of ((weather, metadata), adcodes)
+        One entry per distinct weather year; files are read once, and only for the
+        districts of this run.
+    """
+    from census.exceptions import ConfigError
+
+    wcfg = cfg.weather
+    own: dict[int, Path] = {}
+    for key, path in wcfg.districts.items():
+        code = int(select_districts(all_districts, [key])["adcode"].iloc[0])
+        own[code] = Path(path)
+    chosen_codes = [int(a) for a in chosen["adcode"]]
+    by_path: dict[Path, list[int]] = {}
+    rest: list[int] = []
+    for code in chosen_codes:
+        if code in own:
+            by_path.setdefault(own[code], []).append(code)
+        else:
+            rest.append(code)
+    groups = []
+    for path, codes in by_path.items():
+        groups.append(
+            (read_weather(path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h), codes)
+        )
+    if rest:
+        weather, meta = city
+        if weather is None:
+            if not wcfg.clearsky_fallback:
+                names = chosen.loc[chosen["adcode"].isin(rest), "name_en"].tolist()
+                raise ConfigError(
+                    f"No weather for districts {names}: set [weather] path, or a file per "
+                    "district in [weather.districts], or clearsky_fallback = true."
+                )
+            lon, lat = _centroid_lonlat(chosen[chosen["adcode"].isin(rest)])
+            weather, meta = clearsky_year(lat, lon, 0.0, tz="Asia/Shanghai")
+        groups.append(((weather, meta), rest))
+    return groups
+
+
+def _put_back(sites: gpd.GeoDataFrame, sub: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Write the rows of ``sub`` (a subset of ``sites`` by index) back into ``sites``."""
+    sites = sites.copy()
+    for col in sub.columns:
+        if col == sites.geometry.name:
+            continue
+        if col not in sites.columns:
+            sites[col] = pd.Series(
+                np.nan if sub[col].dtype.kind in "fiu" else None,
+                index=sites.index,
+                dtype="float64" if sub[col].dtype.kind in "fiu" else object,
+            )
+        if sites[col].dtype != sub[col].dtype:
+            sites[col] = sites[col].astype(object)
+        sites.loc[sub.index, col] = sub[col]
+    for col in ("eligible",):
+        if col in sites:
+            sites[col] = sites[col].astype(bool)
+    return sites
+
+
+def _sum_profiles(profiles: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum hourly profiles of several weather years (aligned hour by hour of the year)."""
+    ref = profiles[0].index
+    total = None
+    for prof in profiles:
+        if len(prof.index) != len(ref):
+            from census.exceptions import WeatherError
+
+            raise WeatherError(
+                f"district weather years have {len(prof.index)} and {len(ref)} rows; every "
+                "file of [weather.districts] needs the same hourly year (8760 rows)."
+            )
+        prof = prof.set_axis(ref)
+        total = prof if total is None else total.add(prof, fill_value=0.0)
+    return total.fillna(0.0)
 
 
 def _centroid_lonlat(districts: gpd.GeoDataFrame) -> tuple[float, float]:

@@ -48,3 +48,33 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
 
 def test_district_folder_name_is_safe(tmp_path):
     assert district_folder(tmp_path, 330112, "Lin'an").name == "330112_Lin_an"
+
+
+def test_failing_district_is_reported_and_others_finish(tmp_path):
+    from typer.testing import CliRunner
+
+    from census.cli import app
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[weather.districts]\nBinjiang = "missing.epw"\n', encoding="utf-8")
+    res = CliRunner().invoke(
+        app,
+        [
+            "batch",
+            "--config",
+            str(cfg),
+            "-d",
+            "Binjiang",
+            "-d",
+            "Shangcheng",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "b"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 1
+    assert "Binjiang" in res.output and "missing.epw" in res.output
+    done = [p.name for p in (tmp_path / "b" / "districts").iterdir()]
+    assert done == ["330102_Shangcheng"]

@@ -40,6 +40,9 @@ class ExclusionRule(BaseModel):
         "cut", description="'cut' removes the zone from the site; 'drop' excludes the site."
     )
     code: str = Field(description="Stable reason code written to exclusion_reasons.")
+    optional: bool = Field(
+        False, description="Skip the rule when the run has no such layer ('where given')."
+    )
 
 
 class AttributeRule(BaseModel):

@@ -182,6 +182,14 @@ def screen_sites(
 
         geoms = gpd.GeoSeries(sub.geometry.values, index=idx, crs=out.crs)
         for ex in rule.exclusions:
+            if ex.layer not in exclusions and ex.optional:
+                logger.info(
+                    "category %s: optional exclusion layer '%s' not given; rule '%s' skipped",
+                    category,
+                    ex.layer,
+                    ex.code,
+                )
+                continue
             if ex.layer not in exclusions:
                 raise ConfigError(
                     f"Rule '{ex.code}' of category '{category}' names the exclusion layer "

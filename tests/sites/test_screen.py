@@ -307,3 +307,28 @@ def test_landcover_share_scales_usable_area():
     assert res.sites.exclusion_reasons.iloc[0] == "landcover"
     with pytest.raises(ConfigError, match="landcover"):
         screen_sites(_sites([site], category="mine"), rules, {})
+
+
+def test_optional_exclusion_layer_is_skipped_when_absent():
+    rules = _rules(
+        landfill={
+            "technology": "pv_ground",
+            "pv_archetype": "ground",
+            "exclusions": [
+                {
+                    "layer": "gas_infrastructure",
+                    "buffer_m": 30.0,
+                    "code": "gas_setback",
+                    "optional": True,
+                }
+            ],
+        }
+    )
+    site = shapely.box(X0, Y0, X0 + 200, Y0 + 200)
+    res = screen_sites(_sites([site], category="landfill"), rules, {})
+    assert bool(res.sites.eligible.iloc[0])
+    # given, it cuts: a gas pipe along the western edge removes a 30 m strip (by hand 6,000 m2)
+    pipe = gpd.GeoSeries([shapely.LineString([(X0, Y0 - 100), (X0, Y0 + 300)])], crs=CRS)
+    res = screen_sites(_sites([site], category="landfill"), rules, {"gas_infrastructure": pipe})
+    assert_allclose(res.sites.usable_area_m2.iloc[0], 200 * 200 - 30 * 200, rtol=1e-6)
+    assert res.sites.clipped_by.iloc[0] == "gas_setback"
