@@ -132,7 +132,7 @@ _STAGES = (
 
 
 def _weather(config: CensusConfig) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
-    """The city's weather year, or (None, None) without [weather] path."""
+    """Return the city's weather year, or (None, None) without [weather] path."""
     wcfg = config.weather
     if wcfg.path is None:
         return None, None  # districts' own files or the clear-sky fallback (_weather_groups)
@@ -390,8 +390,10 @@ def _weather_groups(
     chosen: gpd.GeoDataFrame,
     city: tuple[pd.DataFrame | None, dict[str, Any] | None],
 ) -> list[tuple[tuple[pd.DataFrame, dict[str, Any]], list[int]]]:
-    """Weather year of each chosen district: its own file from [weather.districts], else the
-    city's file, else (with clearsky_fallback) a clear-sky year at the districts' centre.
+    """Group the chosen districts by the weather year they use.
+
+    A district uses its own file from [weather.districts], else the city's file,
+    else (with clearsky_fallback) a clear-sky year at the districts' centre.
 
     Returns
     -------
