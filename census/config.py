@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from census.crs import METRIC_CRS
 from census.exceptions import ConfigError
@@ -82,25 +82,38 @@ class LayerConfig(_Strict):
     """One candidate-site layer (``enabled = false`` drops a default layer)."""
 
     enabled: bool = True
-    path: Path
+    path: Path | None = None
     layer: str | None = None
     crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
-    category: str
+    category: str | None = None
     id_field: str | None = None
     fields: dict[str, str] = Field(
         default_factory=dict, description="census column name -> source column name"
     )
     synthetic: bool = False
 
+    @model_validator(mode="after")
+    def _needed_when_enabled(self) -> LayerConfig:
+        if self.enabled and (self.path is None or self.category is None):
+            raise ValueError("an enabled site layer needs a path and a category "
+                             "(or enabled = false)")
+        return self
+
 
 class ExclusionLayerConfig(_Strict):
     """One exclusion layer; ``enabled = false`` makes the rules that use it exclude nothing."""
 
     enabled: bool = True
-    path: Path
+    path: Path | None = None
     layer: str | None = None
     crs: str | None = None
     synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _path_when_enabled(self) -> ExclusionLayerConfig:
+        if self.enabled and self.path is None:
+            raise ValueError("an enabled exclusion layer needs a path (or enabled = false)")
+        return self
 
 
 class WeatherConfig(_Strict):
@@ -169,6 +182,9 @@ class CensusConfig(_Strict):
     targets: TargetsConfig
     costs: CostsConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    allow_synthetic_mix: bool = Field(
+        False, description="Allow real site layers together with synthetic demo inputs."
+    )
 
 
 class LoadedConfig(BaseModel):
@@ -228,11 +244,10 @@ def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path |
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         key = ".".join(loc)
-        origin = (
-            str(user_path) if user_path and _has_key(user, loc[:-1] or loc) else DEFAULT_CONFIG_NAME
-        )
-        if user_path and _has_key(user, loc):
-            origin = str(user_path)
+        user_label = str(user_path) if user_path else "overrides"
+        origin = user_label if _has_key(user, loc[:-1] or loc) else DEFAULT_CONFIG_NAME
+        if _has_key(user, loc):
+            origin = user_label
         if err["type"] == "extra_forbidden":
             lines.append(
                 f"{origin}: unknown key '{key}'. Check its spelling; "
@@ -308,10 +323,15 @@ def load_config(
     if overrides:
         user = deep_merge(user, overrides)
     merged = deep_merge(base, user)
+    for table in _REPLACED_TABLES:
+        # a user's own layer set replaces the demo's, never adds to it (no double counting)
+        if table in user:
+            merged[table] = copy.deepcopy(user[table])
     try:
         config = CensusConfig.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, user, user_path)) from None
+    _check_synthetic_mix(config, user_path)
     effective = config.model_dump(mode="json")
     rows = []
     for row in ledger:
@@ -331,6 +351,57 @@ def load_config(
             }
         )
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
+
+
+_REPLACED_TABLES = ("layers", "exclusions")
+"""Tables that a user's TOML replaces whole instead of merging key by key."""
+
+DEMO_DIR = PROJECT_ROOT / "data" / "raw" / "demo"
+"""Folder of the synthetic demo layers; any input inside it counts as synthetic."""
+
+
+def _is_demo_path(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(DEMO_DIR.resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def synthetic_inputs(config: CensusConfig) -> list[str]:
+    """Name every enabled input that is synthetic (flagged, or inside the demo folder)."""
+    names = [f"layers.{n}" for n, lc in config.layers.items()
+             if lc.enabled and (lc.synthetic or _is_demo_path(lc.path))]
+    names += [f"exclusions.{n}" for n, ec in config.exclusions.items()
+              if ec.enabled and (ec.synthetic or _is_demo_path(ec.path))]
+    t = config.terrain
+    for key in ("dem", "landcover"):
+        path = getattr(t, key)
+        if path is not None and (t.synthetic or _is_demo_path(path)):
+            names.append(f"terrain.{key}")
+    if _is_demo_path(config.wind.resource.atlas_dir):
+        names.append("wind.resource.atlas_dir")
+    if config.study_area.synthetic:
+        names.append("study_area")
+    return names
+
+
+def _check_synthetic_mix(config: CensusConfig, user_path: Path | None) -> None:
+    """Refuse real site layers screened or scored with synthetic demo inputs."""
+    if config.allow_synthetic_mix:
+        return
+    synthetic = synthetic_inputs(config)
+    real = [f"layers.{n}" for n, lc in config.layers.items()
+            if lc.enabled and f"layers.{n}" not in synthetic]
+    if real and synthetic:
+        raise ConfigError(
+            f"{user_path or 'config'}: your site layers {real} would be screened and scored "
+            f"with the demo's SYNTHETIC inputs {synthetic}. Point those at your own data, or "
+            "switch them off ([exclusions.<name>] enabled = false; [terrain] dem = \"\"; "
+            "[wind.resource] atlas_dir = \"\"), or set allow_synthetic_mix = true at the top "
+            "of the config if you really mean it."
+        )
 
 
 def _drop_none(tree: Any) -> Any:

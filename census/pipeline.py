@@ -489,13 +489,9 @@ def _jsonable(v: Any) -> bool:
 
 
 def _synthetic_inputs(cfg: CensusConfig) -> list[str]:
-    names = [f"layers.{n}" for n, lc in cfg.layers.items() if lc.synthetic and lc.enabled]
-    names += [f"exclusions.{n}" for n, ec in cfg.exclusions.items() if ec.synthetic and ec.enabled]
-    if cfg.terrain.synthetic and (cfg.terrain.dem is not None or cfg.terrain.landcover is not None):
-        names.append("terrain")
-    if cfg.study_area.synthetic:
-        names.append("study_area")
-    return names
+    from census.config import synthetic_inputs
+
+    return synthetic_inputs(cfg)
 
 
 def _input_paths(cfg: CensusConfig) -> list[Path]:

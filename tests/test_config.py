@@ -149,3 +149,45 @@ def test_environment_yml_matches_pyproject():
         f"only in pyproject: {sorted(wanted - listed)}; only in environment.yml: "
         f"{sorted(listed - wanted)}"
     )
+
+
+def test_user_layers_replace_the_demo_layers(tmp_path):
+    # a user's [layers] table replaces the demo's six layers: nothing is counted twice
+    user = tmp_path / "c.toml"
+    user.write_text(
+        "allow_synthetic_mix = true\n"
+        '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n', encoding="utf-8")
+    cfg = load_config(user).config
+    assert list(cfg.layers) == ["my_roofs"]
+    # exclusions were not given: the demo's remain (and are named synthetic)
+    assert "airport" in cfg.exclusions
+
+
+def test_real_layers_with_synthetic_inputs_is_an_error(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text('[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="SYNTHETIC") as info:
+        load_config(user)
+    msg = str(info.value)
+    assert "layers.my_roofs" in msg and "exclusions.airport" in msg and "terrain.dem" in msg
+    assert "enabled = false" in msg
+    # switching the demo inputs off makes it a clean real-data config
+    user.write_text(
+        '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n'
+        '[exclusions]\n[terrain]\ndem = ""\nlandcover = ""\n[wind.resource]\natlas_dir = ""\n',
+        encoding="utf-8")
+    cfg = load_config(user).config
+    assert cfg.exclusions == {} and cfg.terrain.dem is None and cfg.wind.resource.atlas_dir is None
+
+
+def test_disabled_layer_needs_no_path(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text("[layers.mines]\nenabled = false\n", encoding="utf-8")
+    cfg = load_config(user).config
+    assert cfg.layers["mines"].enabled is False and cfg.layers["mines"].path is None
+
+
+def test_overrides_are_named_in_errors():
+    with pytest.raises(ConfigError, match="overrides: unknown key 'targets.pv_2025'"):
+        load_config(overrides={"targets": {"pv_2025": 1.0}})

@@ -121,7 +121,8 @@ def test_cli_unknown_district_lists_valid_names(tmp_path):
 
 def test_cli_missing_file_one_line_error(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[layers.ponds]\npath = "nowhere.gpkg"\n', encoding="utf-8")
+    cfg.write_text('allow_synthetic_mix = true\n[layers.ponds]\npath = "nowhere.gpkg"\n'
+                   'category = "pond"\n', encoding="utf-8")
     res = CliRunner().invoke(
         app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
     )
@@ -145,7 +146,8 @@ def test_cli_layer_without_crs(tmp_path):
     gdf = gpd.GeoDataFrame({"pond_id": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)])
     gdf.to_file(tmp_path / "nocrs.shp")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[layers.ponds]\npath = "nocrs.shp"\nlayer = "nocrs"\n', encoding="utf-8")
+    cfg.write_text('allow_synthetic_mix = true\n[layers.ponds]\npath = "nocrs.shp"\n'
+                   'layer = "nocrs"\ncategory = "pond"\n', encoding="utf-8")
     res = CliRunner().invoke(
         app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
     )
@@ -165,7 +167,13 @@ def test_empty_layer_warns_and_run_completes(tmp_path):
     )
     empty.to_file(tmp_path / "empty.gpkg", layer="ponds")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[layers.ponds]\npath = "empty.gpkg"\nlayer = "ponds"\n', encoding="utf-8")
+    demo = DEMO_DIR / "demo_sites.gpkg"
+    cfg.write_text(
+        '[layers.ponds]\npath = "empty.gpkg"\nlayer = "ponds"\ncategory = "pond"\n'
+        "synthetic = true\n\n"
+        f'[layers.rooftops]\npath = "{demo.as_posix()}"\nlayer = "rooftops"\n'
+        'category = "rooftop"\nid_field = "building_id"\nsynthetic = true\n',
+        encoding="utf-8")
     res = run_census(cfg, ["Binjiang"], out_dir=tmp_path / "out")
     assert any("empty" in w for w in res.provenance["warnings"])
     assert (res.sites.category != "pond").all()
@@ -186,7 +194,8 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path):
     )
     gdf.to_file(tmp_path / "bt.gpkg", layer="ponds")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\n', encoding="utf-8")
+    cfg.write_text('[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\ncategory = "pond"\n'
+                   'id_field = "pond_id"\nsynthetic = true\n', encoding="utf-8")
     res = run_census(cfg, ["Binjiang"], write=False)
     ponds = [r for r in res.provenance["layers"] if r["name"] == "ponds"][0]
     assert ponds["repaired"] == 1
