@@ -38,7 +38,7 @@ ConfigOpt = Annotated[
 def _setup_logging(quiet: bool, verbose: bool) -> None:
     from rich.logging import RichHandler
 
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.WARNING)
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose else logging.WARNING)
     handler = RichHandler(show_path=False, show_time=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("census").setLevel(logging.INFO if verbose else level)

@@ -95,8 +95,9 @@ class LayerConfig(_Strict):
     @model_validator(mode="after")
     def _needed_when_enabled(self) -> LayerConfig:
         if self.enabled and (self.path is None or self.category is None):
-            raise ValueError("an enabled site layer needs a path and a category "
-                             "(or enabled = false)")
+            raise ValueError(
+                "an enabled site layer needs a path and a category (or enabled = false)"
+            )
         return self
 
 
@@ -127,6 +128,11 @@ class WeatherConfig(_Strict):
     )
     clearsky_fallback: bool = False
     districts: dict[str, Path] = Field(default_factory=dict)
+    districts_time_shift_h: dict[str, float] = Field(
+        default_factory=dict,
+        description="time_shift_h of each [weather.districts] file (default 0, not the "
+        "city file's shift) [h].",
+    )
 
 
 class TerrainConfig(_Strict):
@@ -371,10 +377,16 @@ def _is_demo_path(path: Path | None) -> bool:
 
 def synthetic_inputs(config: CensusConfig) -> list[str]:
     """Name every enabled input that is synthetic (flagged, or inside the demo folder)."""
-    names = [f"layers.{n}" for n, lc in config.layers.items()
-             if lc.enabled and (lc.synthetic or _is_demo_path(lc.path))]
-    names += [f"exclusions.{n}" for n, ec in config.exclusions.items()
-              if ec.enabled and (ec.synthetic or _is_demo_path(ec.path))]
+    names = [
+        f"layers.{n}"
+        for n, lc in config.layers.items()
+        if lc.enabled and (lc.synthetic or _is_demo_path(lc.path))
+    ]
+    names += [
+        f"exclusions.{n}"
+        for n, ec in config.exclusions.items()
+        if ec.enabled and (ec.synthetic or _is_demo_path(ec.path))
+    ]
     t = config.terrain
     for key in ("dem", "landcover"):
         path = getattr(t, key)
@@ -392,14 +404,17 @@ def _check_synthetic_mix(config: CensusConfig, user_path: Path | None) -> None:
     if config.allow_synthetic_mix:
         return
     synthetic = synthetic_inputs(config)
-    real = [f"layers.{n}" for n, lc in config.layers.items()
-            if lc.enabled and f"layers.{n}" not in synthetic]
+    real = [
+        f"layers.{n}"
+        for n, lc in config.layers.items()
+        if lc.enabled and f"layers.{n}" not in synthetic
+    ]
     if real and synthetic:
         raise ConfigError(
             f"{user_path or 'config'}: your site layers {real} would be screened and scored "
             f"with the demo's SYNTHETIC inputs {synthetic}. Point those at your own data, or "
-            "switch them off ([exclusions.<name>] enabled = false; [terrain] dem = \"\"; "
-            "[wind.resource] atlas_dir = \"\"), or set allow_synthetic_mix = true at the top "
+            'switch them off ([exclusions.<name>] enabled = false; [terrain] dem = ""; '
+            '[wind.resource] atlas_dir = ""), or set allow_synthetic_mix = true at the top '
             "of the config if you really mean it."
         )
 

@@ -405,9 +405,11 @@ def _weather_groups(
 
     wcfg = cfg.weather
     own: dict[int, Path] = {}
+    shift: dict[Path, float] = {}
     for key, path in wcfg.districts.items():
         code = int(select_districts(all_districts, [key])["adcode"].iloc[0])
         own[code] = Path(path)
+        shift[Path(path)] = float(wcfg.districts_time_shift_h.get(key, 0.0))
     chosen_codes = [int(a) for a in chosen["adcode"]]
     by_path: dict[Path, list[int]] = {}
     rest: list[int] = []
@@ -419,7 +421,8 @@ def _weather_groups(
     groups = []
     for path, codes in by_path.items():
         groups.append(
-            (read_weather(path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h), codes)
+            # each district file has its own timestamp convention: its own shift, default 0
+            (read_weather(path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=shift[path]), codes)
         )
     if rest:
         weather, meta = city
@@ -506,6 +509,8 @@ def _input_paths(cfg: CensusConfig) -> list[Path]:
         paths.append(cfg.targets.existing_capacity)
     if cfg.wind.turbine.power_curve_csv is not None:
         paths.append(cfg.wind.turbine.power_curve_csv)
+    if cfg.wind.resource.atlas_dir is not None and Path(cfg.wind.resource.atlas_dir).is_dir():
+        paths += sorted(Path(cfg.wind.resource.atlas_dir).glob("*.tif"))
     return [Path(p) for p in paths]
 
 

@@ -183,7 +183,8 @@ def city_table(by_district: pd.DataFrame) -> pd.DataFrame:
             g["capacity_mw"] > 0, g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR), np.nan
         )
     total = g[cols].sum().to_frame().T
-    total.insert(0, "technology", "all")
+    # PV capacity is DC (module nameplate), wind capacity AC (turbine rating)
+    total.insert(0, "technology", "all (PV MW DC + wind MW AC)")
     total.insert(0, "category", "all")
     return pd.concat([g, total], ignore_index=True)
 

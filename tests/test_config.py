@@ -156,7 +156,9 @@ def test_user_layers_replace_the_demo_layers(tmp_path):
     user = tmp_path / "c.toml"
     user.write_text(
         "allow_synthetic_mix = true\n"
-        '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n', encoding="utf-8")
+        '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n',
+        encoding="utf-8",
+    )
     cfg = load_config(user).config
     assert list(cfg.layers) == ["my_roofs"]
     # exclusions were not given: the demo's remain (and are named synthetic)
@@ -165,8 +167,9 @@ def test_user_layers_replace_the_demo_layers(tmp_path):
 
 def test_real_layers_with_synthetic_inputs_is_an_error(tmp_path):
     user = tmp_path / "c.toml"
-    user.write_text('[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n',
-                    encoding="utf-8")
+    user.write_text(
+        '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="SYNTHETIC") as info:
         load_config(user)
     msg = str(info.value)
@@ -176,7 +179,8 @@ def test_real_layers_with_synthetic_inputs_is_an_error(tmp_path):
     user.write_text(
         '[layers.my_roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\n'
         '[exclusions]\n[terrain]\ndem = ""\nlandcover = ""\n[wind.resource]\natlas_dir = ""\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     cfg = load_config(user).config
     assert cfg.exclusions == {} and cfg.terrain.dem is None and cfg.wind.resource.atlas_dir is None
 

@@ -121,8 +121,10 @@ def test_cli_unknown_district_lists_valid_names(tmp_path):
 
 def test_cli_missing_file_one_line_error(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('allow_synthetic_mix = true\n[layers.ponds]\npath = "nowhere.gpkg"\n'
-                   'category = "pond"\n', encoding="utf-8")
+    cfg.write_text(
+        'allow_synthetic_mix = true\n[layers.ponds]\npath = "nowhere.gpkg"\ncategory = "pond"\n',
+        encoding="utf-8",
+    )
     res = CliRunner().invoke(
         app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
     )
@@ -146,8 +148,11 @@ def test_cli_layer_without_crs(tmp_path):
     gdf = gpd.GeoDataFrame({"pond_id": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)])
     gdf.to_file(tmp_path / "nocrs.shp")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('allow_synthetic_mix = true\n[layers.ponds]\npath = "nocrs.shp"\n'
-                   'layer = "nocrs"\ncategory = "pond"\n', encoding="utf-8")
+    cfg.write_text(
+        'allow_synthetic_mix = true\n[layers.ponds]\npath = "nocrs.shp"\n'
+        'layer = "nocrs"\ncategory = "pond"\n',
+        encoding="utf-8",
+    )
     res = CliRunner().invoke(
         app, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]
     )
@@ -173,7 +178,8 @@ def test_empty_layer_warns_and_run_completes(tmp_path):
         "synthetic = true\n\n"
         f'[layers.rooftops]\npath = "{demo.as_posix()}"\nlayer = "rooftops"\n'
         'category = "rooftop"\nid_field = "building_id"\nsynthetic = true\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     res = run_census(cfg, ["Binjiang"], out_dir=tmp_path / "out")
     assert any("empty" in w for w in res.provenance["warnings"])
     assert (res.sites.category != "pond").all()
@@ -194,8 +200,11 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path):
     )
     gdf.to_file(tmp_path / "bt.gpkg", layer="ponds")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\ncategory = "pond"\n'
-                   'id_field = "pond_id"\nsynthetic = true\n', encoding="utf-8")
+    cfg.write_text(
+        '[layers.ponds]\npath = "bt.gpkg"\nlayer = "ponds"\ncategory = "pond"\n'
+        'id_field = "pond_id"\nsynthetic = true\n',
+        encoding="utf-8",
+    )
     res = run_census(cfg, ["Binjiang"], write=False)
     ponds = [r for r in res.provenance["layers"] if r["name"] == "ponds"][0]
     assert ponds["repaired"] == 1

@@ -56,6 +56,18 @@ def assign_districts(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd
         points, districts[["adcode", "name_en", "geometry"]], how="left", predicate="within"
     )
     joined = joined[~joined.index.duplicated(keep="first")]
+    lost = joined["adcode"].isna().to_numpy()
+    if lost.any():
+        # a point exactly on a shared border is "within" neither district: take the first
+        # district it touches, so the site is not dropped
+        touch = gpd.sjoin(
+            points.loc[lost],
+            districts[["adcode", "name_en", "geometry"]],
+            how="left",
+            predicate="intersects",
+        )
+        touch = touch[~touch.index.duplicated(keep="first")]
+        joined.loc[touch.index, ["adcode", "name_en"]] = touch[["adcode", "name_en"]].to_numpy()
     return pd.DataFrame(
         {
             "adcode": joined["adcode"].astype("Int64"),

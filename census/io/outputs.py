@@ -98,6 +98,19 @@ def write_json(path: str | Path, data: Any) -> None:
     )
 
 
+OWNED_MARKERS = ("provenance.json", "sources.json", "batch.json")
+"""Files that mark a folder as census output (a run, a prepared data set, a batch merge)."""
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether --overwrite may replace ``path``: empty, or census output."""
+    try:
+        entries = list(path.iterdir())
+    except OSError:
+        return False
+    return not entries or any((path / m).is_file() for m in OWNED_MARKERS)
+
+
 _ARROW_CSV_MIN_ROWS = 50_000
 
 
@@ -156,6 +169,12 @@ class RunFolder:
             )
         if self.path.exists() and not self.path.is_dir():
             raise OutputExistsError(f"Output path {self.path} exists and is not a folder.")
+        if self.path.exists() and not _replaceable(self.path):
+            raise OutputExistsError(
+                f"Output folder {self.path} is not empty and holds no census output "
+                f"({', '.join(OWNED_MARKERS)}); --overwrite only replaces census outputs. "
+                "Choose another --out."
+            )
         self.tmp = self.path.parent / f".{self.path.name}.tmp-{uuid.uuid4().hex[:8]}"
         self.files: list[str] = []
         self._committed = False

@@ -181,6 +181,13 @@ def read_weather(
 
     if kind == "pvgis_csv" or kind == "pvgis_json":
         coerce_year = coerce_year if coerce_year is not None else TYPICAL_YEAR
+    elif coerce_year is None and kind in ("epw", "tmy3") and data.index.year.nunique() > 1:
+        # typical years (TMYx, IWEC, TMY3) take each month from a different year; put them
+        # in one year, as pvlib's own readers offer (coerce_year), keeping the row order
+        coerce_year = TYPICAL_YEAR
+        meta["notes"].append(
+            f"months come from different years; coerced to {TYPICAL_YEAR} (typical year)"
+        )
     if coerce_year is not None:
         data = _coerce_year(data, coerce_year, meta)
     if tz is not None:
@@ -221,7 +228,46 @@ def read_weather(
                 UserWarning,
                 stacklevel=2,
             )
+    if check_alignment and {"ghi"} <= set(data.columns):
+        n_zero = zero_daylight_hours(data, meta)
+        meta["zero_ghi_daylight_hours"] = n_zero
+        if n_zero > 24:
+            warnings.warn(
+                f"weather file {str(path)!r}: {n_zero} hours with the sun more than 20 deg up "
+                "have GHI = 0, which overcast skies never give; they are probably missing data "
+                "stored as zero, and they lower the PV yield. Fill them from another source or "
+                "use another weather file.",
+                UserWarning,
+                stacklevel=2,
+            )
     return data, meta
+
+
+def zero_daylight_hours(data: pd.DataFrame, metadata: Mapping[str, Any]) -> int:
+    """Count rows with GHI exactly 0 while the sun is more than 20 deg above the horizon.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        With ``ghi`` [W m⁻²] and a tz-aware regular index.
+    metadata : mapping
+        ``latitude``, ``longitude`` [deg], ``interval_label``.
+
+    Returns
+    -------
+    int
+        Number of such rows (missing data recorded as zero, in practice).
+    """
+    from census.solar.resource import evaluation_times
+
+    times = evaluation_times(data.index, metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        zen = pvlib.solarposition.ephemeris(times, metadata["latitude"], metadata["longitude"])[
+            "zenith"
+        ].to_numpy()
+    return int(((zen < 70.0) & (data["ghi"].to_numpy(dtype=float) == 0.0)).sum())
 
 
 def timestamp_alignment(

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from census.crs import require_projected
-from census.exceptions import ConfigError, SchemaError
+from census.exceptions import ConfigError, InputError, SchemaError
 from census.io.raster import MetricRaster
 from census.sites.rooftops import pitched_faces
 from census.sites.rules import (
@@ -282,6 +282,15 @@ def screen_sites(
                     sub.geometry.values[pitched], max_from_south_deg=PITCHED_MAX_FROM_SOUTH_DEG
                 )
                 pitch = pd.to_numeric(pitch_col, errors="coerce").to_numpy()[pitched]
+                bad = ~((pitch > 0.0) & (pitch < 90.0))
+                if bad.any():
+                    rows = sub.loc[pitched, "site_id"].to_numpy()[bad]
+                    raise InputError(
+                        f"Category '{category}': {int(bad.sum())} pitched roofs have no valid "
+                        f"roof_pitch_deg (missing, <= 0 or >= 90), e.g. {list(rows[:5])}. Give "
+                        "every pitched roof a pitch between 0 and 90 deg, or set its roof_type "
+                        "to flat."
+                    )
                 tilt[pitched] = pitch
                 azimuth[pitched] = az
                 archetype[pitched] = rule.pv_archetype_pitched
@@ -289,8 +298,8 @@ def screen_sites(
                 usable_area[pitched] = usable_area[pitched] * kept / np.cos(np.radians(pitch))
                 fails["north_facing"] = np.zeros(len(sub), bool)
                 fails["north_facing"][np.flatnonzero(pitched)[kept == 0]] = True
-        if rule.pv_archetype == "hillside":
-            azimuth = out.loc[idx, "aspect_deg"].to_numpy(dtype=float)
+        # hillside racks face the archetype's azimuth (south) whatever the slope's aspect;
+        # the aspect rule keeps only slopes that face east through south to west
         usable_area = usable_area * rule.coverage_cap_frac
         fails["min_usable_area"] = ~(usable_area >= max(rule.min_usable_area_m2, 1e-9))
         # one reason list per site. min_usable_area is derived (setbacks, cuts, slope share):

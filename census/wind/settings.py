@@ -198,6 +198,9 @@ class ResourceConfig(_Strict):
     scale_series_to_atlas : bool
         Scale the weather series at hub height so that its mean equals the
         atlas's long-term mean at each site.
+    energy_method : {"weibull", "series"}
+        Gross energy from the atlas Weibull A, k at hub height (when the atlas
+        has them), or from the scaled hourly series.
     """
 
     atlas_dir: Path | None
@@ -205,6 +208,7 @@ class ResourceConfig(_Strict):
     atlas_heights_m: list[int] = Field(min_length=1)
     atlas_resampling: Literal["bilinear", "nearest"]
     scale_series_to_atlas: bool
+    energy_method: Literal["weibull", "series"]
 
     @model_validator(mode="after")
     def _pattern_fields(self) -> ResourceConfig:

@@ -191,6 +191,45 @@ def turbine_energy_mwh_yr(
     return float(wh_to_mwh(np.mean(power_w) * HOURS_PER_YEAR))
 
 
+def atlas_weibull_at_hub(atlas_row: pd.Series, *, hub_height_m: float) -> tuple[float, float]:
+    """Weibull A and k at hub height from the atlas heights around it.
+
+    A follows a power law between the two atlas heights nearest the hub (the
+    shear exponent of the scale parameter, ln(A2/A1)/ln(h2/h1)); k is linear
+    in height, as the Global Wind Atlas layers vary smoothly with height.
+
+    Parameters
+    ----------
+    atlas_row : pandas.Series
+        One site's sampled atlas values (``weibull_a_<h>m_m_s``, ``weibull_k_<h>m``).
+    hub_height_m : float
+        Hub height above ground. [m]
+
+    Returns
+    -------
+    a_m_s, k : float
+        Weibull scale [m s⁻¹] and shape [-] at hub height; NaN without two usable
+        heights (or one at the hub).
+    """
+    pairs: dict[int, tuple[float, float]] = {}
+    for name, value in atlas_row.items():
+        if str(name).startswith("weibull_a_"):
+            height = int(str(name).split("_")[2].rstrip("m"))
+            k = atlas_row.get(atlas_column("weibull_k", height), np.nan)
+            if np.isfinite(value) and np.isfinite(k) and value > 0 and k > 0:
+                pairs[height] = (float(value), float(k))
+    if float(hub_height_m) in pairs:
+        return pairs[int(hub_height_m)]
+    if len(pairs) < 2:
+        return float("nan"), float("nan")
+    heights = sorted(pairs, key=lambda h: (abs(h - hub_height_m), h))[:2]
+    (h1, (a1, k1)), (h2, (a2, k2)) = sorted((h, pairs[h]) for h in heights)
+    alpha = np.log(a2 / a1) / np.log(h2 / h1)
+    a_hub = a1 * (hub_height_m / h1) ** alpha
+    k_hub = k1 + (k2 - k1) * (hub_height_m - h1) / (h2 - h1)
+    return float(a_hub), float(k_hub)
+
+
 def atlas_mean_wind_speed_at_hub(
     atlas_row: pd.Series,
     *,
@@ -391,6 +430,7 @@ def add_wind_yield(
 
     hub_m = turbine.hub_height_m
     curve = turbine.power_curve
+    use_weibull = use_atlas and config.resource.energy_method == "weibull"
     wake_model = config.wake.model
     ws_weather = weather["wind_speed"].astype(float)
     cache: dict[tuple[float, float, float], dict[str, float]] = {}
@@ -439,6 +479,21 @@ def add_wind_yield(
                 waked = turbine_energy_mwh_yr(
                     v_waked, rho, curve, density_correction=prof.density_correction
                 )
+            if use_weibull and atlas_rows is not None:
+                a_hub, k_hub = atlas_weibull_at_hub(atlas_rows.loc[idx], hub_height_m=hub_m)
+                if np.isfinite(a_hub) and np.isfinite(k_hub):
+                    # the atlas distribution sets the gross energy; the series' wake fraction
+                    # and mean density carry over (the efficiency curve needs a series)
+                    wake_frac = waked / free if free > 0 else 1.0
+                    free = float(
+                        annual_energy_weibull(
+                            curve,
+                            a_hub,
+                            k_hub,
+                            density_kg_m3=float(np.mean(rho)) if prof.density_correction else None,
+                        )
+                    )
+                    waked = free * wake_frac
             cache[key] = {
                 "free": free,
                 "waked": waked,

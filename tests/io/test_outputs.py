@@ -37,6 +37,11 @@ def test_existing_folder_needs_overwrite(tmp_path):
     with pytest.raises(OutputExistsError, match="--overwrite"):
         RunFolder(target)
     assert (target / "keep.txt").read_text() == "user file"
+    # --overwrite never deletes a folder that is not census output (a user's documents)
+    with pytest.raises(OutputExistsError, match="holds no census output"):
+        RunFolder(target, overwrite=True)
+    assert (target / "keep.txt").read_text() == "user file"
+    (target / "provenance.json").write_text("{}")
     with RunFolder(target, overwrite=True) as run:
         run.write_text("new.txt", "x")
     assert [p.name for p in target.iterdir()] == ["new.txt"]

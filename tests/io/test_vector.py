@@ -187,3 +187,12 @@ def test_geometries_stay_valid_after_reprojection(tmp_path, two_districts):
     sites, _ = load_sites({"ponds": cfg}, two_districts)
     assert_allclose(sites["area_m2"], [10_000.0], rtol=1e-6)  # round trip through WGS84
     assert np.all(shapely.is_valid(sites.geometry.values))
+
+
+def test_site_on_the_border_gets_one_district(two_districts):
+    # a 2 m x 100 m strip centred on the shared border x = X0 + 10,000: its representative
+    # point lies on the border, "within" neither district; it must still get one
+    strip = shapely.box(X0 + 9_999, Y0 + 100, X0 + 10_001, Y0 + 200)
+    sites = gpd.GeoDataFrame(geometry=[strip], crs="EPSG:4549")
+    got = assign_districts(sites, two_districts)
+    assert got["district"].iloc[0] in ("Alpha", "Beta")

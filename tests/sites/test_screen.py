@@ -332,3 +332,23 @@ def test_optional_exclusion_layer_is_skipped_when_absent():
     res = screen_sites(_sites([site], category="landfill"), rules, {"gas_infrastructure": pipe})
     assert_allclose(res.sites.usable_area_m2.iloc[0], 200 * 200 - 30 * 200, rtol=1e-6)
     assert res.sites.clipped_by.iloc[0] == "gas_setback"
+
+
+def test_pitched_roof_without_pitch_is_an_input_error():
+    from census.exceptions import InputError
+
+    roof = shapely.box(X0, Y0, X0 + 20, Y0 + 10)
+    rules = _rules(
+        rooftop={
+            "technology": "pv_rooftop",
+            "pv_archetype": "rooftop_flat",
+            "pv_archetype_pitched": "rooftop_pitched",
+        }
+    )
+    for pitch in (np.nan, 95.0):
+        with pytest.raises(InputError, match="roof_pitch_deg.*s0"):
+            screen_sites(
+                _sites([roof], category="rooftop", roof_type=["pitched"], roof_pitch_deg=[pitch]),
+                rules,
+                {},
+            )

@@ -290,3 +290,27 @@ def test_smoke_real_hangzhou_epw():
     assert row["n_turbines"] == 2 and row["capacity_mw"] == pytest.approx(6.9)
     assert 0 < row["capacity_factor"] < 1
     assert 1.5 < row["wind_speed_hub_m_s"] < 6  # station mean is 2.1 m/s at 10 m
+
+
+def test_atlas_weibull_at_hub_by_hand():
+    import pandas as pd
+
+    from census.wind.yield_ import atlas_weibull_at_hub
+
+    row = pd.Series(
+        {
+            "weibull_a_50m_m_s": 6.0,
+            "weibull_k_50m": 1.9,
+            "weibull_a_100m_m_s": 7.0,
+            "weibull_k_100m": 2.0,
+            "weibull_a_150m_m_s": 7.5,
+            "weibull_k_150m": 2.2,
+        }
+    )
+    a, k = atlas_weibull_at_hub(row, hub_height_m=117.0)
+    # by hand: the nearest heights are 100 and 150 m; alpha = ln(7.5/7)/ln(1.5) = 0.170160;
+    # A = 7 x 1.17^0.170160 = 7.18953 m/s; k = 2.0 + 0.2 x 17/50 = 2.068
+    assert abs(a - 7.18953) < 1e-4
+    assert abs(k - 2.068) < 1e-12
+    assert atlas_weibull_at_hub(row, hub_height_m=100.0) == (7.0, 2.0)
+    assert np.isnan(atlas_weibull_at_hub(row.iloc[:2], hub_height_m=117.0)[0])
