@@ -305,3 +305,42 @@ def test_many_sites_are_aggregated_until_zoomed_in(browser, tmp_path):
 def _lat_lon(x: float, y: float) -> tuple[float, float]:
     pt = gpd.GeoSeries([shapely.Point(x + 10, y + 10)], crs="EPSG:4549").to_crs("EPSG:4326")
     return float(pt.y.iloc[0]), float(pt.x.iloc[0])
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "data/raw/demo/demo_sites.gpkg").exists(),
+    reason="demo layers not generated",
+)
+def test_demo_run_maps_pass_offline(browser, tmp_path):
+    # the maps `census run` writes for the embedded demo (Qiantang: rooftops, ponds, mudflats
+    # and turbines), opened from file:// with the network blocked
+    from census.pipeline import run_census
+
+    result = run_census(None, ["Qiantang"], out_dir=tmp_path / "run")
+    for path in (result.run_dir / "map.html", result.run_dir / "maps/330114_Qiantang.html"):
+        p = Page(browser, path)
+        try:
+            assert p.errors == []
+            assert all(u.startswith(("file:", "data:")) for u in p.requests), p.requests[:5]
+            drawn = p.drawn()
+            assert drawn["site"] == len(result.sites)
+            assert drawn["turbine"] == len(result.turbines) > 0
+            assert drawn["district"] == 1
+            assert p.page.locator("#census-synthetic-banner").is_visible()
+            # toggle the rooftop layer off and on
+            box = p.page.locator(".leaflet-control-layers-overlays label", has_text="Rooftop")
+            n_roofs = int((result.sites.category == "rooftop").sum())
+            assert p.count("path.census-site") == len(result.sites)
+            box.locator("input").click()
+            assert p.count("path.census-site") == len(result.sites) - n_roofs
+            box.locator("input").click()
+            # a popup opens on a mudflat with its numbers
+            index = p.page.evaluate(
+                "Object.values(census.maps[0].sites).find(s => s.meta.category === 'mudflat')"
+                ".meta.index")
+            p.page.locator(f"path.census-cat-{index}").first.click()
+            text = p.popup_text()
+            assert "MW" in text and "MWh/yr" in text
+            assert p.errors == []
+        finally:
+            p.close()
