@@ -26,6 +26,20 @@ _REQUIRED = (
 )
 
 
+SUM_COLUMNS = (
+    "sites",
+    "eligible_sites",
+    "usable_area_km2",
+    "capacity_mw",
+    "energy_mwh_yr",
+    "energy_gwh_yr",
+    "storage_mw",
+    "storage_mwh",
+    "co2_avoided_t_yr",
+)
+"""Additive columns of the district table (summed from districts to the city)."""
+
+
 def _check(sites: pd.DataFrame) -> None:
     missing = [c for c in _REQUIRED if c not in sites.columns]
     if missing:
@@ -120,17 +134,7 @@ def summarize_by_district(
     names["adcode"] = names["adcode"].astype("int64")
     g["adcode"] = g["adcode"].astype("int64")
     out = names.merge(g, on="adcode", how="left")
-    numeric = [
-        "sites",
-        "eligible_sites",
-        "usable_area_km2",
-        "capacity_mw",
-        "energy_mwh_yr",
-        "energy_gwh_yr",
-        "storage_mw",
-        "storage_mwh",
-        "co2_avoided_t_yr",
-    ]
+    numeric = list(SUM_COLUMNS)
     out[numeric] = out[numeric].fillna(0)
     out[["sites", "eligible_sites"]] = out[["sites", "eligible_sites"]].astype("int64")
     out["category"] = out["category"].fillna("")
@@ -140,17 +144,7 @@ def summarize_by_district(
 
 def district_table(by_district: pd.DataFrame) -> pd.DataFrame:
     """Collapse the district x category table to one row per district."""
-    cols = [
-        "sites",
-        "eligible_sites",
-        "usable_area_km2",
-        "capacity_mw",
-        "energy_mwh_yr",
-        "energy_gwh_yr",
-        "storage_mw",
-        "storage_mwh",
-        "co2_avoided_t_yr",
-    ]
+    cols = list(SUM_COLUMNS)
     g = by_district.groupby(["adcode", "name_zh", "name_en"], as_index=False)[cols].sum()
     pv = (
         by_district[by_district["technology"].str.startswith("pv")]
@@ -165,17 +159,7 @@ def district_table(by_district: pd.DataFrame) -> pd.DataFrame:
 
 def city_table(by_district: pd.DataFrame) -> pd.DataFrame:
     """City totals per category and technology (sums of the district rows)."""
-    cols = [
-        "sites",
-        "eligible_sites",
-        "usable_area_km2",
-        "capacity_mw",
-        "energy_mwh_yr",
-        "energy_gwh_yr",
-        "storage_mw",
-        "storage_mwh",
-        "co2_avoided_t_yr",
-    ]
+    cols = list(SUM_COLUMNS)
     rows = by_district[by_district["technology"] != ""]
     g = rows.groupby(["category", "technology"], as_index=False)[cols].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
