@@ -22,8 +22,9 @@ SITES = pd.DataFrame(
         "technology": ["pv_rooftop", "pv_rooftop", "pv_floating", "pv_ground", "wind", "wind"],
         "eligible": [True, False, True, True, True, False],
         "usable_area_m2": [1000.0, 0.0, 20000.0, 50000.0, 1e6, 0.0],
-        "capacity_mw": [0.2, 0.0, 2.0, 5.0, 10.0, 0.0],
-        "energy_mwh_yr": [200.0, 0.0, 2200.0, 5500.0, 20000.0, 0.0],
+        # ineligible rows carry numbers too: the roll-up must leave them out, not trust zeros
+        "capacity_mw": [0.2, 0.5, 2.0, 5.0, 10.0, 3.0],
+        "energy_mwh_yr": [200.0, 400.0, 2200.0, 5500.0, 20000.0, 6000.0],
     }
 )
 KW = dict(
