@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -552,6 +553,13 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
             "assumptions.csv", pd.DataFrame(loaded.ledger)
         )
         result.outputs["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
+        tiles = cfg.outputs.map_tiles or ""
+        if re.search(r"autonavi|amap|gaode|map\.qq|tencent|bdimg|baidu", tiles, re.IGNORECASE):
+            msg = (f"[outputs] map_tiles looks like a Chinese web-map service ({tiles}); its "
+                   "tiles are in GCJ-02 (or BD-09), so the WGS84 sites would sit about 500 m off "
+                   "them. Use WGS84 tiles (e.g. Tianditu's) or none.")
+            logger.warning(msg)
+            result.provenance["warnings"].append(f"UserWarning: {msg}")
         too_many = len(result.sites) > cfg.outputs.map_max_sites
         if cfg.outputs.map and too_many:
             msg = (

@@ -326,3 +326,12 @@ def test_cli_compare_two_runs_with_different_rules(demo_run, tmp_path):
     assert_allclose(row.a, a_ponds.capacity_mw.sum(), rtol=1e-9)
     res = CliRunner().invoke(app, ["compare", str(demo_run.run_dir), str(tmp_path / "nope")])
     assert res.exit_code == 2 and "nope" in res.output
+
+
+def test_gcj02_tiles_are_warned_about(tmp_path):
+    from census.config import load_config
+
+    amap = "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8"
+    loaded = load_config(overrides={"outputs": {"map_tiles": amap}})
+    res = run_census(loaded, ["Binjiang"], out_dir=tmp_path / "o")
+    assert any("GCJ-02" in w for w in res.provenance["warnings"])
