@@ -516,3 +516,22 @@ def test_packaged_tag_parameters_have_sources():
         "osm_tags.parameters.flat_roof_pitch_deg",
     }
     assert all(r["source"] for r in spec.ledger)
+
+
+def test_cli_data_prepare(tmp_path: Path):
+    pytest.importorskip("osmium")
+    from typer.testing import CliRunner
+
+    from census.cli import app
+
+    pbf = city_pbf(tmp_path / "city.osm.pbf")
+    args = ["data", "prepare", "--osm", str(pbf), "--out", str(tmp_path / "out"),
+            "--study-area", str(study_area_file(tmp_path / "area.geojson"))]
+    (tmp_path / "dem").mkdir()
+    for tile in dem_tiles(tmp_path / "dem"):
+        args += ["--dem", str(tile)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "census.toml" in res.output and "rooftops" in res.output
+    again = CliRunner().invoke(app, args)  # never overwrites without --overwrite
+    assert again.exit_code == 2 and "overwrite" in again.output
