@@ -555,9 +555,11 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
         result.outputs["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
         tiles = cfg.outputs.map_tiles or ""
         if re.search(r"autonavi|amap|gaode|map\.qq|tencent|bdimg|baidu", tiles, re.IGNORECASE):
-            msg = (f"[outputs] map_tiles looks like a Chinese web-map service ({tiles}); its "
-                   "tiles are in GCJ-02 (or BD-09), so the WGS84 sites would sit about 500 m off "
-                   "them. Use WGS84 tiles (e.g. Tianditu's) or none.")
+            msg = (
+                f"[outputs] map_tiles looks like a Chinese web-map service ({tiles}); its "
+                "tiles are in GCJ-02 (or BD-09), so the WGS84 sites would sit about 500 m off "
+                "them. Use WGS84 tiles (e.g. Tianditu's) or none."
+            )
             logger.warning(msg)
             result.provenance["warnings"].append(f"UserWarning: {msg}")
         too_many = len(result.sites) > cfg.outputs.map_max_sites

@@ -525,8 +525,16 @@ def test_cli_data_prepare(tmp_path: Path):
     from census.cli import app
 
     pbf = city_pbf(tmp_path / "city.osm.pbf")
-    args = ["data", "prepare", "--osm", str(pbf), "--out", str(tmp_path / "out"),
-            "--study-area", str(study_area_file(tmp_path / "area.geojson"))]
+    args = [
+        "data",
+        "prepare",
+        "--osm",
+        str(pbf),
+        "--out",
+        str(tmp_path / "out"),
+        "--study-area",
+        str(study_area_file(tmp_path / "area.geojson")),
+    ]
     (tmp_path / "dem").mkdir()
     for tile in dem_tiles(tmp_path / "dem"):
         args += ["--dem", str(tile)]

@@ -95,6 +95,10 @@ class PVArchetype(_Strict):
         Its parameters, by pvlib's argument names.
     dc_ac_ratio : float
         DC nameplate over inverter AC rating. [-]
+    row_height_m, collector_width_m : float or None
+        Height of the row centre above ground and slant width of a row [m], for
+        the rear-side irradiance of bifacial modules in rows (pvlib's infinite
+        sheds); None where rear light is not modelled.
     """
 
     label: str
@@ -108,6 +112,8 @@ class PVArchetype(_Strict):
     temperature_model: TemperatureModel
     temperature_params: dict[str, float]
     dc_ac_ratio: float = Field(gt=0.0, le=3.0)
+    row_height_m: float | None = Field(ge=0.0)
+    collector_width_m: float | None = Field(gt=0.0)
 
     @model_validator(mode="after")
     def _check_temperature_params(self) -> PVArchetype:

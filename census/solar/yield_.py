@@ -125,6 +125,18 @@ def simulate_nodes(
         aoi = pvlib.irradiance.aoi(tilt, azimuth, zenith, sun_azimuth)
         iam = np.nan_to_num(getattr(pvlib.iam, config.iam_model)(aoi))
     effective = poa_direct * iam + poa_diffuse
+    rear = rear_irradiance(
+        weather,
+        sun,
+        archetype=archetype,
+        technology=technology,
+        tilt_deg=tilt[:, 0],
+        azimuth_deg=azimuth[:, 0],
+    )
+    if rear is not None:
+        # bifacial gain enters the DC power; the cell temperature stays driven by the
+        # front POA, as in PVsyst and SAM's bifacial models
+        effective = effective + rear
 
     temp_cell = cell_temperature(
         poa_global,
@@ -160,6 +172,84 @@ def simulate_nodes(
         raise ValueError(f"outputs must be among {sorted(results)}; got {sorted(unknown)}")
     shape = (tilt.shape[0], len(weather))
     return {k: np.broadcast_to(results[k], shape) for k in outputs}
+
+
+def rear_irradiance(
+    weather: pd.DataFrame,
+    sun: pd.DataFrame,
+    *,
+    archetype: PVArchetype,
+    technology: PVTechnology,
+    tilt_deg: np.ndarray,
+    azimuth_deg: np.ndarray,
+) -> np.ndarray | None:
+    """Bifacial rear-side irradiance, weighted by bifaciality, for rows of modules.
+
+    Uses pvlib's infinite-sheds model (Mikofski et al. 2019) with the archetype's
+    ground coverage ratio, row height and row width, Hay-Davies sky diffuse and the
+    archetype's albedo; pvlib's default structure shading of the rear (2 %).
+    Computed once per orientation node (a few nodes per archetype).
+
+    Parameters
+    ----------
+    weather : pandas.DataFrame
+        ``ghi``, ``dni``, ``dhi`` [W m⁻²].
+    sun : pandas.DataFrame
+        :func:`census.solar.resource.sun_geometry` output.
+    archetype : PVArchetype
+        Must be ``mounting == "rows"`` with ``row_height_m`` and
+        ``collector_width_m`` set, else there is no rear gain.
+    technology : PVTechnology
+        ``bifaciality_frac`` > 0, else there is no rear gain.
+    tilt_deg, azimuth_deg : numpy.ndarray
+        Node orientations, shape (n,). [deg]
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``bifaciality x rear irradiance``, shape (n, hours) [W m⁻²]; None when the
+        archetype or technology has no rear gain.
+
+    References
+    ----------
+    .. [1] M. Mikofski, R. Darawali, M. Hamer, A. Neubert and J. Newmiller,
+       "Bifacial Performance Modeling in Large Arrays," 2019 IEEE 46th PVSC,
+       pp. 1282-1287, :doi:`10.1109/PVSC40753.2019.8980572`.
+    """
+    if (
+        technology.bifaciality_frac <= 0.0
+        or archetype.mounting != "rows"
+        or archetype.row_height_m is None
+        or archetype.collector_width_m is None
+    ):
+        return None
+    from pvlib.bifacial import infinite_sheds
+
+    gcr = archetype.coverage_frac
+    pitch_m = archetype.collector_width_m / gcr
+    out = np.empty((len(tilt_deg), len(weather)))
+    for i, (tilt, az) in enumerate(zip(tilt_deg, azimuth_deg, strict=True)):
+        res = infinite_sheds.get_irradiance(
+            float(tilt),
+            float(az),
+            sun["apparent_zenith"],
+            sun["azimuth"],
+            gcr,
+            archetype.row_height_m,
+            pitch_m,
+            weather["ghi"],
+            weather["dhi"],
+            weather["dni"],
+            archetype.albedo_frac,
+            model="haydavies",
+            dni_extra=sun["dni_extra"],
+            bifaciality=technology.bifaciality_frac,
+        )
+        rear = np.asarray(res["poa_global"], dtype=float) - np.asarray(
+            res["poa_front"], dtype=float
+        )
+        out[i] = np.maximum(np.nan_to_num(rear), 0.0)
+    return out
 
 
 def _annual_factor_h(weather: pd.DataFrame) -> float:

@@ -337,7 +337,8 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
             # a popup opens on a mudflat with its numbers
             index = p.page.evaluate(
                 "Object.values(census.maps[0].sites).find(s => s.meta.category === 'mudflat')"
-                ".meta.index")
+                ".meta.index"
+            )
             p.page.locator(f"path.census-cat-{index}").first.click()
             text = p.popup_text()
             assert "MW" in text and "MWh/yr" in text
