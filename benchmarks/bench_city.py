@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import psutil
 
 from census.config import PROJECT_ROOT, load_config
@@ -245,7 +243,6 @@ def main() -> None:
             )
         except ImportError as exc:
             print(f"atlite baseline skipped: {exc}")
-    _ = statistics, np
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, SchemaError
@@ -111,7 +110,3 @@ def select_districts(
             f"Unknown district {', '.join(map(repr, unknown))}. Valid districts: {valid}."
         )
     return districts[districts["adcode"].isin(chosen)].reset_index(drop=True)
-
-
-def _names(districts: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.DataFrame(districts[list(BOUNDARY_COLUMNS)])

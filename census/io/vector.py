@@ -10,11 +10,9 @@ import logging
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from census.crs import GCJ02, METRIC_CRS, check_zone, gcj02_to_wgs84_gdf, require_crs
@@ -247,8 +245,3 @@ def zone_lon_range(metric_crs: str) -> tuple[float, float]:
     if crs == CRS.from_user_input(METRIC_CRS) or crs.area_of_use is None:
         return ZONE_LON_RANGE
     return crs.area_of_use.west - 0.5, crs.area_of_use.east + 0.5
-
-
-def frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Build a plain DataFrame from row dicts (keeps columns in first-seen order)."""
-    return pd.DataFrame.from_records(records)

@@ -79,6 +79,8 @@ class CategoryRules(BaseModel):
     coverage_cap_frac: float = Field(1.0, gt=0.0, le=1.0)
     max_slope_deg: float | None = Field(None, gt=0.0, le=90.0)
     aspect_range_deg: tuple[float, float] | None = None
+    aspect_min_slope_deg: float = Field(2.0, ge=0.0)
+    pitched_max_from_south_deg: float = Field(90.0, ge=0.0, le=180.0)
     min_years_since_closure: float | None = Field(None, ge=0.0)
     min_usable_area_m2: float = Field(0.0, ge=0.0)
     min_width_m: float | None = Field(None, gt=0.0)

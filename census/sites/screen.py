@@ -35,9 +35,6 @@ logger = logging.getLogger(__name__)
 REASON_SEP = ";"
 """Separator of reason codes in ``exclusion_reasons``."""
 
-# assumption: E/W faces still yield ~80-85 % of a south face in Hangzhou (pvlib runs of
-# the demo weather); faces up to 100 deg from south are kept so an E-W gable keeps both.
-PITCHED_MAX_FROM_SOUTH_DEG = 100.0
 
 
 @dataclass
@@ -256,7 +253,8 @@ def screen_sites(
                     lo, hi = rule.aspect_range_deg
                     asp = terr["aspect_deg"].to_numpy()
                     inside = (asp >= lo) & (asp <= hi) if lo <= hi else (asp >= lo) | (asp <= hi)
-                    flat = terr["slope_deg"].to_numpy() < 2.0  # flat ground has no aspect
+                    # near-flat ground has no meaningful aspect
+                    flat = terr["slope_deg"].to_numpy() < rule.aspect_min_slope_deg
                     fails["aspect"] = ~(inside | flat)
         elif dem is not None and rule.technology == "wind":
             grids = grids if grids is not None else terrain_grids(dem)
@@ -279,7 +277,7 @@ def screen_sites(
                         'Map it with [layers.<name>.fields] roof_pitch_deg = "<column>".'
                     )
                 az, kept = pitched_faces(
-                    sub.geometry.values[pitched], max_from_south_deg=PITCHED_MAX_FROM_SOUTH_DEG
+                    sub.geometry.values[pitched], max_from_south_deg=rule.pitched_max_from_south_deg
                 )
                 pitch = pd.to_numeric(pitch_col, errors="coerce").to_numpy()[pitched]
                 bad = ~((pitch > 0.0) & (pitch < 90.0))
