@@ -116,10 +116,12 @@ def run_batch(
     from dask.distributed import Client, LocalCluster, as_completed
 
     from census.io.boundaries import read_districts, select_districts
+    from census.io.demo import ensure_demo_data
     from census.pipeline import config_hash
 
     loaded = load_config(config_path)
     cfg = loaded.config
+    ensure_demo_data(cfg)  # once, before the workers start
     chash = config_hash(cfg)
     all_d = read_districts(
         cfg.study_area.boundaries,

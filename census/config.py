@@ -366,7 +366,7 @@ DEMO_DIR = PROJECT_ROOT / "data" / "raw" / "demo"
 """Folder of the synthetic demo layers; any input inside it counts as synthetic."""
 
 
-def _is_demo_path(path: Path | None) -> bool:
+def is_demo_path(path: Path | None) -> bool:
     if path is None:
         return False
     try:
@@ -380,19 +380,19 @@ def synthetic_inputs(config: CensusConfig) -> list[str]:
     names = [
         f"layers.{n}"
         for n, lc in config.layers.items()
-        if lc.enabled and (lc.synthetic or _is_demo_path(lc.path))
+        if lc.enabled and (lc.synthetic or is_demo_path(lc.path))
     ]
     names += [
         f"exclusions.{n}"
         for n, ec in config.exclusions.items()
-        if ec.enabled and (ec.synthetic or _is_demo_path(ec.path))
+        if ec.enabled and (ec.synthetic or is_demo_path(ec.path))
     ]
     t = config.terrain
     for key in ("dem", "landcover"):
         path = getattr(t, key)
-        if path is not None and (t.synthetic or _is_demo_path(path)):
+        if path is not None and (t.synthetic or is_demo_path(path)):
             names.append(f"terrain.{key}")
-    if _is_demo_path(config.wind.resource.atlas_dir):
+    if is_demo_path(config.wind.resource.atlas_dir):
         names.append("wind.resource.atlas_dir")
     if config.study_area.synthetic:
         names.append("study_area")

@@ -26,6 +26,7 @@ import pandas as pd
 
 from census.config import CensusConfig, LoadedConfig, config_to_toml, load_config
 from census.io.boundaries import read_districts, select_districts
+from census.io.demo import ensure_demo_data
 from census.io.layers import load_exclusion, load_sites
 from census.io.outputs import RunFolder, inputs_provenance, package_versions
 from census.io.raster import read_raster_metric
@@ -178,6 +179,7 @@ def run_census(
     else:
         loaded = config
     cfg = loaded.config
+    ensure_demo_data(cfg)  # the synthetic demo layers are generated, not committed
     chash = config_hash(cfg)
     started = dt.datetime.now(dt.UTC)
     run_folder = None

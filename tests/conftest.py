@@ -35,3 +35,11 @@ def districts_file(tmp_path: Path, two_districts: gpd.GeoDataFrame) -> Path:
     path = tmp_path / "districts.gpkg"
     two_districts.to_file(path, layer="districts")
     return path
+
+
+def pytest_configure(config):
+    """Generate the synthetic demo layers once, before collection, if they are missing."""
+    from census.config import load_config
+    from census.io.demo import ensure_demo_data
+
+    ensure_demo_data(load_config().config)

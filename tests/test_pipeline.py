@@ -335,3 +335,15 @@ def test_gcj02_tiles_are_warned_about(tmp_path):
     loaded = load_config(overrides={"outputs": {"map_tiles": amap}})
     res = run_census(loaded, ["Binjiang"], out_dir=tmp_path / "o")
     assert any("GCJ-02" in w for w in res.provenance["warnings"])
+
+
+def test_missing_demo_without_generator_is_a_clear_error(tmp_path, monkeypatch):
+    import census.io.demo as demo
+    from census.config import load_config
+    from census.exceptions import InputError
+
+    monkeypatch.setattr(demo, "DEMO_DIR", tmp_path / "demo")
+    monkeypatch.setattr(demo, "GENERATOR", tmp_path / "make_demo_data.py")
+    with pytest.raises(InputError, match="generator"):
+        demo.ensure_demo_data(load_config().config)
+    assert not (tmp_path / "demo").exists()

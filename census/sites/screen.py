@@ -36,7 +36,6 @@ REASON_SEP = ";"
 """Separator of reason codes in ``exclusion_reasons``."""
 
 
-
 @dataclass
 class ScreeningResult:
     """Screened sites plus what the later stages need.
