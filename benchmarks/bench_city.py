@@ -191,8 +191,10 @@ def main() -> None:
         import sys
 
         print(f"generating the synthetic city in {a.city} (benchmarks/make_city.py) ...")
-        subprocess.run([sys.executable, str(Path(__file__).with_name("make_city.py")),
-                        "--out", str(a.city)], check=True)
+        subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("make_city.py")), "--out", str(a.city)],
+            check=True,
+        )
 
     with tempfile.TemporaryDirectory(dir=a.city.parent) as tmp:
         result, timings, rss, wall = run_pipeline(config, Path(tmp) / "run")

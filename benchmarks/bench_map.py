@@ -110,8 +110,8 @@ def make_layers(n_sites: int, seed: int = 7):
     sites["exclusion_reasons"] = np.where(sites["eligible"], "", "slope;shading")
     sites["clipped_by"] = ""
     sites["usable_area_m2"] = sites["area_m2"] * 0.6
-    sites["capacity_mw"] = sites["usable_area_m2"] * 1e-4
-    sites["energy_mwh_yr"] = sites["capacity_mw"] * 1_050.0
+    sites["capacity_mw_dc"] = sites["usable_area_m2"] * 1e-4
+    sites["energy_mwh_yr"] = sites["capacity_mw_dc"] * 1_050.0
     wind = sites["technology"] == "wind"
     sites["specific_yield_kwh_kwp"] = np.where(wind, np.nan, 1_050.0)
     sites["capacity_factor"] = 0.12

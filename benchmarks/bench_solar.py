@@ -37,7 +37,7 @@ def random_rooftops(n: int, seed: int = 42) -> pd.DataFrame:
         {
             "pv_archetype": rng.choice(["rooftop_flat", "rooftop_pitched"], n),
             "pv_technology": None,
-            "capacity_mw": rng.uniform(0.01, 0.5, n),
+            "capacity_mw_dc": rng.uniform(0.01, 0.5, n),
             "category": "rooftop",
             "surface_tilt_deg": rng.uniform(0.0, 60.0, n),
             "surface_azimuth_deg": rng.uniform(0.0, 360.0, n),

@@ -26,7 +26,7 @@ PROVENANCE = "provenance.json"
 COMPARED_METRICS: tuple[str, ...] = (
     "eligible_sites",
     "usable_area_km2",
-    "capacity_mw",
+    "capacity_mw_dc",
     "energy_gwh_yr",
     "storage_mw",
     "storage_mwh",
@@ -78,7 +78,7 @@ def read_run_summary(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
         table = pd.read_csv(folder / SUMMARY, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{folder / SUMMARY}: not a readable CSV ({exc}).") from exc
-    needed = [*_KEYS, "capacity_mw", "energy_gwh_yr"]
+    needed = [*_KEYS, "capacity_mw_dc", "energy_gwh_yr"]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise SchemaError(f"{folder / SUMMARY}: needs columns {needed}; missing {missing}.")
@@ -188,7 +188,7 @@ def format_comparison(
     df : pandas.DataFrame
         Output of :func:`compare_runs`.
     metrics : list of str, optional
-        Metrics to show; default ``capacity_mw``, ``energy_gwh_yr``, ``storage_mw``.
+        Metrics to show; default ``capacity_mw_dc``, ``energy_gwh_yr``, ``storage_mw``.
     changed_only : bool, default False
         Show only rows where ``b`` differs from ``a``.
 
@@ -198,7 +198,7 @@ def format_comparison(
         A header naming both runs and their config hashes, then one aligned
         table per metric.
     """
-    metrics = metrics or ["capacity_mw", "energy_gwh_yr", "storage_mw"]
+    metrics = metrics or ["capacity_mw_dc", "energy_gwh_yr", "storage_mw"]
     a = df.attrs
     lines = [
         f"A: {a.get('run_a', '?')} (config {a.get('config_hash_a') or '?'})",

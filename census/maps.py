@@ -96,7 +96,7 @@ _SITE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
     ("technology", "Technology", "", None),
     ("area_m2", "Area", "m²", 0),
     ("usable_area_m2", "Usable area", "m²", 0),
-    ("capacity_mw", "Capacity", "MW", 3),
+    ("capacity_mw_dc", "Capacity", "MW", 3),
     ("energy_mwh_yr", "Energy", "MWh/yr", 1),
     ("specific_yield_kwh_kwp", "Specific yield", "kWh/kWp/yr", 0),
     ("capacity_factor", "Capacity factor", "", 3),
@@ -105,7 +105,7 @@ _SITE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
     ("clipped_by", "Clipped by", "", None),
 )
 _DISTRICT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
-    ("capacity_mw", "Capacity", "MW", 1),
+    ("capacity_mw_dc", "Capacity", "MW", 1),
     ("pv_capacity_mw", "PV capacity", "MW", 1),
     ("wind_capacity_mw", "Wind capacity", "MW", 1),
     ("energy_gwh_yr", "Energy", "GWh/yr", 1),
@@ -632,7 +632,7 @@ def _sites_payload(
         starts = np.flatnonzero(np.r_[True, (ix[1:] != ix[:-1]) | (iy[1:] != iy[:-1])])
         ends = np.r_[starts[1:], n]
         elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
-        cap = pd.to_numeric(sites.get("capacity_mw", pd.Series(0.0, index=sites.index)))
+        cap = pd.to_numeric(sites.get("capacity_mw_dc", pd.Series(0.0, index=sites.index)))
         energy = pd.to_numeric(sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index)))
         cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
         energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)
@@ -693,13 +693,13 @@ def _sites_payload(
 
 def _totals_from_sites(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     """District totals from the site table, used when no roll-up table is given."""
-    if "adcode" not in sites.columns or "capacity_mw" not in sites.columns:
+    if "adcode" not in sites.columns or "capacity_mw_dc" not in sites.columns:
         return pd.DataFrame(columns=["adcode"])
     df = pd.DataFrame(
         {
             "adcode": sites["adcode"].to_numpy(),
             "eligible": sites["eligible"].fillna(False).astype(bool).to_numpy(),
-            "capacity_mw": pd.to_numeric(sites["capacity_mw"]).fillna(0.0).to_numpy(),
+            "capacity_mw_dc": pd.to_numeric(sites["capacity_mw_dc"]).fillna(0.0).to_numpy(),
             "energy_mwh_yr": pd.to_numeric(
                 sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index))
             )
@@ -711,10 +711,10 @@ def _totals_from_sites(sites: gpd.GeoDataFrame) -> pd.DataFrame:
         }
     )
     df = df[df["eligible"]]
-    df["pv_capacity_mw"] = np.where(df["wind"], 0.0, df["capacity_mw"])
-    df["wind_capacity_mw"] = np.where(df["wind"], df["capacity_mw"], 0.0)
+    df["pv_capacity_mw"] = np.where(df["wind"], 0.0, df["capacity_mw_dc"])
+    df["wind_capacity_mw"] = np.where(df["wind"], df["capacity_mw_dc"], 0.0)
     out = df.groupby("adcode").agg(
-        capacity_mw=("capacity_mw", "sum"),
+        capacity_mw_dc=("capacity_mw_dc", "sum"),
         pv_capacity_mw=("pv_capacity_mw", "sum"),
         wind_capacity_mw=("wind_capacity_mw", "sum"),
         energy_mwh_yr=("energy_mwh_yr", "sum"),
@@ -752,7 +752,7 @@ def _districts_payload(
     names = [c for c, *_ in fields]
     meta = {
         "fields": [[lab, unit, dec] for _c, lab, unit, dec in fields],
-        "labelIndex": names.index("capacity_mw") if "capacity_mw" in names else None,
+        "labelIndex": names.index("capacity_mw_dc") if "capacity_mw_dc" in names else None,
     }
     payload = _join_payload(meta, rows, geoms)
     return payload[:-1] + ',"labels":' + _script_json(labels) + "}"
@@ -847,7 +847,7 @@ def build_map(
     sites : geopandas.GeoDataFrame
         The site table, in a projected metric CRS (normally EPSG:4549). Needs
         ``site_id``, ``category`` and ``eligible``; shows ``name``, ``district``,
-        ``technology``, ``area_m2``, ``usable_area_m2``, ``capacity_mw``,
+        ``technology``, ``area_m2``, ``usable_area_m2``, ``capacity_mw_dc``,
         ``energy_mwh_yr``, ``specific_yield_kwh_kwp``, ``capacity_factor``,
         ``n_turbines``, ``exclusion_reasons`` and ``clipped_by`` when present.
     districts : geopandas.GeoDataFrame
@@ -856,7 +856,7 @@ def build_map(
         Turbine points with ``site_id``, ``turbine_id`` and ``energy_mwh_yr``
         [MWh yr⁻¹], metric CRS.
     district_totals : pandas.DataFrame, optional
-        District totals by ``adcode``: ``capacity_mw`` [MW], ``pv_capacity_mw`` [MW],
+        District totals by ``adcode``: ``capacity_mw_dc`` [MW], ``pv_capacity_mw`` [MW],
         ``wind_capacity_mw`` [MW], ``energy_gwh_yr`` [GWh yr⁻¹], ``eligible_sites``.
         When omitted, totals of the eligible sites are computed from ``sites``.
     title : str

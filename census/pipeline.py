@@ -260,7 +260,7 @@ def run_census(
                     parts.append(tur)
                 turbines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=sites.crs)
         with timer.stage("roll-up"):
-            for col in ("capacity_mw", "energy_mwh_yr"):
+            for col in ("capacity_mw_dc", "capacity_mw_ac", "energy_mwh_yr"):
                 sites[col] = sites[col].fillna(0.0) if col in sites else 0.0
             by_district = summarize_by_district(
                 sites,

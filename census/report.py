@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 NO_EXISTING_NOTE = (
     "Potential, not a gap: no existing-capacity table given. Set [targets] "
     'existing_capacity = "existing.csv" (columns adcode or district, technology, '
-    "capacity_mw) to compare the targets with installed capacity."
+    "capacity_mw_dc) to compare the targets with installed capacity."
 )
 
 _TARGET_LABELS = {
@@ -543,7 +543,7 @@ def build_report_html(
             "district",
             "category",
             "technology",
-            "capacity_mw",
+            "capacity_mw_dc",
             "energy_gwh_yr",
             "specific_yield_kwh_kwp",
             "capacity_factor",

@@ -21,7 +21,8 @@ _REQUIRED = (
     "technology",
     "eligible",
     "usable_area_m2",
-    "capacity_mw",
+    "capacity_mw_dc",
+    "capacity_mw_ac",
     "energy_mwh_yr",
 )
 
@@ -30,7 +31,8 @@ SUM_COLUMNS = (
     "sites",
     "eligible_sites",
     "usable_area_km2",
-    "capacity_mw",
+    "capacity_mw_dc",
+    "capacity_mw_ac",
     "energy_mwh_yr",
     "energy_gwh_yr",
     "storage_mw",
@@ -56,7 +58,8 @@ def _aggregate(
 ) -> pd.DataFrame:
     d = df.assign(
         _elig=df["eligible"].astype(bool),
-        _cap=np.where(df["eligible"], df["capacity_mw"].fillna(0.0), 0.0),
+        _cap=np.where(df["eligible"], df["capacity_mw_dc"].fillna(0.0), 0.0),
+        _cap_ac=np.where(df["eligible"], df["capacity_mw_ac"].fillna(0.0), 0.0),
         _en=np.where(df["eligible"], df["energy_mwh_yr"].fillna(0.0), 0.0),
         _area=np.where(df["eligible"], df["usable_area_m2"].fillna(0.0), 0.0),
     )
@@ -67,7 +70,8 @@ def _aggregate(
             sites=("site_id", "size"),
             eligible_sites=("_elig", "sum"),
             usable_area_km2=("_area", "sum"),
-            capacity_mw=("_cap", "sum"),
+            capacity_mw_dc=("_cap", "sum"),
+            capacity_mw_ac=("_cap_ac", "sum"),
             energy_mwh_yr=("_en", "sum"),
             storage_base_mw=("_store", "sum"),
         )
@@ -77,7 +81,9 @@ def _aggregate(
     g["energy_gwh_yr"] = mwh_to_gwh(g["energy_mwh_yr"])
     with np.errstate(invalid="ignore", divide="ignore"):
         g["capacity_factor"] = np.where(
-            g["capacity_mw"] > 0, g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR), np.nan
+            g["capacity_mw_dc"] > 0,
+            g["energy_mwh_yr"] / (g["capacity_mw_dc"] * HOURS_PER_YEAR),
+            np.nan,
         )
     g["storage_mw"] = g.pop("storage_base_mw") * storage_frac
     g["storage_mwh"] = g["storage_mw"] * duration_h
@@ -100,7 +106,8 @@ def summarize_by_district(
     ----------
     sites : pandas.DataFrame
         Site table with ``district``, ``adcode``, ``category``, ``technology``,
-        ``eligible``, ``usable_area_m2``, ``capacity_mw``, ``energy_mwh_yr``.
+        ``eligible``, ``usable_area_m2``, ``capacity_mw_dc``, ``capacity_mw_ac``,
+        ``energy_mwh_yr``.
     districts : pandas.DataFrame
         ``adcode``, ``name_zh``, ``name_en`` of the districts in the run (every
         district gets rows, zero where it has no sites).
@@ -118,7 +125,8 @@ def summarize_by_district(
     pandas.DataFrame
         One row per (district, category, technology): ``adcode``, ``name_zh``,
         ``name_en``, ``category``, ``technology``, ``sites``, ``eligible_sites``,
-        ``usable_area_km2``, ``capacity_mw``, ``energy_mwh_yr``, ``energy_gwh_yr``,
+        ``usable_area_km2``, ``capacity_mw_dc``, ``capacity_mw_ac``, ``energy_mwh_yr``,
+        ``energy_gwh_yr``,
         ``capacity_factor``, ``storage_mw``, ``storage_mwh``, ``co2_avoided_t_yr``.
     """
     _check(sites)
@@ -148,10 +156,12 @@ def district_table(by_district: pd.DataFrame) -> pd.DataFrame:
     g = by_district.groupby(["adcode", "name_zh", "name_en"], as_index=False)[cols].sum()
     pv = (
         by_district[by_district["technology"].str.startswith("pv")]
-        .groupby("adcode")["capacity_mw"]
+        .groupby("adcode")["capacity_mw_dc"]
         .sum()
     )
-    wind = by_district[by_district["technology"] == "wind"].groupby("adcode")["capacity_mw"].sum()
+    wind = (
+        by_district[by_district["technology"] == "wind"].groupby("adcode")["capacity_mw_dc"].sum()
+    )
     g["pv_capacity_mw"] = g["adcode"].map(pv).fillna(0.0)
     g["wind_capacity_mw"] = g["adcode"].map(wind).fillna(0.0)
     return g
@@ -164,7 +174,9 @@ def city_table(by_district: pd.DataFrame) -> pd.DataFrame:
     g = rows.groupby(["category", "technology"], as_index=False)[cols].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         g["capacity_factor"] = np.where(
-            g["capacity_mw"] > 0, g["energy_mwh_yr"] / (g["capacity_mw"] * HOURS_PER_YEAR), np.nan
+            g["capacity_mw_dc"] > 0,
+            g["energy_mwh_yr"] / (g["capacity_mw_dc"] * HOURS_PER_YEAR),
+            np.nan,
         )
     total = g[cols].sum().to_frame().T
     # PV capacity is DC (module nameplate), wind capacity AC (turbine rating)
@@ -182,8 +194,10 @@ def targets_table(by_district: pd.DataFrame, targets) -> pd.DataFrame:
         ``target``, ``target_mw``, ``potential_mw``, ``potential_to_target_ratio``.
         Without a table of existing capacity the potential is not a gap analysis.
     """
-    pv = float(by_district.loc[by_district["technology"].str.startswith("pv"), "capacity_mw"].sum())
-    wind = float(by_district.loc[by_district["technology"] == "wind", "capacity_mw"].sum())
+    pv = float(
+        by_district.loc[by_district["technology"].str.startswith("pv"), "capacity_mw_dc"].sum()
+    )
+    wind = float(by_district.loc[by_district["technology"] == "wind", "capacity_mw_dc"].sum())
     rows = [
         ("pv_2025", targets.pv_2025_mw, pv),
         ("pv_2030", targets.pv_2030_mw, pv),

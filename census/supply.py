@@ -230,7 +230,7 @@ def _curve_of(technology: pd.Series) -> pd.Series:
     )
 
 
-_SITE_COLUMNS = ("site_id", "technology", "eligible", "capacity_mw", "energy_mwh_yr")
+_SITE_COLUMNS = ("site_id", "technology", "eligible", "capacity_mw_dc", "energy_mwh_yr")
 
 
 def supply_curve(
@@ -246,7 +246,7 @@ def supply_curve(
     ----------
     sites : pandas.DataFrame
         Site table with ``site_id``, ``technology``, ``eligible``,
-        ``capacity_mw`` [MW], ``energy_mwh_yr`` [MWh yr⁻¹]; ``district``,
+        ``capacity_mw_dc`` [MW], ``energy_mwh_yr`` [MWh yr⁻¹]; ``district``,
         ``adcode``, ``category``, ``specific_yield_kwh_kwp`` and
         ``capacity_factor`` are carried along when present.
     costs : CostsConfig or None
@@ -285,9 +285,9 @@ def supply_curve(
     df = pd.DataFrame(sites).copy()
     if "geometry" in df.columns:
         df = df.drop(columns="geometry")
-    df["capacity_mw"] = pd.to_numeric(df["capacity_mw"], errors="coerce")
+    df["capacity_mw_dc"] = pd.to_numeric(df["capacity_mw_dc"], errors="coerce")
     df["energy_mwh_yr"] = pd.to_numeric(df["energy_mwh_yr"], errors="coerce").fillna(0.0)
-    keep = df["eligible"].fillna(False).astype(bool) & (df["capacity_mw"].fillna(0.0) > 0)
+    keep = df["eligible"].fillna(False).astype(bool) & (df["capacity_mw_dc"].fillna(0.0) > 0)
     if technologies is not None:
         keep &= df["technology"].isin(list(technologies))
     df = df[keep].copy()
@@ -301,7 +301,7 @@ def supply_curve(
         )
         df = df[df["curve"] != ""]
     # MWh / MW == kWh / kW: a ratio of like units, no conversion needed.
-    df["energy_kwh_kw_yr"] = df["energy_mwh_yr"] / df["capacity_mw"]
+    df["energy_kwh_kw_yr"] = df["energy_mwh_yr"] / df["capacity_mw_dc"]
     df["energy_gwh_yr"] = mwh_to_gwh(df["energy_mwh_yr"])
     if costs is not None:
         needed = sorted(set(df["technology"].astype(str)))
@@ -353,7 +353,7 @@ def supply_curve(
         )
         part = part.drop(columns=["_key", "_sid"])
         part["rank"] = np.arange(1, len(part) + 1)
-        part["cumulative_capacity_mw"] = part["capacity_mw"].cumsum()
+        part["cumulative_capacity_mw"] = part["capacity_mw_dc"].cumsum()
         part["cumulative_energy_gwh_yr"] = part["energy_gwh_yr"].cumsum()
         cum = part["cumulative_capacity_mw"].to_numpy()
         before = np.concatenate([[0.0], cum[:-1]])
@@ -377,7 +377,7 @@ def supply_curve(
         "adcode",
         "category",
         "technology",
-        "capacity_mw",
+        "capacity_mw_dc",
         "energy_mwh_yr",
         "energy_gwh_yr",
         "energy_kwh_kw_yr",
@@ -437,7 +437,7 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
         District x category x technology table of :func:`census.rollup.summarize_by_district`.
     existing : pandas.DataFrame or None
         Existing capacity from :func:`census.io.existing.read_existing_capacity`
-        (``adcode`` or ``district``, ``technology``, ``capacity_mw`` [MW]).
+        (``adcode`` or ``district``, ``technology``, ``capacity_mw_dc`` [MW]).
 
     Returns
     -------
@@ -455,7 +455,7 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
     curve = _curve_of(by_district["technology"])
     out = names.copy()
     for c in CURVES:
-        pot = by_district[curve == c].groupby("adcode")["capacity_mw"].sum()
+        pot = by_district[curve == c].groupby("adcode")["capacity_mw_dc"].sum()
         out[f"{c}_potential_mw"] = out["adcode"].map(pot).fillna(0.0).astype(float)
         out[f"{c}_existing_mw"] = np.nan
     if existing is not None:
@@ -473,7 +473,7 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
                 stacklevel=3,
             )
         for c in CURVES:
-            got = ex[ex_curve == c].groupby("adcode")["capacity_mw"].sum()
+            got = ex[ex_curve == c].groupby("adcode")["capacity_mw_dc"].sum()
             out[f"{c}_existing_mw"] = out["adcode"].map(got).fillna(0.0).astype(float)
     return out[
         [

@@ -78,8 +78,15 @@ WEST_LAKE_LEVEL_M = 7.0  # water level of West Lake [m]
 
 # rooftops
 ROOF_OVERSAMPLE = 1.0  # scales every cluster's candidate count (rejections drop ~20 %)
-ROOF_MAX_SLOPE_DEG = {"core": 5.0, "urban": 5.0, "industrial": 4.0, "logistics": 4.0,
-                      "town": 9.0, "village": 12.0, "scenic": 25.0}  # site slope limit [deg]
+ROOF_MAX_SLOPE_DEG = {
+    "core": 5.0,
+    "urban": 5.0,
+    "industrial": 4.0,
+    "logistics": 4.0,
+    "town": 9.0,
+    "village": 12.0,
+    "scenic": 25.0,
+}  # site slope limit [deg]
 L_SHAPE_FRAC = 0.15  # share of residential/commercial/public footprints that are L-shaped
 NAMED_FRAC = 0.01  # share of buildings with a name
 N_VILLAGES = 160  # number of village clusters scattered over the hills and plain
@@ -129,23 +136,52 @@ WIND_ALPHA_ESTUARY = 0.125  # power-law shear exponent over the flats [-]
 # ---------------------------------------------------------------------------------
 # Qiantang / Fuchun / Xin'an river centre line: lon, lat, half width [m]
 RIVER = [
-    (119.215, 29.485, 150), (119.265, 29.535, 200), (119.330, 29.575, 220),
-    (119.420, 29.620, 250), (119.520, 29.700, 280), (119.620, 29.762, 300),
-    (119.690, 29.800, 330), (119.780, 29.880, 350), (119.880, 29.975, 380),
-    (119.960, 30.040, 420), (120.040, 30.090, 460), (120.100, 30.140, 500),
-    (120.140, 30.188, 560), (120.180, 30.212, 620), (120.220, 30.238, 680),
-    (120.262, 30.272, 760), (120.300, 30.280, 850), (120.345, 30.262, 950),
-    (120.400, 30.298, 1050), (120.460, 30.325, 1150), (120.530, 30.343, 1250),
-    (120.600, 30.347, 1350), (120.680, 30.348, 1550), (120.760, 30.352, 2200),
+    (119.215, 29.485, 150),
+    (119.265, 29.535, 200),
+    (119.330, 29.575, 220),
+    (119.420, 29.620, 250),
+    (119.520, 29.700, 280),
+    (119.620, 29.762, 300),
+    (119.690, 29.800, 330),
+    (119.780, 29.880, 350),
+    (119.880, 29.975, 380),
+    (119.960, 30.040, 420),
+    (120.040, 30.090, 460),
+    (120.100, 30.140, 500),
+    (120.140, 30.188, 560),
+    (120.180, 30.212, 620),
+    (120.220, 30.238, 680),
+    (120.262, 30.272, 760),
+    (120.300, 30.280, 850),
+    (120.345, 30.262, 950),
+    (120.400, 30.298, 1050),
+    (120.460, 30.325, 1150),
+    (120.530, 30.343, 1250),
+    (120.600, 30.347, 1350),
+    (120.680, 30.348, 1550),
+    (120.760, 30.352, 2200),
     (120.900, 30.360, 4000),
 ]
 # the north-east plain (Hangjiahu and Xiaoshao plains); everything else is hills
 PLAIN = [
-    (119.86, 30.65), (120.95, 30.65), (120.95, 29.98), (120.55, 29.98), (120.42, 30.07),
+    (119.86, 30.65),
+    (120.95, 30.65),
+    (120.95, 29.98),
+    (120.55, 29.98),
+    (120.42, 30.07),
     (120.35, 30.06),
-    (120.27, 30.05), (120.21, 30.09), (120.16, 30.15), (120.12, 30.185), (120.162, 30.222),
-    (120.168, 30.262), (120.125, 30.278), (120.04, 30.245), (119.97, 30.262), (119.91, 30.33),
-    (119.86, 30.39), (119.83, 30.47),
+    (120.27, 30.05),
+    (120.21, 30.09),
+    (120.16, 30.15),
+    (120.12, 30.185),
+    (120.162, 30.222),
+    (120.168, 30.262),
+    (120.125, 30.278),
+    (120.04, 30.245),
+    (119.97, 30.262),
+    (119.91, 30.33),
+    (119.86, 30.39),
+    (119.83, 30.47),
 ]
 # extra summit height [m] around named massifs: lon, lat, e-folding radius [m], height [m]
 MASSIFS = [
@@ -158,22 +194,52 @@ MASSIFS = [
 ]
 # western towns and their flat basins: name, lon, lat
 TOWNS = [
-    ("Fuyang", 119.960, 30.050), ("Lin'an", 119.720, 30.235), ("Tonglu", 119.690, 29.800),
-    ("Jiande", 119.290, 29.465), ("Meicheng", 119.270, 29.548), ("Qiandaohu", 119.040, 29.605),
-    ("Changhua", 119.230, 30.160), ("Fenshui", 119.420, 29.920), ("Shouchang", 119.220, 29.370),
-    ("Weiping", 118.890, 29.720), ("Xindeng", 119.760, 29.880), ("Tangjia", 119.520, 30.280),
+    ("Fuyang", 119.960, 30.050),
+    ("Lin'an", 119.720, 30.235),
+    ("Tonglu", 119.690, 29.800),
+    ("Jiande", 119.290, 29.465),
+    ("Meicheng", 119.270, 29.548),
+    ("Qiandaohu", 119.040, 29.605),
+    ("Changhua", 119.230, 30.160),
+    ("Fenshui", 119.420, 29.920),
+    ("Shouchang", 119.220, 29.370),
+    ("Weiping", 118.890, 29.720),
+    ("Xindeng", 119.760, 29.880),
+    ("Tangjia", 119.520, 30.280),
 ]
 WEST_LAKE_WATER = [
-    (120.137, 30.262), (120.152, 30.263), (120.160, 30.258), (120.163, 30.246), (120.160, 30.235),
-    (120.152, 30.228), (120.142, 30.231), (120.136, 30.240), (120.134, 30.252),
+    (120.137, 30.262),
+    (120.152, 30.263),
+    (120.160, 30.258),
+    (120.163, 30.246),
+    (120.160, 30.235),
+    (120.152, 30.228),
+    (120.142, 30.231),
+    (120.136, 30.240),
+    (120.134, 30.252),
 ]
 WEST_LAKE_SCENIC = [
-    (120.104, 30.255), (120.118, 30.266), (120.140, 30.268), (120.158, 30.266),
-    (120.1665, 30.258), (120.1675, 30.246), (120.165, 30.232), (120.155, 30.220),
-    (120.132, 30.214), (120.112, 30.218), (120.101, 30.236),
+    (120.104, 30.255),
+    (120.118, 30.266),
+    (120.140, 30.268),
+    (120.158, 30.266),
+    (120.1665, 30.258),
+    (120.1675, 30.246),
+    (120.165, 30.232),
+    (120.155, 30.220),
+    (120.132, 30.214),
+    (120.112, 30.218),
+    (120.101, 30.236),
 ]
-QIANDAO_TRUNK = [(119.215, 29.50), (119.13, 29.57), (119.03, 29.61), (118.95, 29.635),
-                 (118.87, 29.665), (118.79, 29.69), (118.71, 29.72)]  # main basin of the lake
+QIANDAO_TRUNK = [
+    (119.215, 29.50),
+    (119.13, 29.57),
+    (119.03, 29.61),
+    (118.95, 29.635),
+    (118.87, 29.665),
+    (118.79, 29.69),
+    (118.71, 29.72),
+]  # main basin of the lake
 QIANDAO_REACH_M = 5500.0  # how far arms of Qiandao Lake reach from the trunk valley [m]
 AIRPORT = (120.434, 30.229, 4200.0, 2000.0, 68.0)  # lon, lat, length, width [m], axis [deg]
 
@@ -335,8 +401,11 @@ def river_polygon() -> shapely.Geometry:
         py = y[k] + (y[k + 1] - y[k]) * seg
         pw = hw[k] + (hw[k + 1] - hw[k]) * seg
         parts.extend(shapely.buffer(shapely.points(px, py), pw, quad_segs=8))
-        parts.append(shapely.buffer(shapely.LineString([(x[k], y[k]), (x[k + 1], y[k + 1])]),
-                                    min(hw[k], hw[k + 1])))
+        parts.append(
+            shapely.buffer(
+                shapely.LineString([(x[k], y[k]), (x[k + 1], y[k + 1])]), min(hw[k], hw[k + 1])
+            )
+        )
     return shapely.union_all(parts).buffer(50).buffer(-50)
 
 
@@ -348,20 +417,28 @@ def qiandao_lake(rng, grid) -> shapely.Geometry:
     """
     transform, shape = grid["transform"], grid["shape"]
     trunk = line_m(QIANDAO_TRUNK)
-    on_trunk = features.rasterize([(trunk, 1)], out_shape=shape, transform=transform,
-                                  dtype="uint8", all_touched=True)
+    on_trunk = features.rasterize(
+        [(trunk, 1)], out_shape=shape, transform=transform, dtype="uint8", all_touched=True
+    )
     d_trunk = ndimage.distance_transform_edt(1 - on_trunk) * DEM_RES_M
     noise = fractal_field(rng, shape, DEM_RES_M, beta=3.0, smooth_m=500, longest_m=12_000)
     wet = noise * 0.9 + 1.1 - (d_trunk / QIANDAO_REACH_M) ** 1.3 * 2.0 > 0
     x, y = to_m([118.70, 119.20], [29.55, 29.75])
-    box = features.rasterize([(shapely.box(x[0], y[0], x[1], y[1]), 1)], out_shape=shape,
-                             transform=transform, dtype="uint8")
+    box = features.rasterize(
+        [(shapely.box(x[0], y[0], x[1], y[1]), 1)],
+        out_shape=shape,
+        transform=transform,
+        dtype="uint8",
+    )
     wet &= box > 0
     labels, _ = ndimage.label(wet)
     keep = np.unique(labels[(on_trunk > 0) & wet])
     wet = np.isin(labels, keep[keep > 0])
-    polys = [shapely.geometry.shape(g) for g, v in features.shapes(
-        wet.astype("uint8"), mask=wet, transform=transform) if v == 1]
+    polys = [
+        shapely.geometry.shape(g)
+        for g, v in features.shapes(wet.astype("uint8"), mask=wet, transform=transform)
+        if v == 1
+    ]
     lake = shapely.union_all(polys).buffer(150).buffer(-250).buffer(100)
     return shapely.simplify(lake, 40)
 
@@ -393,8 +470,9 @@ def make_terrain(rng, city, grid):
 
     def raster(geoms, fill=0, value=1):
         shapes = [(g, value) for g in np.atleast_1d(geoms) if g is not None and not g.is_empty]
-        return features.rasterize(shapes, out_shape=shape, transform=transform, fill=fill,
-                                  dtype="uint8")
+        return features.rasterize(
+            shapes, out_shape=shape, transform=transform, fill=fill, dtype="uint8"
+        )
 
     plain = raster(poly_m(PLAIN))
     hill = ndimage.gaussian_filter((1 - plain).astype("float32"), HILL_EDGE_SIGMA_M / DEM_RES_M)
@@ -402,8 +480,14 @@ def make_terrain(rng, city, grid):
     for lon, lat, rad, height in MASSIFS:
         mx, my = point_m(lon, lat)
         amp += height * np.exp(-((X - mx) ** 2 + (Y - my) ** 2) / rad**2)
-    relief = fractal_field(rng, shape, DEM_RES_M, beta=RELIEF_BETA, smooth_m=RELIEF_SMOOTH_M,
-                           longest_m=RELIEF_LONGEST_M)
+    relief = fractal_field(
+        rng,
+        shape,
+        DEM_RES_M,
+        beta=RELIEF_BETA,
+        smooth_m=RELIEF_SMOOTH_M,
+        longest_m=RELIEF_LONGEST_M,
+    )
     relief = 0.5 * (1 + special.erf(relief / np.sqrt(2)))  # to uniform [0, 1]
     ridges = fractal_field(rng, shape, DEM_RES_M, beta=3.2, smooth_m=700, longest_m=20_000)
     ridges = 1 - np.abs(np.tanh(ridges))
@@ -503,36 +587,115 @@ ROOF_CLUSTERS = [
 ]
 # per profile: use shares, flat-roof share, residential median footprint [m2]
 ROOF_PROFILES = {
-    "core": ({"residential": .62, "commercial": .22, "public": .10, "industrial": .04,
-              "logistics": .02}, .92, 650),
-    "urban": ({"residential": .66, "commercial": .16, "public": .08, "industrial": .07,
-               "logistics": .03}, .80, 500),
-    "town": ({"residential": .72, "commercial": .12, "public": .07, "industrial": .07,
-              "logistics": .02}, .45, 320),
-    "village": ({"residential": .90, "commercial": .04, "public": .03, "industrial": .03,
-                 "logistics": 0.0}, .20, 220),
-    "industrial": ({"residential": 0.0, "commercial": .05, "public": .05, "industrial": .75,
-                    "logistics": .15}, .97, 400),
-    "logistics": ({"residential": 0.0, "commercial": .05, "public": 0.0, "industrial": .20,
-                   "logistics": .75}, .98, 400),
-    "scenic": ({"residential": .50, "commercial": .30, "public": .20, "industrial": 0.0,
-                "logistics": 0.0}, .20, 220),
+    "core": (
+        {
+            "residential": 0.62,
+            "commercial": 0.22,
+            "public": 0.10,
+            "industrial": 0.04,
+            "logistics": 0.02,
+        },
+        0.92,
+        650,
+    ),
+    "urban": (
+        {
+            "residential": 0.66,
+            "commercial": 0.16,
+            "public": 0.08,
+            "industrial": 0.07,
+            "logistics": 0.03,
+        },
+        0.80,
+        500,
+    ),
+    "town": (
+        {
+            "residential": 0.72,
+            "commercial": 0.12,
+            "public": 0.07,
+            "industrial": 0.07,
+            "logistics": 0.02,
+        },
+        0.45,
+        320,
+    ),
+    "village": (
+        {
+            "residential": 0.90,
+            "commercial": 0.04,
+            "public": 0.03,
+            "industrial": 0.03,
+            "logistics": 0.0,
+        },
+        0.20,
+        220,
+    ),
+    "industrial": (
+        {
+            "residential": 0.0,
+            "commercial": 0.05,
+            "public": 0.05,
+            "industrial": 0.75,
+            "logistics": 0.15,
+        },
+        0.97,
+        400,
+    ),
+    "logistics": (
+        {
+            "residential": 0.0,
+            "commercial": 0.05,
+            "public": 0.0,
+            "industrial": 0.20,
+            "logistics": 0.75,
+        },
+        0.98,
+        400,
+    ),
+    "scenic": (
+        {
+            "residential": 0.50,
+            "commercial": 0.30,
+            "public": 0.20,
+            "industrial": 0.0,
+            "logistics": 0.0,
+        },
+        0.20,
+        220,
+    ),
 }
 USES = ["residential", "commercial", "public", "industrial", "logistics"]
 # footprint area per use: median [m2], log-normal sigma, clip range [m2]
-USE_AREA = {"residential": (None, 0.45, 150, 1500), "commercial": (1500, 0.6, 300, 8000),
-            "public": (1200, 0.6, 300, 6000), "industrial": (7000, 0.6, 2000, 30000),
-            "logistics": (11000, 0.55, 2000, 30000)}
-USE_ASPECT = {"residential": (1.4, 3.5), "commercial": (1.0, 2.5), "public": (1.0, 2.5),
-              "industrial": (1.2, 3.0), "logistics": (1.8, 4.0)}  # length/width range [-]
+USE_AREA = {
+    "residential": (None, 0.45, 150, 1500),
+    "commercial": (1500, 0.6, 300, 8000),
+    "public": (1200, 0.6, 300, 6000),
+    "industrial": (7000, 0.6, 2000, 30000),
+    "logistics": (11000, 0.55, 2000, 30000),
+}
+USE_ASPECT = {
+    "residential": (1.4, 3.5),
+    "commercial": (1.0, 2.5),
+    "public": (1.0, 2.5),
+    "industrial": (1.2, 3.0),
+    "logistics": (1.8, 4.0),
+}  # length/width range [-]
 
 
 def _floors(rng, use, profile):
     n = len(use)
     f = np.ones(n, int)
     res = use == "residential"
-    big = {"core": (6, 33), "urban": (4, 26), "town": (2, 9), "village": (1, 4),
-           "scenic": (1, 3), "industrial": (2, 6), "logistics": (2, 6)}[profile]
+    big = {
+        "core": (6, 33),
+        "urban": (4, 26),
+        "town": (2, 9),
+        "village": (1, 4),
+        "scenic": (1, 3),
+        "industrial": (2, 6),
+        "logistics": (2, 6),
+    }[profile]
     f[res] = np.round(big[0] + (big[1] - big[0]) * rng.beta(1.3, 2.5, res.sum()))
     com = use == "commercial"
     hi = {"core": 40, "urban": 25, "town": 8}.get(profile, 3)
@@ -547,8 +710,9 @@ def _floors(rng, use, profile):
 
 
 def _height(rng, use, floors):
-    per = np.select([use == "industrial", use == "logistics", use == "commercial"],
-                    [5.5, 9.0, 3.9], 3.0)
+    per = np.select(
+        [use == "industrial", use == "logistics", use == "commercial"], [5.5, 9.0, 3.9], 3.0
+    )
     return np.round(floors * per + rng.uniform(0.5, 3.0, len(use)), 1)
 
 
@@ -574,10 +738,14 @@ def make_rooftops(rng, city_in, samp, obstacles, villages):
         for u in USES:
             sel = use == u
             asp[sel] = rng.uniform(*USE_ASPECT[u], sel.sum())
-        aligned = rng.random(n) < (0.85 if profile in ("core", "urban", "industrial",
-                                                       "logistics") else 0.55)
-        angle = np.where(aligned, grid_angle + 90 * rng.integers(0, 2, n) + rng.normal(0, 2, n),
-                         rng.uniform(0, 180, n))
+        aligned = rng.random(n) < (
+            0.85 if profile in ("core", "urban", "industrial", "logistics") else 0.55
+        )
+        angle = np.where(
+            aligned,
+            grid_angle + 90 * rng.integers(0, 2, n) + rng.normal(0, 2, n),
+            rng.uniform(0, 180, n),
+        )
         lshape = np.isin(use, ["residential", "commercial", "public"])
         lshape &= rng.random(n) < L_SHAPE_FRAC
         a = rng.uniform(0.35, 0.6, n)
@@ -585,32 +753,56 @@ def make_rooftops(rng, city_in, samp, obstacles, villages):
         w = np.sqrt(area / asp / np.where(lshape, 1 - a * b, 1.0))
         ln = w * asp
         geoms = np.empty(n, object)
-        geoms[~lshape] = rectangles(cx[~lshape], cy[~lshape], w[~lshape], ln[~lshape],
-                                    angle[~lshape])
+        geoms[~lshape] = rectangles(
+            cx[~lshape], cy[~lshape], w[~lshape], ln[~lshape], angle[~lshape]
+        )
         if lshape.any():
-            geoms[lshape] = l_shapes(cx[lshape], cy[lshape], w[lshape], ln[lshape], a[lshape],
-                                     b[lshape], angle[lshape])
+            geoms[lshape] = l_shapes(
+                cx[lshape], cy[lshape], w[lshape], ln[lshape], a[lshape], b[lshape], angle[lshape]
+            )
         flat = np.isin(use, ["industrial", "logistics"]) | (rng.random(n) < flat_share)
         flat |= rng.random(n) < (flat_share if profile in ("industrial", "logistics") else 0)
         floors = _floors(rng, use, profile)
-        frames.append(pd.DataFrame({
-            "cluster": cname, "profile": profile, "use": use, "floors": floors,
-            "height_m": _height(rng, use, floors),
-            "roof_type": np.where(flat, "flat", "pitched"),
-            "roof_pitch_deg": np.where(flat, 0.0, np.round(rng.uniform(15, 35, n), 1)),
-            "geometry": geoms, "cx": cx, "cy": cy}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "cluster": cname,
+                    "profile": profile,
+                    "use": use,
+                    "floors": floors,
+                    "height_m": _height(rng, use, floors),
+                    "roof_type": np.where(flat, "flat", "pitched"),
+                    "roof_pitch_deg": np.where(flat, 0.0, np.round(rng.uniform(15, 35, n), 1)),
+                    "geometry": geoms,
+                    "cx": cx,
+                    "cy": cy,
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     # a commercial building straddling the West Lake scenic-area boundary (east shore)
     scenic = poly_m(WEST_LAKE_SCENIC)
     bx, by = point_m(120.1669, 30.2505)
-    edge = shapely.line_interpolate_point(scenic.exterior, scenic.exterior.project(
-        shapely.Point(bx, by)))
-    straddle = rectangles(np.array([edge.x]), np.array([edge.y]), np.array([28.0]),
-                          np.array([46.0]), np.array([0.0]))[0]
-    extra = pd.DataFrame({"cluster": ["Hubin"], "profile": ["core"], "use": ["commercial"],
-                          "floors": [5], "height_m": [19.5], "roof_type": ["flat"],
-                          "roof_pitch_deg": [0.0], "geometry": [straddle],
-                          "cx": [edge.x], "cy": [edge.y]})
+    edge = shapely.line_interpolate_point(
+        scenic.exterior, scenic.exterior.project(shapely.Point(bx, by))
+    )
+    straddle = rectangles(
+        np.array([edge.x]), np.array([edge.y]), np.array([28.0]), np.array([46.0]), np.array([0.0])
+    )[0]
+    extra = pd.DataFrame(
+        {
+            "cluster": ["Hubin"],
+            "profile": ["core"],
+            "use": ["commercial"],
+            "floors": [5],
+            "height_m": [19.5],
+            "roof_type": ["flat"],
+            "roof_pitch_deg": [0.0],
+            "geometry": [straddle],
+            "cx": [edge.x],
+            "cy": [edge.y],
+        }
+    )
     df = pd.concat([extra, df], ignore_index=True)
     max_slope = df["profile"].map(ROOF_MAX_SLOPE_DEG).to_numpy()
     ok = samp.slp(df.cx, df.cy) <= max_slope
@@ -623,26 +815,44 @@ def make_rooftops(rng, city_in, samp, obstacles, villages):
     named[0] = True  # the straddling Hubin building
     names = np.array([None] * n, object)
     for i in np.flatnonzero(named):
-        kind = {"residential": "Residence", "commercial": "Plaza", "public": "Hall",
-                "industrial": "Factory", "logistics": "Warehouse"}[df.at[i, "use"]]
+        kind = {
+            "residential": "Residence",
+            "commercial": "Plaza",
+            "public": "Hall",
+            "industrial": "Factory",
+            "logistics": "Warehouse",
+        }[df.at[i, "use"]]
         names[i] = f"{df.at[i, 'cluster']} {kind} {i} (demo)"
     names[0] = "Hubin Building (demo)"
-    gdf = gpd.GeoDataFrame({
-        "building_id": [f"B{i:06d}" for i in range(1, n + 1)],
-        "height_m": df["height_m"].astype("float64"),
-        "floors": df["floors"].astype("int32"),
-        "roof_type": df["roof_type"].astype(str),
-        "roof_pitch_deg": df["roof_pitch_deg"].astype("float64"),
-        "use": df["use"].astype(str),
-        "name": names,
-    }, geometry=df.geometry.to_numpy(), crs=METRIC_CRS)
+    gdf = gpd.GeoDataFrame(
+        {
+            "building_id": [f"B{i:06d}" for i in range(1, n + 1)],
+            "height_m": df["height_m"].astype("float64"),
+            "floors": df["floors"].astype("int32"),
+            "roof_type": df["roof_type"].astype(str),
+            "roof_pitch_deg": df["roof_pitch_deg"].astype("float64"),
+            "use": df["use"].astype(str),
+            "name": names,
+        },
+        geometry=df.geometry.to_numpy(),
+        crs=METRIC_CRS,
+    )
     return gdf
 
 
 def make_villages(rng, districts, samp, obstacles, city_in):
     """Village cluster specs on gentle ground across the districts."""
-    weights = {"Lin'an": .2, "Chun'an": .15, "Jiande": .12, "Tonglu": .12, "Fuyang": .15,
-               "Yuhang": .08, "Xiaoshan": .1, "Linping": .04, "Qiantang": .04}
+    weights = {
+        "Lin'an": 0.2,
+        "Chun'an": 0.15,
+        "Jiande": 0.12,
+        "Tonglu": 0.12,
+        "Fuyang": 0.15,
+        "Yuhang": 0.08,
+        "Xiaoshan": 0.1,
+        "Linping": 0.04,
+        "Qiantang": 0.04,
+    }
     out = []
     for name, wgt in weights.items():
         geom = districts.loc[districts.name_en == name].geometry.iloc[0]
@@ -653,23 +863,44 @@ def make_villages(rng, districts, samp, obstacles, city_in):
         x, y = x[ok][:k], y[ok][:k]
         lon, lat = _TO_LL.transform(x, y)
         for j in range(len(x)):
-            out.append((f"{name} village {j + 1}", float(lon[j]), float(lat[j]),
-                        float(rng.uniform(150, 350)),
-                        int(rng.integers(VILLAGE_SIZE[0], VILLAGE_SIZE[1])), "village",
-                        float(rng.uniform(0, 90))))
+            out.append(
+                (
+                    f"{name} village {j + 1}",
+                    float(lon[j]),
+                    float(lat[j]),
+                    float(rng.uniform(150, 350)),
+                    int(rng.integers(VILLAGE_SIZE[0], VILLAGE_SIZE[1])),
+                    "village",
+                    float(rng.uniform(0, 90)),
+                )
+            )
     return out
 
 
 # pond clusters on the plains: lon, lat, sigma [m], share of N_PONDS
 POND_CLUSTERS = [
-    (120.080, 30.440, 4500, .15), (119.960, 30.390, 4000, .08), (120.150, 30.450, 3500, .07),
-    (120.260, 30.470, 4000, .11), (120.370, 30.360, 2500, .06), (120.360, 30.170, 4500, .12),
-    (120.460, 30.170, 3000, .06), (120.610, 30.250, 4000, .13), (120.670, 30.290, 2500, .07),
-    (120.300, 30.110, 2500, .05), (120.040, 30.330, 3000, .06), (120.470, 30.290, 2500, .04),
+    (120.080, 30.440, 4500, 0.15),
+    (119.960, 30.390, 4000, 0.08),
+    (120.150, 30.450, 3500, 0.07),
+    (120.260, 30.470, 4000, 0.11),
+    (120.370, 30.360, 2500, 0.06),
+    (120.360, 30.170, 4500, 0.12),
+    (120.460, 30.170, 3000, 0.06),
+    (120.610, 30.250, 4000, 0.13),
+    (120.670, 30.290, 2500, 0.07),
+    (120.300, 30.110, 2500, 0.05),
+    (120.040, 30.330, 3000, 0.06),
+    (120.470, 30.290, 2500, 0.04),
 ]
 XIXI = (120.070, 30.270)  # Xixi National Wetland Park centre (lon, lat)
-BIG_POND_SPOTS = [(120.620, 30.245), (120.665, 30.270), (120.100, 30.470), (120.220, 30.490),
-                  (120.470, 30.150), (120.350, 30.140)]  # open aquaculture land (lon, lat)
+BIG_POND_SPOTS = [
+    (120.620, 30.245),
+    (120.665, 30.270),
+    (120.100, 30.470),
+    (120.220, 30.490),
+    (120.470, 30.150),
+    (120.350, 30.140),
+]  # open aquaculture land (lon, lat)
 
 
 def make_ponds(rng, city_in, samp, obstacles, districts):
@@ -709,10 +940,12 @@ def make_ponds(rng, city_in, samp, obstacles, districts):
     area_ha[big] = rng.uniform(50.5, POND_AREA_HA[1], big.sum())
     area_ha[0] = 4.0
     pit = (rng.random(n) < 0.2) & (zone != "big")
-    fish_geoms = blobs(rng, cx, cy, area_ha * 1e4, n_vert=16, rough=0.12,
-                       aspect=rng.uniform(1.3, 2.6, n))
-    pit_geoms = blobs(rng, cx, cy, area_ha * 1e4, n_vert=24, rough=0.35,
-                      aspect=rng.uniform(1.0, 1.8, n))
+    fish_geoms = blobs(
+        rng, cx, cy, area_ha * 1e4, n_vert=16, rough=0.12, aspect=rng.uniform(1.3, 2.6, n)
+    )
+    pit_geoms = blobs(
+        rng, cx, cy, area_ha * 1e4, n_vert=24, rough=0.35, aspect=rng.uniform(1.0, 1.8, n)
+    )
     geoms = np.where(pit, pit_geoms, fish_geoms)
     ok = shapely.contains_properly(city_in, geoms)
     flat = (samp.slp(cx, cy) <= POND_MAX_SLOPE_DEG) & (samp.elev(cx, cy) < 30)
@@ -727,22 +960,27 @@ def make_ponds(rng, city_in, samp, obstacles, districts):
     geoms, zone, area_ha, pit = geoms[keep], zone[keep], area_ha[keep], pit[keep]
     n = len(geoms)
     u = rng.random(n)
-    water_use = np.where(pit, np.where(u < 0.55, "idle", np.where(u < 0.9, "aquaculture",
-                                                                   "drinking_water")),
-                         np.where(u < 0.9, "aquaculture", np.where(u < 0.98, "idle",
-                                                                   "drinking_water")))
+    water_use = np.where(
+        pit,
+        np.where(u < 0.55, "idle", np.where(u < 0.9, "aquaculture", "drinking_water")),
+        np.where(u < 0.9, "aquaculture", np.where(u < 0.98, "idle", "drinking_water")),
+    )
     water_use = np.where(zone == "xixi", "scenic", water_use)
-    gdf = gpd.GeoDataFrame({
-        "pond_id": [f"P{i:05d}" for i in range(1, n + 1)],
-        "pond_type": np.where(pit, "pit", "fish"),
-        "water_use": water_use,
-    }, geometry=geoms, crs=METRIC_CRS)
+    gdf = gpd.GeoDataFrame(
+        {
+            "pond_id": [f"P{i:05d}" for i in range(1, n + 1)],
+            "pond_type": np.where(pit, "pit", "fish"),
+            "water_use": water_use,
+        },
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
     return gdf
 
 
 def make_mines(rng, districts, city_in, samp, obstacles):
     """Quarries on hillsides of the western districts (EPSG:4549)."""
-    weights = {"Fuyang": .28, "Jiande": .25, "Tonglu": .25, "Lin'an": .12, "Yuhang": .10}
+    weights = {"Fuyang": 0.28, "Jiande": 0.25, "Tonglu": 0.25, "Lin'an": 0.12, "Yuhang": 0.10}
     rows = []
     for name, wgt in weights.items():
         geom = districts.loc[districts.name_en == name].geometry.iloc[0]
@@ -754,20 +992,36 @@ def make_mines(rng, districts, city_in, samp, obstacles):
     df = pd.concat(rows, ignore_index=True)
     n = len(df)
     area = np.clip(MINE_MEDIAN_HA * np.exp(rng.normal(0, 0.8, n)), *MINE_AREA_HA) * 1e4
-    geoms = blobs(rng, df.x.to_numpy(), df.y.to_numpy(), area, n_vert=18, rough=0.3,
-                  aspect=rng.uniform(1.0, 2.2, n))
+    geoms = blobs(
+        rng,
+        df.x.to_numpy(),
+        df.y.to_numpy(),
+        area,
+        n_vert=18,
+        rough=0.3,
+        aspect=rng.uniform(1.0, 2.2, n),
+    )
     ok = shapely.contains_properly(city_in, geoms) & ~hits(geoms, obstacles)
     df, geoms = df[ok].reset_index(drop=True), geoms[ok]
     keep = drop_overlaps(geoms)
     df, geoms = df[keep].reset_index(drop=True), geoms[keep]
     n = len(df)
-    status = rng.choice(["abandoned", "closed", "active"], n, p=[.5, .3, .2])
-    mineral = rng.choice(["limestone", "granite", "clay", "tuff"], n, p=[.5, .2, .15, .15])
-    names = [f"{d} {m.capitalize()} Quarry {i + 1} (demo)"
-             for i, (d, m) in enumerate(zip(df.district, mineral, strict=True))]
-    return gpd.GeoDataFrame({
-        "mine_id": [f"M{i:04d}" for i in range(1, n + 1)], "name": names,
-        "status": status, "mineral": mineral}, geometry=geoms, crs=METRIC_CRS)
+    status = rng.choice(["abandoned", "closed", "active"], n, p=[0.5, 0.3, 0.2])
+    mineral = rng.choice(["limestone", "granite", "clay", "tuff"], n, p=[0.5, 0.2, 0.15, 0.15])
+    names = [
+        f"{d} {m.capitalize()} Quarry {i + 1} (demo)"
+        for i, (d, m) in enumerate(zip(df.district, mineral, strict=True))
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "mine_id": [f"M{i:04d}" for i in range(1, n + 1)],
+            "name": names,
+            "status": status,
+            "mineral": mineral,
+        },
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
 
 
 # landfills: name, lon, lat, area [ha], status, closed year (None when operating)
@@ -798,22 +1052,31 @@ def make_landfills(rng, city_in, obstacles):
             jit = 0 if attempt == 0 else min(150 * attempt, 4000)
             x, y = x0 + rng.normal(0, jit + 1e-9), y0 + rng.normal(0, jit + 1e-9)
             area_m2 = np.clip(area_ha, *LANDFILL_AREA_HA) * 1e4
-            g = blobs(rng, [x], [y], [area_m2], n_vert=14, rough=0.15,
-                      aspect=[rng.uniform(1.0, 1.8)])[0]
-            if city_in.contains_properly(g) and not hits([g] + geoms, obstacles)[0] and \
-                    not any(g.intersects(h) for h in geoms):
+            g = blobs(
+                rng, [x], [y], [area_m2], n_vert=14, rough=0.15, aspect=[rng.uniform(1.0, 1.8)]
+            )[0]
+            if (
+                city_in.contains_properly(g)
+                and not hits([g] + geoms, obstacles)[0]
+                and not any(g.intersects(h) for h in geoms)
+            ):
                 break
         else:
             raise RuntimeError(f"could not place landfill {name}")
         geoms.append(g)
         rows.append((name, status, year, round(g.area * rng.uniform(0.7, 0.95), 1)))
     n = len(rows)
-    return gpd.GeoDataFrame({
-        "landfill_id": [f"L{i:02d}" for i in range(1, n + 1)],
-        "name": [r[0] for r in rows], "status": [r[1] for r in rows],
-        "closed_year": pd.array([r[2] for r in rows], dtype="Int32"),
-        "cap_area_m2": np.array([r[3] for r in rows], float)},
-        geometry=geoms, crs=METRIC_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "landfill_id": [f"L{i:02d}" for i in range(1, n + 1)],
+            "name": [r[0] for r in rows],
+            "status": [r[1] for r in rows],
+            "closed_year": pd.array([r[2] for r in rows], dtype="Int32"),
+            "cap_area_m2": np.array([r[3] for r in rows], float),
+        },
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
 
 
 TIANMU = (119.43, 30.33)  # Tianmu Mountain National Nature Reserve (lon, lat)
@@ -821,7 +1084,7 @@ TIANMU = (119.43, 30.33)  # Tianmu Mountain National Nature Reserve (lon, lat)
 
 def make_forest(rng, districts, city_in, samp, obstacles, reserve):
     """Mountain forest patches on hillsides of the west and south-west (EPSG:4549)."""
-    weights = {"Lin'an": .30, "Chun'an": .25, "Jiande": .15, "Tonglu": .15, "Fuyang": .15}
+    weights = {"Lin'an": 0.30, "Chun'an": 0.25, "Jiande": 0.15, "Tonglu": 0.15, "Fuyang": 0.15}
     xs, ys = [], []
     for name, wgt in weights.items():
         geom = districts.loc[districts.name_en == name].geometry.iloc[0]
@@ -845,11 +1108,14 @@ def make_forest(rng, districts, city_in, samp, obstacles, reserve):
     geoms = geoms[ok]
     geoms = geoms[drop_overlaps(geoms)]
     n = len(geoms)
-    cls = rng.choice(["commercial", "ecological_public_welfare"], n, p=[.55, .45])
+    cls = rng.choice(["commercial", "ecological_public_welfare"], n, p=[0.55, 0.45])
     in_reserve = shapely.intersects(reserve, geoms)
     cls = np.where(in_reserve, "nature_reserve", cls)
-    return gpd.GeoDataFrame({"forest_id": [f"F{i:04d}" for i in range(1, n + 1)],
-                             "forest_class": cls}, geometry=geoms, crs=METRIC_CRS)
+    return gpd.GeoDataFrame(
+        {"forest_id": [f"F{i:04d}" for i in range(1, n + 1)], "forest_class": cls},
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
 
 
 def _river_frame(lon):
@@ -884,9 +1150,16 @@ def make_mudflats(rng, city_in):
             x, y, t, hw = _river_frame(lon)
             nrm = np.array([-t[1], t[0]]) * sign
             off = hw + width / 2 + 30
-            g = blobs(rng, [x + nrm[0] * off], [y + nrm[1] * off],
-                      [np.pi / 4 * width * length], n_vert=24, rough=0.12,
-                      aspect=[length / width], angle_deg=[np.degrees(np.arctan2(t[1], t[0]))])[0]
+            g = blobs(
+                rng,
+                [x + nrm[0] * off],
+                [y + nrm[1] * off],
+                [np.pi / 4 * width * length],
+                n_vert=24,
+                rough=0.12,
+                aspect=[length / width],
+                angle_deg=[np.degrees(np.arctan2(t[1], t[0]))],
+            )[0]
             g = shapely.make_valid(g.intersection(city_in))
             if g.geom_type == "MultiPolygon":
                 g = max(g.geoms, key=lambda p: p.area)
@@ -900,8 +1173,11 @@ def make_mudflats(rng, city_in):
             geoms.append(g)
             names.append(f"Qiantang {bank} Flat {k} (demo)")
     n = len(geoms)
-    return gpd.GeoDataFrame({"mudflat_id": [f"MF{i:02d}" for i in range(1, n + 1)],
-                             "name": names}, geometry=geoms, crs=METRIC_CRS)
+    return gpd.GeoDataFrame(
+        {"mudflat_id": [f"MF{i:02d}" for i in range(1, n + 1)], "name": names},
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -924,31 +1200,65 @@ RESERVOIRS = [
 ]
 # ecological red line blobs: lon, lat, area [km2]
 REDLINE = [
-    (119.43, 30.33, 140), (119.22, 30.25, 180), (118.78, 30.02, 160), (118.82, 29.42, 200),
-    (119.25, 29.30, 150), (119.55, 29.38, 120), (119.48, 29.97, 130), (119.80, 29.86, 90),
+    (119.43, 30.33, 140),
+    (119.22, 30.25, 180),
+    (118.78, 30.02, 160),
+    (118.82, 29.42, 200),
+    (119.25, 29.30, 150),
+    (119.55, 29.38, 120),
+    (119.48, 29.97, 130),
+    (119.80, 29.86, 90),
 ]
 # district and town centres for the road network: lon, lat
 NODES = {
-    "Hangzhou": (120.165, 30.265), "Xiaoshan": (120.265, 30.165), "Yuhang": (120.010, 30.290),
-    "Linping": (120.300, 30.420), "Xiasha": (120.360, 30.310), "Binjiang": (120.200, 30.200),
-    "Fuyang": (119.960, 30.050), "Lin'an": (119.720, 30.235), "Tonglu": (119.690, 29.800),
-    "Jiande": (119.290, 29.465), "Meicheng": (119.270, 29.548), "Qiandaohu": (119.040, 29.605),
-    "Airport": (120.434, 30.229), "Dajiangdong": (120.560, 30.280), "Changhua": (119.230, 30.160),
-    "Fenshui": (119.420, 29.920), "Weiping": (118.890, 29.720), "Shouchang": (119.220, 29.370),
-    "Liangzhu": (120.040, 30.395), "Tangjia": (119.520, 30.280),
+    "Hangzhou": (120.165, 30.265),
+    "Xiaoshan": (120.265, 30.165),
+    "Yuhang": (120.010, 30.290),
+    "Linping": (120.300, 30.420),
+    "Xiasha": (120.360, 30.310),
+    "Binjiang": (120.200, 30.200),
+    "Fuyang": (119.960, 30.050),
+    "Lin'an": (119.720, 30.235),
+    "Tonglu": (119.690, 29.800),
+    "Jiande": (119.290, 29.465),
+    "Meicheng": (119.270, 29.548),
+    "Qiandaohu": (119.040, 29.605),
+    "Airport": (120.434, 30.229),
+    "Dajiangdong": (120.560, 30.280),
+    "Changhua": (119.230, 30.160),
+    "Fenshui": (119.420, 29.920),
+    "Weiping": (118.890, 29.720),
+    "Shouchang": (119.220, 29.370),
+    "Liangzhu": (120.040, 30.395),
+    "Tangjia": (119.520, 30.280),
 }
 ROADS = [
-    ("G60 Shanghai-Kunming Expressway (demo)", "expressway",
-     [(120.46, 30.46), "Xiasha", (120.30, 30.20), (120.20, 30.05), (120.12, 29.90)]),
-    ("G25 Changchun-Shenzhen Expressway (demo)", "expressway",
-     [(120.06, 30.60), "Liangzhu", "Yuhang", (119.99, 30.15), "Fuyang", (119.85, 29.90)]),
-    ("G56 Hangzhou-Ruili Expressway (demo)", "expressway",
-     ["Hangzhou", "Yuhang", "Lin'an", "Tangjia", "Changhua", (118.60, 30.08)]),
-    ("Hangxinjing Expressway (demo)", "expressway",
-     ["Binjiang", "Fuyang", "Tonglu", (119.45, 29.62), "Meicheng", "Jiande"]),
+    (
+        "G60 Shanghai-Kunming Expressway (demo)",
+        "expressway",
+        [(120.46, 30.46), "Xiasha", (120.30, 30.20), (120.20, 30.05), (120.12, 29.90)],
+    ),
+    (
+        "G25 Changchun-Shenzhen Expressway (demo)",
+        "expressway",
+        [(120.06, 30.60), "Liangzhu", "Yuhang", (119.99, 30.15), "Fuyang", (119.85, 29.90)],
+    ),
+    (
+        "G56 Hangzhou-Ruili Expressway (demo)",
+        "expressway",
+        ["Hangzhou", "Yuhang", "Lin'an", "Tangjia", "Changhua", (118.60, 30.08)],
+    ),
+    (
+        "Hangxinjing Expressway (demo)",
+        "expressway",
+        ["Binjiang", "Fuyang", "Tonglu", (119.45, 29.62), "Meicheng", "Jiande"],
+    ),
     ("Qiandaohu Expressway (demo)", "expressway", ["Jiande", (119.16, 29.53), "Qiandaohu"]),
-    ("Hangzhou Bay Ring Expressway (demo)", "expressway",
-     ["Xiaoshan", "Airport", "Dajiangdong", (120.78, 30.28)]),
+    (
+        "Hangzhou Bay Ring Expressway (demo)",
+        "expressway",
+        ["Xiaoshan", "Airport", "Dajiangdong", (120.78, 30.28)],
+    ),
     ("Airport Expressway (demo)", "expressway", ["Hangzhou", (120.30, 30.24), "Airport"]),
     ("Xiaoshan-Hangzhou trunk road (demo)", "trunk", ["Hangzhou", "Binjiang", "Xiaoshan"]),
     ("Linping trunk road (demo)", "trunk", ["Hangzhou", (120.23, 30.35), "Linping"]),
@@ -964,9 +1274,18 @@ ROADS = [
     ("Yuhang-Xixi road (demo)", "primary", ["Yuhang", (120.07, 30.28), "Hangzhou"]),
     ("Meicheng-Tonglu road (demo)", "primary", ["Meicheng", (119.50, 29.66), "Tonglu"]),
 ]
-GRAND_CANAL = [(120.190, 30.520), (120.175, 30.460), (120.160, 30.400), (120.150, 30.350),
-               (120.145, 30.320), (120.150, 30.300), (120.170, 30.290), (120.200, 30.285),
-               (120.235, 30.275), (120.255, 30.268)]
+GRAND_CANAL = [
+    (120.190, 30.520),
+    (120.175, 30.460),
+    (120.160, 30.400),
+    (120.150, 30.350),
+    (120.145, 30.320),
+    (120.150, 30.300),
+    (120.170, 30.290),
+    (120.200, 30.285),
+    (120.235, 30.275),
+    (120.255, 30.268),
+]
 SCENIC = [
     ("West Lake Scenic Area (demo)", "heritage", WEST_LAKE_SCENIC),
     ("Xianghu Scenic Area (demo)", "scenic", (120.215, 30.135, 15.0)),
@@ -1005,24 +1324,33 @@ def _bank_line(sign, offset_m, lon0=120.40, lon1=120.76):
 def make_exclusions(rng, geo):
     """All exclusion layers (EPSG:4549), plus the scenic areas (EPSG:4326, WGS84)."""
     out = {}
-    prot = [(_blob_at(rng, lon, lat, a, rough=0.2), name, kind)
-            for name, kind, lon, lat, a in PROTECTED]
+    prot = [
+        (_blob_at(rng, lon, lat, a, rough=0.2), name, kind) for name, kind, lon, lat, a in PROTECTED
+    ]
     out["protected_areas"] = gpd.GeoDataFrame(
         {"name": [p[1] for p in prot], "kind": [p[2] for p in prot]},
-        geometry=[p[0] for p in prot], crs=METRIC_CRS)
+        geometry=[p[0] for p in prot],
+        crs=METRIC_CRS,
+    )
     lake = geo["qiandao"]
     if lake.geom_type == "MultiPolygon":
         lake = max(lake.geoms, key=lambda p: p.area)
     dw = [(lake, "Qiandao Lake (demo)")] + [
         (_blob_at(rng, lon, lat, a, rough=0.35, n_vert=32), name)
-        for name, lon, lat, a in RESERVOIRS]
-    out["drinking_water"] = gpd.GeoDataFrame({"name": [d[1] for d in dw]},
-                                             geometry=[d[0] for d in dw], crs=METRIC_CRS)
-    red = [_blob_at(rng, lon, lat, a, rough=0.35, n_vert=36, aspect=rng.uniform(1.0, 2.0))
-           for lon, lat, a in REDLINE]
+        for name, lon, lat, a in RESERVOIRS
+    ]
+    out["drinking_water"] = gpd.GeoDataFrame(
+        {"name": [d[1] for d in dw]}, geometry=[d[0] for d in dw], crs=METRIC_CRS
+    )
+    red = [
+        _blob_at(rng, lon, lat, a, rough=0.35, n_vert=36, aspect=rng.uniform(1.0, 2.0))
+        for lon, lat, a in REDLINE
+    ]
     out["ecological_redline"] = gpd.GeoDataFrame(
         {"name": [f"Ecological red line zone {i + 1} (demo)" for i in range(len(red))]},
-        geometry=red, crs=METRIC_CRS)
+        geometry=red,
+        crs=METRIC_CRS,
+    )
     lines, names, classes = [], [], []
     for name, cls, stops in ROADS:
         pts = [point_m(*(NODES[s] if isinstance(s, str) else s)) for s in stops]
@@ -1037,32 +1365,44 @@ def make_exclusions(rng, geo):
     lines.append(shapely.LineString(ring))
     names.append("Hangzhou Ring Expressway (demo)")
     classes.append("expressway")
-    out["roads"] = gpd.GeoDataFrame({"name": names, "road_class": classes}, geometry=lines,
-                                    crs=METRIC_CRS)
+    out["roads"] = gpd.GeoDataFrame(
+        {"name": names, "road_class": classes}, geometry=lines, crs=METRIC_CRS
+    )
     lon, lat, length, width, bearing = AIRPORT
     ax, ay = point_m(lon, lat)
-    apt = rectangles(np.array([ax]), np.array([ay]), np.array([length]), np.array([width]),
-                     np.array([90.0 - bearing]))[0]
+    apt = rectangles(
+        np.array([ax]),
+        np.array([ay]),
+        np.array([length]),
+        np.array([width]),
+        np.array([90.0 - bearing]),
+    )[0]
     out["airport"] = gpd.GeoDataFrame(
-        {"name": ["Hangzhou Xiaoshan International Airport (demo)"]}, geometry=[apt],
-        crs=METRIC_CRS)
+        {"name": ["Hangzhou Xiaoshan International Airport (demo)"]}, geometry=[apt], crs=METRIC_CRS
+    )
     walls = [_bank_line(1, 1500.0), _bank_line(-1, 1500.0)]
     out["seawalls"] = gpd.GeoDataFrame(
         {"name": ["Qiantang north-bank seawall (demo)", "Qiantang south-bank seawall (demo)"]},
-        geometry=walls, crs=METRIC_CRS)
+        geometry=walls,
+        crs=METRIC_CRS,
+    )
     rlon, rlat, _ = np.array(RIVER, float).T
     sel = (rlon >= 119.95) & (rlon <= 120.77)
     fairway = line_m(list(zip(rlon[sel], rlat[sel], strict=True)))
     out["navigation_channels"] = gpd.GeoDataFrame(
         {"name": ["Qiantang River fairway (demo)", "Grand Canal (demo)"]},
-        geometry=[fairway, line_m(GRAND_CANAL)], crs=METRIC_CRS)
+        geometry=[fairway, line_m(GRAND_CANAL)],
+        crs=METRIC_CRS,
+    )
     scen = []
     for name, kind, spec in SCENIC:
         g = poly_m(spec) if isinstance(spec[0], tuple) else _blob_at(rng, *spec, rough=0.2)
         scen.append((g, name, kind))
     out["scenic_wgs84"] = gpd.GeoDataFrame(
         {"name": [s[1] for s in scen], "kind": [s[2] for s in scen]},
-        geometry=[s[0] for s in scen], crs=METRIC_CRS).to_crs("EPSG:4326")
+        geometry=[s[0] for s in scen],
+        crs=METRIC_CRS,
+    ).to_crs("EPSG:4326")
     return out
 
 
@@ -1070,14 +1410,23 @@ def make_residential(rng, mudflats):
     """Villages and towns behind the seawalls, for wind-turbine noise setbacks."""
     geoms, names = [], []
     flats = shapely.union_all(mudflats.geometry.to_numpy())
-    for bank, sign, lons in (("south", -1, np.arange(120.44, 120.71, 0.03)),
-                             ("north", 1, np.arange(120.47, 120.71, 0.06))):
+    for bank, sign, lons in (
+        ("south", -1, np.arange(120.44, 120.71, 0.03)),
+        ("north", 1, np.arange(120.47, 120.71, 0.06)),
+    ):
         for k, lon in enumerate(lons):
             x, y, t, hw = _river_frame(lon + rng.uniform(-0.005, 0.005))
             nrm = np.array([-t[1], t[0]]) * sign
             off = hw + 1500 + rng.uniform(400, 2500)
-            g = blobs(rng, [x + nrm[0] * off], [y + nrm[1] * off], [rng.uniform(0.3, 1.5) * 1e6],
-                      n_vert=20, rough=0.25, aspect=[rng.uniform(1.0, 2.5)])[0]
+            g = blobs(
+                rng,
+                [x + nrm[0] * off],
+                [y + nrm[1] * off],
+                [rng.uniform(0.3, 1.5) * 1e6],
+                n_vert=20,
+                rough=0.25,
+                aspect=[rng.uniform(1.0, 2.5)],
+            )[0]
             if g.intersects(flats):
                 continue
             geoms.append(g)
@@ -1108,8 +1457,12 @@ def make_wind(rng, estuary):
     expo = np.exp(-dist / WIND_EXPOSURE_DECAY_M)
     east = np.clip((LON - 120.40) / 0.5, 0, 1)
     noise = fractal_field(rng, (ny, nx), 250.0, beta=3.0, smooth_m=1500, longest_m=40_000)
-    v100 = (WIND_INLAND_100_M_S + WIND_ESTUARY_GAIN_M_S * expo + WIND_BAY_GAIN_M_S * expo * east
-            + 0.08 * noise)
+    v100 = (
+        WIND_INLAND_100_M_S
+        + WIND_ESTUARY_GAIN_M_S * expo
+        + WIND_BAY_GAIN_M_S * expo * east
+        + 0.08 * noise
+    )
     k100 = WIND_K_INLAND + WIND_K_GAIN * expo + 0.02 * noise
     alpha = WIND_ALPHA_INLAND + (WIND_ALPHA_ESTUARY - WIND_ALPHA_INLAND) * expo
     out = {}
@@ -1130,8 +1483,9 @@ def make_landcover(grid, hill_frac, dem, slope, layers, geo, water_extra):
     def burn(arr, geoms, value, all_touched=False):
         geoms = [g for g in geoms if g is not None and not g.is_empty]
         if geoms:
-            features.rasterize([(g, value) for g in geoms], out=arr, transform=transform,
-                               all_touched=all_touched)
+            features.rasterize(
+                [(g, value) for g in geoms], out=arr, transform=transform, all_touched=all_touched
+            )
 
     lc = np.where(hill_frac > 0.5, 10, 40).astype("uint8")
     lc[(slope < 3.0) & (dem < 250)] = 40  # flat valley floors in the hills are farmed
@@ -1161,16 +1515,29 @@ def make_landcover(grid, hill_frac, dem, slope, layers, geo, water_extra):
 def write_gpkg(path, layers):
     """Write GeoDataFrames as layers of one GeoPackage (fixed timestamp)."""
     for name, gdf in layers.items():
-        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG",
-                                layer_options={"SPATIAL_INDEX": "NO"})
+        pyogrio.write_dataframe(
+            gdf, path, layer=name, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"}
+        )
 
 
 def write_tif(path, arr, transform, crs, nodata, *, predictor):
     """Write a tiled, DEFLATE-compressed single-band GeoTIFF."""
-    profile = {"driver": "GTiff", "height": arr.shape[0], "width": arr.shape[1], "count": 1,
-               "dtype": arr.dtype.name, "crs": crs, "transform": transform, "nodata": nodata,
-               "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
-               "predictor": predictor, "zlevel": 9}
+    profile = {
+        "driver": "GTiff",
+        "height": arr.shape[0],
+        "width": arr.shape[1],
+        "count": 1,
+        "dtype": arr.dtype.name,
+        "crs": crs,
+        "transform": transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": predictor,
+        "zlevel": 9,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr, 1)
 
@@ -1179,8 +1546,9 @@ def build(out: Path) -> dict:
     """Generate every demo file into the (new, empty) folder ``out``; return a summary."""
     t0 = time.perf_counter()
     root = np.random.SeedSequence(SEED)
-    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res,
-     s_wind) = (np.random.default_rng(s) for s in root.spawn(11))
+    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind) = (
+        np.random.default_rng(s) for s in root.spawn(11)
+    )
     districts = read_districts(BOUNDARIES, crs="GCJ-02")
     city = shapely.union_all(districts.geometry.to_numpy())
     city_in = city.buffer(-INSIDE_MARGIN_M)
@@ -1199,17 +1567,18 @@ def build(out: Path) -> dict:
     exc = make_exclusions(s_exc, geo)
     mudflats = make_mudflats(s_mud, city_in)
     canal = line_m(GRAND_CANAL).buffer(40)
-    water = [geo["river"], geo["qiandao"], geo["west_lake"], canal,
-             *exc["drinking_water"].geometry]
+    water = [geo["river"], geo["qiandao"], geo["west_lake"], canal, *exc["drinking_water"].geometry]
     airport = exc["airport"].geometry.iloc[0]
     base_obstacles = water + [airport, *mudflats.geometry]
     villages = make_villages(s_vil, districts, samp, base_obstacles, city_in)
     landfills = make_landfills(s_lf, city_in, base_obstacles)
-    rooftops = make_rooftops(s_roof, city_in, samp, base_obstacles + list(landfills.geometry),
-                             villages)
+    rooftops = make_rooftops(
+        s_roof, city_in, samp, base_obstacles + list(landfills.geometry), villages
+    )
     roofs = list(rooftops.geometry)
-    ponds_m = make_ponds(s_pond, city_in, samp, base_obstacles + roofs + list(landfills.geometry),
-                         districts)
+    ponds_m = make_ponds(
+        s_pond, city_in, samp, base_obstacles + roofs + list(landfills.geometry), districts
+    )
     taken = base_obstacles + roofs + list(landfills.geometry) + list(ponds_m.geometry)
     mines = make_mines(s_mine, districts, city_in, samp, taken)
     reserve = exc["protected_areas"].geometry.iloc[0]
@@ -1218,10 +1587,26 @@ def build(out: Path) -> dict:
     logger.info("vector layers done in %.1f s", time.perf_counter() - t0)
 
     ponds = ponds_m.to_crs("EPSG:4326")
-    sites = {"rooftops": rooftops, "ponds": ponds, "mines": mines, "landfills": landfills,
-             "forest": forest, "mudflats": mudflats}
-    exclusions = {k: exc[k] for k in ("protected_areas", "drinking_water", "ecological_redline",
-                                      "roads", "airport", "seawalls", "navigation_channels")}
+    sites = {
+        "rooftops": rooftops,
+        "ponds": ponds,
+        "mines": mines,
+        "landfills": landfills,
+        "forest": forest,
+        "mudflats": mudflats,
+    }
+    exclusions = {
+        k: exc[k]
+        for k in (
+            "protected_areas",
+            "drinking_water",
+            "ecological_redline",
+            "roads",
+            "airport",
+            "seawalls",
+            "navigation_channels",
+        )
+    }
     exclusions["residential"] = residential
     write_gpkg(out / "demo_sites.gpkg", sites)
     write_gpkg(out / "demo_exclusions.gpkg", exclusions)
@@ -1233,24 +1618,49 @@ def build(out: Path) -> dict:
     (out / "scenic_areas_gcj02.geojson").write_text(text + "\n", encoding="utf-8")
 
     dem_out = np.where(np.isfinite(dem), dem, DEM_NODATA).astype("float32")
-    write_tif(out / "dem_100m.tif", dem_out, grid["transform"], METRIC_CRS, DEM_NODATA,
-              predictor=3)
+    write_tif(out / "dem_100m.tif", dem_out, grid["transform"], METRIC_CRS, DEM_NODATA, predictor=3)
     hill = ndimage.gaussian_filter(
-        1.0 - features.rasterize([(poly_m(PLAIN), 1)], out_shape=grid["shape"],
-                                 transform=grid["transform"], dtype="uint8"), 5)
-    lc = make_landcover(grid, hill, dem, samp.slope, {**sites, "ponds_m": ponds_m}, geo,
-                        list(exc["drinking_water"].geometry) + [canal])
+        1.0
+        - features.rasterize(
+            [(poly_m(PLAIN), 1)],
+            out_shape=grid["shape"],
+            transform=grid["transform"],
+            dtype="uint8",
+        ),
+        5,
+    )
+    lc = make_landcover(
+        grid,
+        hill,
+        dem,
+        samp.slope,
+        {**sites, "ponds_m": ponds_m},
+        geo,
+        list(exc["drinking_water"].geometry) + [canal],
+    )
     write_tif(out / "landcover_100m.tif", lc, grid["transform"], METRIC_CRS, 0, predictor=2)
 
-    estuary = shapely.union_all([geo["river"].intersection(
-        shapely.box(point_m(120.30, 29.0)[0], 0, 1e7, 1e8)), *mudflats.geometry])
+    estuary = shapely.union_all(
+        [
+            geo["river"].intersection(shapely.box(point_m(120.30, 29.0)[0], 0, 1e7, 1e8)),
+            *mudflats.geometry,
+        ]
+    )
     wind, wtf = make_wind(s_wind, estuary)
     (out / "wind").mkdir()
     for (var, h), arr in wind.items():
         write_tif(out / "wind" / f"{var}_{h}m.tif", arr, wtf, "EPSG:4326", -9999.0, predictor=3)
     elapsed = time.perf_counter() - t0
-    summary = {"sites": sites, "exclusions": exclusions, "scenic": scenic_gcj, "dem": dem_out,
-               "landcover": lc, "wind": wind, "grid": grid, "elapsed_s": elapsed}
+    summary = {
+        "sites": sites,
+        "exclusions": exclusions,
+        "scenic": scenic_gcj,
+        "dem": dem_out,
+        "landcover": lc,
+        "wind": wind,
+        "grid": grid,
+        "elapsed_s": elapsed,
+    }
     write_readme(out, summary)
     return summary
 
@@ -1270,20 +1680,25 @@ def write_readme(out: Path, s: dict) -> None:
     dem = s["dem"]
     v100 = s["wind"][("wind_speed", 100)]
     k100 = s["wind"][("weibull_k", 100)]
-    lc_codes = {int(c): int(n) for c, n in zip(*np.unique(s["landcover"], return_counts=True),
-                                                strict=True)}
+    lc_codes = {
+        int(c): int(n) for c, n in zip(*np.unique(s["landcover"], return_counts=True), strict=True)
+    }
     ny, nx = dem.shape
     t = s["grid"]["transform"]
     excl_lines = "\n".join(
         f"| `{k}` | {g.geom_type.iloc[0]} | {len(g)} | "
         f"{', '.join('`' + c + '`' for c in g.columns if c != 'geometry')} |"
-        for k, g in exc.items())
-    columns = {"rooftops": "`building_id`, `height_m`, `floors`, `roof_type`, "
-                           "`roof_pitch_deg`, `use`, `name`",
-               "ponds": "`pond_id`, `pond_type`, `water_use`",
-               "mines": "`mine_id`, `name`, `status`, `mineral`",
-               "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
-               "forest": "`forest_id`, `forest_class`", "mudflats": "`mudflat_id`, `name`"}
+        for k, g in exc.items()
+    )
+    columns = {
+        "rooftops": "`building_id`, `height_m`, `floors`, `roof_type`, "
+        "`roof_pitch_deg`, `use`, `name`",
+        "ponds": "`pond_id`, `pond_type`, `water_use`",
+        "mines": "`mine_id`, `name`, `status`, `mineral`",
+        "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
+        "forest": "`forest_id`, `forest_class`",
+        "mudflats": "`mudflat_id`, `name`",
+    }
     rows = []
     for name, gdf in sites.items():
         crs = f"EPSG:{gdf.crs.to_epsg()}"
@@ -1350,12 +1765,12 @@ L-shaped.
 | `floors` | integer | - | {roofs.floors.min()} to {roofs.floors.max()} |
 | `roof_type` | text | - | `flat` ({flat_frac:.0%}) or `pitched` |
 | `roof_pitch_deg` | float | deg | 0 for flat; 15 to 35 for pitched |
-| `use` | text | - | {', '.join(f'`{k}` ({v:,})' for k, v in sorted(use_counts.items()))} |
+| `use` | text | - | {", ".join(f"`{k}` ({v:,})" for k, v in sorted(use_counts.items()))} |
 | `name` | text or null | - | null for about 99 %; a few end in "(demo)" |
 
-Footprints: residential {_fmt_range(roof_area[roofs.use == 'residential'], '{:,.0f}')} m²;
+Footprints: residential {_fmt_range(roof_area[roofs.use == "residential"], "{:,.0f}")} m²;
 industrial and logistics
-{_fmt_range(roof_area[roofs.use.isin(['industrial', 'logistics'])], '{:,.0f}')} m².
+{_fmt_range(roof_area[roofs.use.isin(["industrial", "logistics"])], "{:,.0f}")} m².
 Buildings do not overlap each other.
 
 Where they imitate real places:
@@ -1383,8 +1798,8 @@ Where they imitate real places:
 | `water_use` | text | `aquaculture`, `idle`, `drinking_water`, `scenic` (Xixi wetland) |
 
 Areas follow a log-normal distribution with a median of {POND_MEDIAN_HA} ha and a long
-tail: {int((ha['ponds'] < 1).sum())} ponds are smaller than 1 ha and
-{int((ha['ponds'] > 50).sum())} are larger than 50 ha.
+tail: {int((ha["ponds"] < 1).sum())} ponds are smaller than 1 ha and
+{int((ha["ponds"] > 50).sum())} are larger than 50 ha.
 
 Where they imitate real places: the Yuhang, Linping, Xiaoshan and Qiantang (Dajiangdong)
 plains, plus Xixi wetland.
@@ -1455,7 +1870,7 @@ least {FOREST_MIN_ELEV_M:.0f} m.
   converted with `census.crs.wgs84_to_gcj02_gdf`. Declare `crs = "GCJ-02"` when you
   read it.
 - Columns: `name` and `kind` (`heritage` or `scenic`).
-- {len(s['scenic'])} Polygons: the West Lake Scenic Area (heritage). It covers about 6 km ×
+- {len(s["scenic"])} Polygons: the West Lake Scenic Area (heritage). It covers about 6 km ×
   6 km around 30.245 N, 120.145 E: the lake and the hills west of it. The other two are
   Xianghu (Xiaoshan) and Fuchun River Yanziling (Tonglu).
 
@@ -1496,7 +1911,7 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - Format: EPSG:4326, {WIND_RES_DEG}° cells (about 250 m), covering
   {WIND_BOUNDS[0]}-{WIND_BOUNDS[2]} E and {WIND_BOUNDS[1]}-{WIND_BOUNDS[3]} N, float32,
   nodata -9999 (no cell is nodata).
-- Files, for h in {', '.join(str(h) for h in WIND_HEIGHTS_M)}:
+- Files, for h in {", ".join(str(h) for h in WIND_HEIGHTS_M)}:
   - `wind_speed_{{h}}m.tif`: long-term mean wind speed [m s⁻¹].
   - `weibull_a_{{h}}m.tif`: Weibull scale A [m s⁻¹].
   - `weibull_k_{{h}}m.tif`: Weibull shape k [-].
@@ -1515,10 +1930,12 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output folder (default: data/raw/demo)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace the output folder if it exists")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: data/raw/demo)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the output folder if it exists"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)

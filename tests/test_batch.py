@@ -35,7 +35,7 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
     ref = single.district_totals.sort_values("adcode").reset_index(drop=True)
     merged = merged.sort_values("adcode").reset_index(drop=True)
     assert merged.adcode.tolist() == ref.adcode.tolist()
-    for col in ("sites", "eligible_sites", "capacity_mw", "energy_mwh_yr", "storage_mw"):
+    for col in ("sites", "eligible_sites", "capacity_mw_dc", "energy_mwh_yr", "storage_mw"):
         assert_allclose(merged[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-9)
 
     # an interrupted batch: one district's folder is gone; the rerun recomputes only that one

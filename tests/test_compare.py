@@ -22,7 +22,7 @@ COLUMNS = [
     "sites",
     "eligible_sites",
     "usable_area_km2",
-    "capacity_mw",
+    "capacity_mw_dc",
     "energy_mwh_yr",
     "energy_gwh_yr",
     "capacity_factor",
@@ -92,7 +92,7 @@ def runs(tmp_path):
 def test_compare_by_hand(runs):
     a, b = runs
     df = compare_runs(a, b)
-    cap = df[df.metric == "capacity_mw"].set_index(["name_en", "technology"])
+    cap = df[df.metric == "capacity_mw_dc"].set_index(["name_en", "technology"])
     # Alpha rooftop 10 -> 12 (+2, x1.2); Alpha ground 5 -> 1 + 5 = 6 (two categories summed)
     assert_allclose(
         cap.loc[("Alpha", "pv_rooftop"), ["a", "b", "b_minus_a", "ratio_b_to_a"]].astype(float),
@@ -121,7 +121,7 @@ def test_compare_by_hand(runs):
 def test_format_comparison(runs):
     text = format_comparison(compare_runs(*runs))
     assert "aaaa11112222" in text and "bbbb33334444" in text
-    assert "== capacity_mw ==" in text and "甲区 Alpha" in text and "+2.000" in text
+    assert "== capacity_mw_dc ==" in text and "甲区 Alpha" in text and "+2.000" in text
     changed = format_comparison(compare_runs(*runs), changed_only=True)
     assert "pv_ground" in changed
 

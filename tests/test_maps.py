@@ -99,8 +99,8 @@ def make_layers(n_rooftops: int = 6):
     sites["usable_area_m2"] = sites.area * 0.5
     sites["exclusion_reasons"] = np.where(sites["eligible"], "", "slope;protected_area")
     sites["clipped_by"] = ""
-    sites["capacity_mw"] = sites["usable_area_m2"] * 1e-4  # 100 W/m2
-    sites["energy_mwh_yr"] = sites["capacity_mw"] * 1_000.0
+    sites["capacity_mw_dc"] = sites["usable_area_m2"] * 1e-4  # 100 W/m2
+    sites["energy_mwh_yr"] = sites["capacity_mw_dc"] * 1_000.0
     sites["specific_yield_kwh_kwp"] = np.where(sites["technology"] == "wind", np.nan, 1_000.0)
     sites["capacity_factor"] = 0.114
     sites["n_turbines"] = np.where(sites["technology"] == "wind", 2, np.nan)
@@ -194,7 +194,7 @@ def test_districts_carry_names_and_totals(layers, tmp_path):
             "adcode": [330102, 330106],
             "name_zh": ["上城区", "西湖区"],
             "name_en": ["Shangcheng", "Xihu"],
-            "capacity_mw": [1.5, 2.5],
+            "capacity_mw_dc": [1.5, 2.5],
             "pv_capacity_mw": [1.5, 0.5],
             "wind_capacity_mw": [0.0, 2.0],
             "energy_gwh_yr": [1.0, 3.0],
@@ -219,7 +219,7 @@ def test_totals_from_sites_when_none_given(city_html, layers):
     fields = [f[0] for f in d["meta"]["fields"]]
     cap = {r[0]: r[3 + fields.index("Capacity")] for r in d["rows"]}
     eligible = sites[sites["eligible"]]
-    expected = eligible.groupby("adcode")["capacity_mw"].sum()
+    expected = eligible.groupby("adcode")["capacity_mw_dc"].sum()
     assert_allclose([cap[330102], cap[330106]], expected.loc[[330102, 330106]], atol=0.05)
 
 
@@ -339,7 +339,7 @@ def test_many_sites_are_aggregated(tmp_path):
     assert sum(c[7] for c in cells) == rooftops["eligible"].sum()
     assert_allclose(
         sum(c[8] for c in cells),
-        rooftops.loc[rooftops["eligible"], "capacity_mw"].sum(),
+        rooftops.loc[rooftops["eligible"], "capacity_mw_dc"].sum(),
         rtol=1e-9,
     )
     # Rows are sorted by cell: each cell's rows are its own sites.
@@ -442,7 +442,7 @@ def write_run(run: Path, layers, *, synthetic: bool = True) -> None:
             "adcode": [330102, 330106],
             "name_zh": ["上城区", "西湖区"],
             "name_en": ["Shangcheng", "Xihu"],
-            "capacity_mw": [7.0, 8.0],
+            "capacity_mw_dc": [7.0, 8.0],
             "pv_capacity_mw": [7.0, 0.5],
             "wind_capacity_mw": [0.0, 7.5],
             "energy_gwh_yr": [0.1, 0.2],

@@ -42,13 +42,15 @@ def test_district_totals_sum_to_city_total(demo_run):
     by = demo_run.by_district
     city = demo_run.city
     tot = city[city.category == "all"].iloc[0]
-    assert_allclose(by.capacity_mw.sum(), tot.capacity_mw, rtol=1e-12)
+    assert_allclose(by.capacity_mw_dc.sum(), tot.capacity_mw_dc, rtol=1e-12)
     assert_allclose(by.energy_mwh_yr.sum(), tot.energy_mwh_yr, rtol=1e-12)
     s = demo_run.sites
-    assert_allclose(s.loc[s.eligible, "capacity_mw"].sum(), tot.capacity_mw, rtol=1e-9)
+    assert_allclose(s.loc[s.eligible, "capacity_mw_dc"].sum(), tot.capacity_mw_dc, rtol=1e-9)
     # the CSV on disk holds the same numbers
     csv = pd.read_csv(demo_run.run_dir / "summary_by_district.csv", encoding="utf-8-sig")
-    assert_allclose(csv.capacity_mw.sum(), demo_run.district_totals.capacity_mw.sum(), rtol=1e-9)
+    assert_allclose(
+        csv.capacity_mw_dc.sum(), demo_run.district_totals.capacity_mw_dc.sum(), rtol=1e-9
+    )
 
 
 def test_every_site_in_exactly_one_district(demo_run):
@@ -79,7 +81,7 @@ def test_eligible_sites_have_usable_area(demo_run):
 
 def test_pv_and_wind_both_present(demo_run):
     s = demo_run.sites
-    assert s.loc[s.technology.str.startswith("pv") & s.eligible, "capacity_mw"].sum() > 0
+    assert s.loc[s.technology.str.startswith("pv") & s.eligible, "capacity_mw_dc"].sum() > 0
     assert s.loc[(s.technology == "wind") & s.eligible, "n_turbines"].sum() > 0
     assert len(demo_run.turbines) > 0
 
@@ -183,7 +185,7 @@ def test_empty_layer_warns_and_run_completes(tmp_path):
     res = run_census(cfg, ["Binjiang"], out_dir=tmp_path / "out")
     assert any("empty" in w for w in res.provenance["warnings"])
     assert (res.sites.category != "pond").all()
-    assert res.city.loc[res.city.category == "all", "capacity_mw"].iloc[0] > 0  # rooftops remain
+    assert res.city.loc[res.city.category == "all", "capacity_mw_dc"].iloc[0] > 0  # rooftops remain
     assert (tmp_path / "out" / "provenance.json").exists()
 
 
@@ -316,14 +318,14 @@ def test_cli_compare_two_runs_with_different_rules(demo_run, tmp_path):
     diff = pd.read_csv(out, encoding="utf-8-sig")
     row = diff[
         (diff.technology == "pv_floating")
-        & (diff.metric == "capacity_mw")
+        & (diff.metric == "capacity_mw_dc")
         & (diff.adcode == 330114)
     ].iloc[0]
     # stricter pond rules can only remove floating PV; the difference is b - a, by definition
     assert row.b <= row.a
     assert_allclose(row.b_minus_a, row.b - row.a, rtol=1e-12, atol=1e-9)
     a_ponds = demo_run.sites[(demo_run.sites.category == "pond") & demo_run.sites.eligible]
-    assert_allclose(row.a, a_ponds.capacity_mw.sum(), rtol=1e-9)
+    assert_allclose(row.a, a_ponds.capacity_mw_dc.sum(), rtol=1e-9)
     res = CliRunner().invoke(app, ["compare", str(demo_run.run_dir), str(tmp_path / "nope")])
     assert res.exit_code == 2 and "nope" in res.output
 

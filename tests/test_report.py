@@ -39,7 +39,8 @@ SITES = pd.DataFrame(
         "eligible": [True, True, True, True, False],
         "usable_area_m2": [5e5, 2e6, 5e5, 1e6, 0.0],
         "technology": ["pv_rooftop", "pv_ground", "pv_floating", "wind", "pv_rooftop"],
-        "capacity_mw": [100.0, 200.0, 50.0, 30.0, 7.0],
+        "capacity_mw_dc": [100.0, 200.0, 50.0, 30.0, 7.0],
+        "capacity_mw_ac": [80.0, 160.0, 40.0, 30.0, 5.6],
         "energy_mwh_yr": [100_000.0, 230_000.0, 55_000.0, 66_000.0, 7000.0],
         "specific_yield_kwh_kwp": [1000.0, 1150.0, 1100.0, np.nan, 1000.0],
         "capacity_factor": [0.114, 0.131, 0.126, 0.251, 0.114],
@@ -227,7 +228,7 @@ def test_without_existing_table_says_potential_not_gap(html):
 def test_with_existing_table_shows_gap():
     res = _result()
     existing = pd.DataFrame(
-        {"adcode": [330102, 330106], "technology": ["pv", "wind"], "capacity_mw": [40.0, 2.0]}
+        {"adcode": [330102, 330106], "technology": ["pv", "wind"], "capacity_mw_dc": [40.0, 2.0]}
     )
     gap = existing_gap(res.by_district, existing, TARGETS)
     per = existing_by_district(res.by_district, existing)
@@ -283,7 +284,7 @@ def test_write_report_outputs(tmp_path):
     res = _result()
     existing_csv = tmp_path / "existing.csv"
     existing_csv.write_text(
-        "district,technology,capacity_mw\nShangcheng,pv,40\n", encoding="utf-8-sig"
+        "district,technology,capacity_mw_dc\nShangcheng,pv,40\n", encoding="utf-8-sig"
     )
     cfg = SimpleNamespace(
         targets=TARGETS.model_copy(update={"existing_capacity": existing_csv}),

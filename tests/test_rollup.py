@@ -23,7 +23,8 @@ SITES = pd.DataFrame(
         "eligible": [True, False, True, True, True, False],
         "usable_area_m2": [1000.0, 0.0, 20000.0, 50000.0, 1e6, 0.0],
         # ineligible rows carry numbers too: the roll-up must leave them out, not trust zeros
-        "capacity_mw": [0.2, 0.5, 2.0, 5.0, 10.0, 3.0],
+        "capacity_mw_dc": [0.2, 0.5, 2.0, 5.0, 10.0, 3.0],
+        "capacity_mw_ac": [0.16, 0.4, 1.6, 4.0, 10.0, 3.0],  # PV at DC/AC 1.25, wind AC
         "energy_mwh_yr": [200.0, 400.0, 2200.0, 5500.0, 20000.0, 6000.0],
     }
 )
@@ -39,9 +40,10 @@ def test_district_rows_sum_to_city():
     by = summarize_by_district(SITES, DISTRICTS, **KW)
     city = city_table(by)
     tot = city[city.category == "all"].iloc[0]
-    for col in ("capacity_mw", "energy_mwh_yr", "sites", "eligible_sites", "storage_mw"):
+    for col in ("capacity_mw_dc", "energy_mwh_yr", "sites", "eligible_sites", "storage_mw"):
         assert_allclose(by[col].sum(), tot[col], rtol=1e-12)
-    assert_allclose(tot.capacity_mw, 17.2, rtol=1e-12)  # 0.2 + 2 + 5 + 10 (by hand)
+    assert_allclose(tot.capacity_mw_dc, 17.2, rtol=1e-12)  # 0.2 + 2 + 5 + 10 (by hand)
+    assert_allclose(tot.capacity_mw_ac, 15.76, rtol=1e-12)  # 0.16 + 1.6 + 4 + 10 (by hand)
 
 
 def test_every_district_present_even_without_sites():
@@ -49,7 +51,7 @@ def test_every_district_present_even_without_sites():
     d = district_table(by)
     assert d.adcode.tolist() == [1, 2, 3]
     c = d.set_index("adcode")
-    assert c.loc[3, "capacity_mw"] == 0.0
+    assert c.loc[3, "capacity_mw_dc"] == 0.0
     assert_allclose(c.loc[1, "pv_capacity_mw"], 0.2)
     assert_allclose(c.loc[1, "wind_capacity_mw"], 10.0)
 
@@ -78,5 +80,5 @@ def test_targets_against_potential():
 
 
 def test_missing_column_error():
-    with pytest.raises(SchemaError, match="capacity_mw"):
-        summarize_by_district(SITES.drop(columns="capacity_mw"), DISTRICTS, **KW)
+    with pytest.raises(SchemaError, match="capacity_mw_dc"):
+        summarize_by_district(SITES.drop(columns="capacity_mw_dc"), DISTRICTS, **KW)

@@ -64,7 +64,7 @@ SITES = pd.DataFrame(
             "wind",
             "wind",
         ],
-        "capacity_mw": [0.2, 0.5, 2.0, 5.0, 0.1, 10.0, 6.0, 4.0],
+        "capacity_mw_dc": [0.2, 0.5, 2.0, 5.0, 0.1, 10.0, 6.0, 4.0],
         "energy_mwh_yr": [200.0, 550.0, 2200.0, 5500.0, 60.0, 20000.0, 15000.0, 9000.0],
         "specific_yield_kwh_kwp": [1000.0, 1100.0, 1100.0, 1100.0, 600.0, np.nan, np.nan, np.nan],
         "capacity_factor": [0.114, 0.126, 0.126, 0.126, 0.068, 0.228, 0.285, 0.257],
@@ -137,7 +137,9 @@ def test_supply_curve_ends_at_total_eligible_capacity():
     ):
         part = curve[curve["curve"] == name]
         assert_allclose(
-            part["cumulative_capacity_mw"].iloc[-1], elig.loc[mask, "capacity_mw"].sum(), rtol=1e-12
+            part["cumulative_capacity_mw"].iloc[-1],
+            elig.loc[mask, "capacity_mw_dc"].sum(),
+            rtol=1e-12,
         )
         assert_allclose(
             part["cumulative_energy_gwh_yr"].iloc[-1],
@@ -244,7 +246,7 @@ BY_DISTRICT = pd.DataFrame(
         "name_en": ["Alpha", "Alpha", "Beta", "Beta"],
         "category": ["rooftop", "mudflat", "pond", "mudflat"],
         "technology": ["pv_rooftop", "wind", "pv_floating", "wind"],
-        "capacity_mw": [100.0, 30.0, 50.0, 20.0],
+        "capacity_mw_dc": [100.0, 30.0, 50.0, 20.0],
     }
 )
 
@@ -263,7 +265,7 @@ def test_existing_gap_by_hand():
         {
             "district": ["Alpha", "乙区", "Beta"],
             "technology": ["pv", "pv_rooftop", "wind"],
-            "capacity_mw": [80.0, 40.0, 5.0],
+            "capacity_mw_dc": [80.0, 40.0, 5.0],
         }
     )
     gap = existing_gap(BY_DISTRICT, existing, targets).set_index("target")
@@ -288,6 +290,6 @@ def test_existing_gap_by_hand():
 
 
 def test_existing_gap_unknown_district_names_it():
-    existing = pd.DataFrame({"district": ["Gamma"], "technology": ["pv"], "capacity_mw": [1.0]})
+    existing = pd.DataFrame({"district": ["Gamma"], "technology": ["pv"], "capacity_mw_dc": [1.0]})
     with pytest.raises(InputError, match="Gamma"):
         existing_gap(BY_DISTRICT, existing, TARGETS)

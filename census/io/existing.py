@@ -2,7 +2,7 @@
 
 The CSV (UTF-8, with or without BOM) has one row per district and technology::
 
-    adcode,technology,capacity_mw
+    adcode,technology,capacity_mw_dc
     330102,pv_rooftop,35.5
     330102,wind,0
 
@@ -40,14 +40,14 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     ----------
     path : str or pathlib.Path
         CSV file with columns ``adcode`` or ``district`` (or both),
-        ``technology`` and ``capacity_mw``. Extra columns are kept.
+        ``technology`` and ``capacity_mw_dc``. Extra columns are kept.
 
     Returns
     -------
     pandas.DataFrame
         ``adcode`` (nullable Int64; missing when the file has only names),
         ``district`` (when given), ``technology`` (lower case, stripped) and
-        ``capacity_mw`` (float, >= 0) [MW], plus any extra columns.
+        ``capacity_mw_dc`` (float, >= 0) [MW], plus any extra columns.
 
     Raises
     ------
@@ -69,18 +69,18 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8 CSV.") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(
-            f"{path}: the file is empty; it needs a header row 'adcode,technology,capacity_mw'."
+            f"{path}: the file is empty; it needs a header row 'adcode,technology,capacity_mw_dc'."
         ) from exc
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a valid CSV file ({exc}).") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in ("technology", "capacity_mw") if c not in df.columns]
+    missing = [c for c in ("technology", "capacity_mw_dc") if c not in df.columns]
     if "adcode" not in df.columns and "district" not in df.columns:
         missing.insert(0, "adcode or district")
     if missing:
         raise SchemaError(
             f"{path}: existing-capacity table needs columns 'adcode' or "
-            f"'district', 'technology', 'capacity_mw'; missing {missing}, got "
+            f"'district', 'technology', 'capacity_mw_dc'; missing {missing}, got "
             f"{list(df.columns)}."
         )
     if df.empty:
@@ -126,17 +126,19 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
             )
     df["technology"] = techs
     values = []
-    for i, v in enumerate(df["capacity_mw"]):
+    for i, v in enumerate(df["capacity_mw_dc"]):
         try:
             x = float(v)
         except ValueError:
             raise InputError(
-                f"{where(i, 'capacity_mw')}: {v!r} is not a number; give the "
+                f"{where(i, 'capacity_mw_dc')}: {v!r} is not a number; give the "
                 "capacity in MW without units or thousands separators."
             ) from None
         if not np.isfinite(x) or x < 0:
-            raise InputError(f"{where(i, 'capacity_mw')}: {v!r} must be a finite number >= 0 (MW).")
+            raise InputError(
+                f"{where(i, 'capacity_mw_dc')}: {v!r} must be a finite number >= 0 (MW)."
+            )
         values.append(x)
-    df["capacity_mw"] = np.asarray(values, dtype=float)
+    df["capacity_mw_dc"] = np.asarray(values, dtype=float)
     logger.info("read %d existing-capacity rows from %s", len(df), path)
     return df

@@ -199,7 +199,7 @@ _RESERVED = frozenset(
         "surface_tilt_deg",
         "surface_azimuth_deg",
         "technology",
-        "capacity_mw",
+        "capacity_mw_dc",
         "n_turbines",
         "specific_yield_kwh_kwp",
         "energy_mwh_yr",

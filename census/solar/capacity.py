@@ -1,6 +1,7 @@
 """DC capacity of PV sites from usable area, coverage and module efficiency.
 
-``capacity_mw = usable_area_m2 × coverage_frac × efficiency_frac × 1000 W m⁻²``
+``capacity_mw_dc = usable_area_m2 × coverage_frac × efficiency_frac × 1000 W m⁻²``
+``capacity_mw_ac = capacity_mw_dc / dc_ac_ratio`` (the archetype's inverter sizing)
 
 ``coverage_frac`` is the archetype's ground coverage ratio for tilted rows
 (module slant area per ground area) and its packing fraction for flush or
@@ -62,8 +63,9 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
     -------
     same type as ``sites``
         A copy with ``technology`` (e.g. ``pv_rooftop``), ``pv_technology``
-        (module technology) and ``capacity_mw`` (DC, at STC) [MW] set on PV
-        rows; 0 MW for ineligible PV rows.
+        (module technology), ``capacity_mw_dc`` (module nameplate at STC) [MW]
+        and ``capacity_mw_ac`` (inverter rating, DC / the archetype's
+        ``dc_ac_ratio``) [MW] set on PV rows; 0 MW for ineligible PV rows.
 
     Raises
     ------
@@ -93,8 +95,9 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
             out[col] = pd.Series(None, index=out.index, dtype=dtype)
         else:
             out[col] = out[col].astype("object")
-    if "capacity_mw" not in out.columns:
-        out["capacity_mw"] = np.nan
+    for col in ("capacity_mw_dc", "capacity_mw_ac"):
+        if col not in out.columns:
+            out[col] = np.nan
     if not is_pv.any():
         return out
 
@@ -132,10 +135,13 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
         index=distinct,
     )
     density_w_m2 = lookup.reindex(pairs).to_numpy(dtype=float)
-    capacity_mw = np.where(eligible, w_to_mw(area_m2 * density_w_m2), 0.0)
+    capacity_mw_dc = np.where(eligible, w_to_mw(area_m2 * density_w_m2), 0.0)
+    dc_ac_ratio = archetypes.map({k: a.dc_ac_ratio for k, a in config.archetypes.items()})
+    capacity_mw_ac = capacity_mw_dc / dc_ac_ratio.to_numpy(dtype=float)
 
     out.loc[is_pv, "technology"] = archetypes.map(config.category_technology).to_numpy()
     out.loc[is_pv, "pv_technology"] = tech.to_numpy()
-    out.loc[is_pv, "capacity_mw"] = capacity_mw
-    logger.debug("PV capacity: %d sites, %.1f MW DC", int(is_pv.sum()), float(capacity_mw.sum()))
+    out.loc[is_pv, "capacity_mw_dc"] = capacity_mw_dc
+    out.loc[is_pv, "capacity_mw_ac"] = capacity_mw_ac
+    logger.debug("PV capacity: %d sites, %.1f MW DC", int(is_pv.sum()), float(capacity_mw_dc.sum()))
     return out

@@ -436,7 +436,7 @@ def add_pv_yield(
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
-        Site table with ``pv_archetype``, ``pv_technology``, ``capacity_mw``
+        Site table with ``pv_archetype``, ``pv_technology``, ``capacity_mw_dc``
         [MW DC], ``category``, and optionally ``surface_tilt_deg`` and
         ``surface_azimuth_deg`` [deg] (NaN or absent: the archetype's default).
         Rows without ``pv_archetype`` are not PV and are left untouched.
@@ -468,7 +468,7 @@ def add_pv_yield(
     InputError
         If a tilt is outside [0, 90] deg.
     """
-    required = ["pv_archetype", "pv_technology", "capacity_mw", "category"]
+    required = ["pv_archetype", "pv_technology", "capacity_mw_dc", "category"]
     missing = [c for c in required if c not in sites.columns]
     if missing:
         raise SchemaError(
@@ -518,7 +518,7 @@ def add_pv_yield(
             "stage's terrain or roof tilt."
         )
     azimuth = np.mod(azimuth, 360.0)
-    capacity_mw = pd.to_numeric(pv["capacity_mw"], errors="coerce").to_numpy(float)
+    capacity_mw_dc = pd.to_numeric(pv["capacity_mw_dc"], errors="coerce").to_numpy(float)
     cat_codes = pd.Categorical(pv["category"].astype(str), categories=categories).codes
 
     sun = sun_geometry(weather, metadata)
@@ -546,7 +546,7 @@ def add_pv_yield(
         n_nodes = len(node_t)
         n_nodes_total += n_nodes
         # capacity of each node per category: sum over sites of capacity x weight
-        cap = np.nan_to_num(capacity_mw[rows])
+        cap = np.nan_to_num(capacity_mw_dc[rows])
         node_cat_mw = np.zeros((n_nodes, len(categories)))
         np.add.at(
             node_cat_mw,
@@ -573,7 +573,7 @@ def add_pv_yield(
         "PV yield: %d sites on %d orientation nodes (exact=%s)", len(pv), n_nodes_total, exact
     )
 
-    energy_mwh_yr = kwh_to_mwh(yield_kwh_kwp * mw_to_kw(capacity_mw))
+    energy_mwh_yr = kwh_to_mwh(yield_kwh_kwp * mw_to_kw(capacity_mw_dc))
     out.loc[is_pv, "specific_yield_kwh_kwp"] = yield_kwh_kwp
     out.loc[is_pv, "energy_mwh_yr"] = energy_mwh_yr
     out.loc[is_pv, "capacity_factor"] = yield_kwh_kwp / HOURS_PER_YEAR

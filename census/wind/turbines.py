@@ -66,8 +66,8 @@ class TurbineSpec:
     source: str
 
     @property
-    def capacity_mw(self) -> float:
-        """Rated power of one turbine [MW]."""
+    def rated_power_mw(self) -> float:
+        """Rated (AC) power of one turbine [MW]."""
         return float(w_to_mw(self.nominal_power_w))
 
     def to_windpowerlib(self) -> WindTurbine:
@@ -157,7 +157,7 @@ def make_turbine(config: TurbineConfig, *, power_curve: pd.DataFrame | None = No
     logger.info(
         "turbine %s: %.2f MW, rotor %.0f m, hub %.0f m (%s)",
         spec.turbine_type,
-        spec.capacity_mw,
+        spec.rated_power_mw,
         spec.rotor_diameter_m,
         spec.hub_height_m,
         spec.source,

@@ -361,7 +361,8 @@ def add_wind_yield(
     Returns
     -------
     sites : geopandas.GeoDataFrame
-        Copy with, on wind rows: ``n_turbines``, ``capacity_mw`` [MW],
+        Copy with, on wind rows: ``n_turbines``, ``capacity_mw_ac`` and
+        ``capacity_mw_dc`` (both the turbines' AC rating) [MW],
         ``energy_mwh_yr`` [MWh yr⁻¹] (net of wakes, availability and
         electrical losses), ``capacity_factor`` [frac] (NaN without turbines),
         ``wind_speed_hub_m_s`` (mean free-stream wind at hub height)
@@ -527,10 +528,12 @@ def add_wind_yield(
             ],
             dtype=float,
         )
-    table["capacity_mw"] = table["n_turbines"] * turbine.capacity_mw
+    # a turbine's rating is AC; wind has one capacity, written to both columns
+    table["capacity_mw_ac"] = table["n_turbines"] * turbine.rated_power_mw
+    table["capacity_mw_dc"] = table["capacity_mw_ac"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cf = table["energy_mwh_yr"] / (table["capacity_mw"] * HOURS_PER_YEAR)
-    table["capacity_factor"] = cf.where(table["capacity_mw"] > 0)
+        cf = table["energy_mwh_yr"] / (table["capacity_mw_ac"] * HOURS_PER_YEAR)
+    table["capacity_factor"] = cf.where(table["capacity_mw_ac"] > 0)
 
     for col in table.columns:
         if col not in sites.columns:
@@ -548,7 +551,7 @@ def add_wind_yield(
         "wind: %d sites, %d turbines, %.1f MW, %.0f MWh/yr",
         len(table),
         int(table["n_turbines"].sum()),
-        float(table["capacity_mw"].sum()),
+        float(table["capacity_mw_dc"].sum()),
         float(table["energy_mwh_yr"].sum()),
     )
     return sites, turbines

@@ -119,8 +119,8 @@ def make_layers():
     sites["area_m2"] = sites.area
     sites["usable_area_m2"] = sites.area * 0.7
     sites["exclusion_reasons"] = np.where(sites["eligible"], "", "slope;<b>protected</b>")
-    sites["capacity_mw"] = sites["usable_area_m2"] * 1e-4
-    sites["energy_mwh_yr"] = sites["capacity_mw"] * 1100.0
+    sites["capacity_mw_dc"] = sites["usable_area_m2"] * 1e-4
+    sites["energy_mwh_yr"] = sites["capacity_mw_dc"] * 1100.0
     sites["specific_yield_kwh_kwp"] = np.where(sites["technology"] == "wind", np.nan, 1100.0)
     sites["capacity_factor"] = 0.13
     turbines = gpd.GeoDataFrame(

@@ -21,19 +21,19 @@ def _write(tmp_path: Path, text: str, *, bom: bool = True) -> Path:
 def test_reads_adcodes_with_bom(tmp_path):
     path = _write(
         tmp_path,
-        "adcode,technology,capacity_mw\n330102, PV_Rooftop ,35.5\n330102,wind,0\n330106,pv,12\n",
+        "adcode,technology,capacity_mw_dc\n330102, PV_Rooftop ,35.5\n330102,wind,0\n330106,pv,12\n",
     )
     df = read_existing_capacity(path)
     assert list(df["adcode"]) == [330102, 330102, 330106]
     assert str(df["adcode"].dtype) == "Int64"
     assert list(df["technology"]) == ["pv_rooftop", "wind", "pv"]
-    assert_allclose(df["capacity_mw"], [35.5, 0.0, 12.0], rtol=1e-12)
+    assert_allclose(df["capacity_mw_dc"], [35.5, 0.0, 12.0], rtol=1e-12)
 
 
 def test_reads_district_names(tmp_path):
     path = _write(
         tmp_path,
-        "district,technology,capacity_mw,note\n上城区,pv,1.5,x\nTonglu,wind,20,\n",
+        "district,technology,capacity_mw_dc,note\n上城区,pv,1.5,x\nTonglu,wind,20,\n",
         bom=False,
     )
     df = read_existing_capacity(path)
@@ -49,20 +49,23 @@ def test_missing_file(tmp_path):
 
 def test_missing_columns_named(tmp_path):
     path = _write(tmp_path, "name,technology,mw\nA,pv,1\n")
-    with pytest.raises(SchemaError, match=r"adcode or district.*capacity_mw"):
+    with pytest.raises(SchemaError, match=r"adcode or district.*capacity_mw_dc"):
         read_existing_capacity(path)
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("adcode,technology,capacity_mw\n1,pv,1\n2,pv,1 MW\n", r"row 3, column 'capacity_mw'"),
-        ("adcode,technology,capacity_mw\n1,pv,-1\n", r"row 2, column 'capacity_mw'.*>= 0"),
-        ("adcode,technology,capacity_mw\n1,pv,1\n1,solar,1\n", r"row 3, column 'technology'"),
-        ("adcode,technology,capacity_mw\nabc,pv,1\n", r"row 2, column 'adcode'"),
-        ("adcode,technology,capacity_mw\n330102.5,pv,1\n", r"row 2, column 'adcode'"),
-        ("district,technology,capacity_mw\n,pv,1\n", r"row 2, column 'district'"),
-        ("adcode,technology,capacity_mw\n", "no rows"),
+        (
+            "adcode,technology,capacity_mw_dc\n1,pv,1\n2,pv,1 MW\n",
+            r"row 3, column 'capacity_mw_dc'",
+        ),
+        ("adcode,technology,capacity_mw_dc\n1,pv,-1\n", r"row 2, column 'capacity_mw_dc'.*>= 0"),
+        ("adcode,technology,capacity_mw_dc\n1,pv,1\n1,solar,1\n", r"row 3, column 'technology'"),
+        ("adcode,technology,capacity_mw_dc\nabc,pv,1\n", r"row 2, column 'adcode'"),
+        ("adcode,technology,capacity_mw_dc\n330102.5,pv,1\n", r"row 2, column 'adcode'"),
+        ("district,technology,capacity_mw_dc\n,pv,1\n", r"row 2, column 'district'"),
+        ("adcode,technology,capacity_mw_dc\n", "no rows"),
     ],
 )
 def test_bad_values_name_file_row_and_column(tmp_path, text, match):
@@ -73,6 +76,6 @@ def test_bad_values_name_file_row_and_column(tmp_path, text, match):
 
 
 def test_adcode_or_district_per_row(tmp_path):
-    path = _write(tmp_path, "adcode,district,technology,capacity_mw\n,Alpha,pv,1\n2,,wind,3\n")
+    path = _write(tmp_path, "adcode,district,technology,capacity_mw_dc\n,Alpha,pv,1\n2,,wind,3\n")
     df = read_existing_capacity(path)
     assert pd.isna(df["adcode"].iloc[0]) and df["adcode"].iloc[1] == 2

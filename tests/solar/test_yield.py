@@ -166,7 +166,7 @@ def _random_sites(n, seed=0):
         {
             "pv_archetype": rng.choice(["rooftop_flat", "rooftop_pitched"], n),
             "pv_technology": None,
-            "capacity_mw": rng.uniform(0.01, 1.0, n),
+            "capacity_mw_dc": rng.uniform(0.01, 1.0, n),
             "category": rng.choice(["rooftop", "village"], n),
             "surface_tilt_deg": rng.uniform(0.0, 60.0, n),
             "surface_azimuth_deg": rng.uniform(0.0, 360.0, n),
@@ -189,7 +189,7 @@ def test_default_bins_error(hangzhou, config):
 def test_profile_and_columns(hangzhou, config):
     weather, meta = hangzhou
     sites = _random_sites(200, seed=1)
-    sites.loc[0, ["pv_archetype", "category", "capacity_mw"]] = [None, "mudflat", 50.0]
+    sites.loc[0, ["pv_archetype", "category", "capacity_mw_dc"]] = [None, "mudflat", 50.0]
     out, profile = add_pv_yield(sites, weather, meta, config)
     pv = out.iloc[1:]
     # profile [MW] x 1 h summed equals energy [MWh] per category (exact arithmetic)
@@ -200,9 +200,9 @@ def test_profile_and_columns(hangzhou, config):
     assert ((pv["capacity_factor"] > 0) & (pv["capacity_factor"] < 1)).all()
     assert_allclose(pv["capacity_factor"], pv["specific_yield_kwh_kwp"] / 8760, rtol=1e-12)
     # the non-PV row is untouched
-    assert np.isnan(out.loc[0, "specific_yield_kwh_kwp"]) and out.loc[0, "capacity_mw"] == 50.0
+    assert np.isnan(out.loc[0, "specific_yield_kwh_kwp"]) and out.loc[0, "capacity_mw_dc"] == 50.0
     # the AC profile never exceeds the AC rating (DC / 1.1)
-    assert (profile.max() <= pv.groupby("category")["capacity_mw"].sum() / 1.1 + 1e-9).all()
+    assert (profile.max() <= pv.groupby("category")["capacity_mw_dc"].sum() / 1.1 + 1e-9).all()
 
 
 def test_nan_orientation_uses_archetype_default(hangzhou, config):
@@ -211,7 +211,7 @@ def test_nan_orientation_uses_archetype_default(hangzhou, config):
         {
             "pv_archetype": ["ground"],
             "pv_technology": [None],
-            "capacity_mw": [2.0],
+            "capacity_mw_dc": [2.0],
             "category": ["mine"],
             "surface_tilt_deg": [np.nan],
             "surface_azimuth_deg": [np.nan],

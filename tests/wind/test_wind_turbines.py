@@ -31,7 +31,7 @@ def no_network(monkeypatch):
 def test_library_turbine_offline(no_network):
     spec = make_turbine(_cfg())
     # windpowerlib 0.2.2 turbine_data.csv: V126/3450 -> 3.45 MW, 126 m rotor
-    assert spec.capacity_mw == 3.45
+    assert spec.rated_power_mw == 3.45
     assert spec.rotor_diameter_m == 126.0
     assert spec.power_curve["value"].max() == 3.45e6
     assert (spec.power_curve["wind_speed"].diff().dropna() > 0).all()
@@ -60,7 +60,7 @@ def test_user_power_curve_from_csv():
         )
     )
     assert spec.turbine_type == "XYZ-3.0-140"
-    assert_allclose(spec.capacity_mw, 3.0, rtol=1e-12)
+    assert_allclose(spec.rated_power_mw, 3.0, rtol=1e-12)
     assert spec.rotor_diameter_m == 140.0
     assert "lowwind_3mw_example.csv" in spec.source
 

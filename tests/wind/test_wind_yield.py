@@ -190,26 +190,26 @@ def test_losses_and_wakes_multiply():
 def test_columns_capacity_factor_and_untouched_rows():
     sites = pd.concat([_sites(3), _sites(1, category="rooftop")], ignore_index=True)
     sites.loc[3, ["site_id", "technology"]] = ["R0", "pv_rooftop"]
-    sites["capacity_mw"] = [np.nan, np.nan, np.nan, 0.5]
+    sites["capacity_mw_dc"] = [np.nan, np.nan, np.nan, 0.5]
     sites = gpd.GeoDataFrame(sites, crs="EPSG:4549")
     out, turbines = add_wind_yield(
         sites, _turbines({"S0": 3, "S1": 1}), _weather(), META, _config()
     )
     expected_cols = {
         "n_turbines",
-        "capacity_mw",
+        "capacity_mw_dc",
         "energy_mwh_yr",
         "capacity_factor",
         "wind_speed_hub_m_s",
     }
     assert expected_cols <= set(out.columns)
     assert list(out["n_turbines"].iloc[:3]) == [3, 1, 0]
-    assert_allclose(out["capacity_mw"].iloc[:3], [3 * 3.45, 3.45, 0.0], rtol=1e-12)
+    assert_allclose(out["capacity_mw_dc"].iloc[:3], [3 * 3.45, 3.45, 0.0], rtol=1e-12)
     cf = out["capacity_factor"].iloc[:2]
     assert ((cf > 0) & (cf < 1)).all()
     assert np.isnan(out.loc[2, "capacity_factor"]) and out.loc[2, "energy_mwh_yr"] == 0
     # the PV row is left as it was
-    assert out.loc[3, "capacity_mw"] == 0.5 and np.isnan(out.loc[3, "energy_mwh_yr"])
+    assert out.loc[3, "capacity_mw_dc"] == 0.5 and np.isnan(out.loc[3, "energy_mwh_yr"])
     pd.testing.assert_frame_equal(out.loc[[3], sites.columns], sites.loc[[3]])
     assert turbines["energy_mwh_yr"].notna().all()
 
@@ -287,7 +287,7 @@ def test_smoke_real_hangzhou_epw():
     meta = {**meta, "wind_height_m": 10.0}
     out, turbines = add_wind_yield(_sites(), _turbines({"S0": 2}), weather, meta, _config())
     row = out.loc[0]
-    assert row["n_turbines"] == 2 and row["capacity_mw"] == pytest.approx(6.9)
+    assert row["n_turbines"] == 2 and row["capacity_mw_dc"] == pytest.approx(6.9)
     assert 0 < row["capacity_factor"] < 1
     assert 1.5 < row["wind_speed_hub_m_s"] < 6  # station mean is 2.1 m/s at 10 m
 
