@@ -120,7 +120,7 @@ def split_by_zone(
 
 
 def dominant_zone(pieces: pd.DataFrame) -> pd.Series:
-    """The zone holding the largest share of each site (for counting sites once).
+    """Return the zone holding the largest share of each site (to count sites once).
 
     Parameters
     ----------
