@@ -47,14 +47,15 @@ def pv_rows(sites: pd.DataFrame) -> np.ndarray:
 
 
 def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
-    """Add the DC capacity, site technology and module technology of PV sites.
+    """Add the DC capacity and module technology of PV sites.
 
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
-        Site table with ``eligible`` (bool), ``usable_area_m2`` [m²] and
-        ``pv_archetype`` (a key of ``config.archetypes``; missing for rows that
-        are not PV, which are left untouched). An optional ``pv_technology``
+        Site table with ``eligible`` (bool), ``usable_area_m2`` [m²],
+        ``technology`` (the site technology screening took from the category's
+        rules) and ``pv_archetype`` (a key of ``config.archetypes``; missing for
+        rows that are not PV, which are left untouched). An optional ``pv_technology``
         column overrides the archetype's module technology where it is set.
     config : PVConfig
         Archetypes and technologies.
@@ -62,9 +63,8 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
     Returns
     -------
     same type as ``sites``
-        A copy with ``technology`` (e.g. ``pv_rooftop``), ``pv_technology``
-        (module technology), ``capacity_mw_dc`` (module nameplate at STC) [MW]
-        and ``capacity_mw_ac`` (inverter rating, DC / the archetype's
+        A copy with ``pv_technology`` (module technology), ``capacity_mw_dc``
+        (module nameplate at STC) [MW] and ``capacity_mw_ac`` (inverter rating, DC / the archetype's
         ``dc_ac_ratio``) [MW] set on PV rows; 0 MW for ineligible PV rows.
 
     Raises
@@ -81,7 +81,9 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
     A 10 000 m² ground site with GCR 0.62 and 22.5 % modules:
     10 000 × 0.62 × 0.225 × 1000 W = 1.395 MW.
     """
-    required = ["eligible", "usable_area_m2", "pv_archetype"]
+    # the site technology (pv_rooftop, pv_ground ...) is the category's, set by screening
+    # from rules.yaml; this stage only adds the module technology and the capacity
+    required = ["eligible", "usable_area_m2", "pv_archetype", "technology"]
     missing = [c for c in required if c not in sites.columns]
     if missing:
         raise SchemaError(
@@ -139,7 +141,6 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
     dc_ac_ratio = archetypes.map({k: a.dc_ac_ratio for k, a in config.archetypes.items()})
     capacity_mw_ac = capacity_mw_dc / dc_ac_ratio.to_numpy(dtype=float)
 
-    out.loc[is_pv, "technology"] = archetypes.map(config.category_technology).to_numpy()
     out.loc[is_pv, "pv_technology"] = tech.to_numpy()
     out.loc[is_pv, "capacity_mw_dc"] = capacity_mw_dc
     out.loc[is_pv, "capacity_mw_ac"] = capacity_mw_ac

@@ -73,9 +73,6 @@ class PVArchetype(_Strict):
     ----------
     label : str
         Human-readable name.
-    site_technology : str
-        Site-table technology written to the ``technology`` column
-        (``pv_rooftop``, ``pv_ground``, ``pv_floating``, ``pv_bipv``).
     technology : str
         Default module technology, a key of :attr:`PVConfig.technologies`.
     mounting : {"rows", "flush", "vertical"}
@@ -102,7 +99,6 @@ class PVArchetype(_Strict):
     """
 
     label: str
-    site_technology: str
     technology: str
     mounting: Mounting
     coverage_frac: float = Field(gt=0.0, le=1.0)
@@ -232,11 +228,6 @@ class PVConfig(_Strict):
                     "[pv.technologies] or pick one of those."
                 )
         return self
-
-    @property
-    def category_technology(self) -> dict[str, str]:
-        """Site technology (``pv_rooftop``, ...) of each archetype."""
-        return {name: a.site_technology for name, a in self.archetypes.items()}
 
 
 def default_pv_config() -> PVConfig:
