@@ -261,6 +261,50 @@ def batch(
         typer.echo(f"city outputs: {result.city_dir}")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder (or a batch's city).")],
+    postgis: Annotated[
+        str,
+        typer.Option(
+            help="PostgreSQL URL, e.g. postgresql://gis@dbhost:5432/planning or service=NAME; "
+            "the password comes from PGPASSWORD, ~/.pgpass or pg_service.conf.",
+        ),
+    ],
+    schema: Annotated[str, typer.Option(help="Schema to write into (created if missing).")] = (
+        "census"
+    ),
+    run_id: Annotated[
+        str | None, typer.Option(help="Key of the run in the database (default: folder name).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Export a finished run into PostGIS; exporting it again replaces only its rows."""
+    from census.io.postgis import export_run, has_password
+
+    _setup_logging(quiet, False)
+    if has_password(postgis) and not quiet:
+        typer.echo(
+            "census: warning: the URL holds a password (it is not shown or stored); prefer "
+            "PGPASSWORD, ~/.pgpass or a service file.",
+            err=True,
+        )
+    try:
+        result = export_run(run_dir, postgis, schema=schema, run_id=run_id)
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    if quiet:
+        return
+    for table, n in result.rows.items():
+        typer.echo(f"{result.schema}.{table}: {n:,} rows")
+    verb = "replaced" if result.replaced else "exported"
+    typer.echo(
+        f"{verb} run {result.run_id!r} in {result.target} ({sum(result.rows.values()):,} rows "
+        f"in {result.seconds:.1f} s, {result.rows_per_s:,.0f} rows/s)"
+    )
+
+
 @data_app.command("prepare")
 def data_prepare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (new).")],
