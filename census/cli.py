@@ -309,6 +309,10 @@ def export(
 def data_prepare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (new).")],
     osm: Annotated[Path | None, typer.Option(help="OpenStreetMap extract (.osm.pbf).")] = None,
+    overture_buildings: Annotated[
+        Path | None,
+        typer.Option(help="Overture Maps buildings GeoParquet; replaces OSM's rooftops."),
+    ] = None,
     dem: Annotated[list[Path] | None, typer.Option(help="DEM GeoTIFF tile; repeat.")] = None,
     landcover: Annotated[
         list[Path] | None, typer.Option(help="ESA WorldCover GeoTIFF tile; repeat.")
@@ -322,7 +326,7 @@ def data_prepare(
     tags: Annotated[Path | None, typer.Option(help="YAML overriding the OSM tag mapping.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
-    """Build census layers and a config (census.toml) from OSM, DEM, land cover, wind atlas."""
+    """Build census layers and a config (census.toml) from OSM/Overture, DEM, land cover, wind."""
     import warnings as _warnings
 
     from census.prepare import prepare_data
@@ -333,6 +337,7 @@ def data_prepare(
             _warnings.simplefilter("always", UserWarning)
             result = prepare_data(
                 osm=osm,
+                overture_buildings=overture_buildings,
                 dem=dem or [],
                 landcover=landcover or [],
                 wind_atlas=wind_atlas,
