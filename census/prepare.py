@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, MissingCRSError
@@ -51,6 +51,7 @@ from census.io.overture import (
 )
 from census.io.vector import read_vector, repair_geometries, to_metric
 from census.resources import read_text, split_entries
+from census.settings.base import Strict
 
 __all__ = [
     "ATLAS_FILE_PATTERN",
@@ -126,11 +127,7 @@ def _norm_conditions(value: Any) -> Any:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FieldStep(_Strict):
+class FieldStep(Strict):
     """One way to get a field's value; the first step that gives one wins."""
 
     when: dict[str, TagValue] | None = None
@@ -154,14 +151,14 @@ class FieldStep(_Strict):
         return self
 
 
-class FieldSpec(_Strict):
+class FieldSpec(Strict):
     """How a census column is derived from OSM tags."""
 
     type: Literal["str", "float", "int"]
     steps: list[FieldStep] = Field(alias="from", min_length=1)
 
 
-class LayerSpec(_Strict):
+class LayerSpec(Strict):
     """One census layer made from OSM features."""
 
     output: Literal["sites", "exclusions"]
@@ -209,7 +206,7 @@ class LayerSpec(_Strict):
         return list(dict.fromkeys(keys))
 
 
-class OsmTagSpec(_Strict):
+class OsmTagSpec(Strict):
     """The OSM tag mapping: parameters and layers (``osm_tags.yaml``)."""
 
     parameters: dict[str, Any] = Field(default_factory=dict)
