@@ -561,6 +561,8 @@ class ExportResult:
         Wall time of the transaction (connect to commit). [s]
     replaced : bool
         Whether rows of the same run were there before and were replaced.
+    table_seconds : dict of str to float
+        Time to prepare and copy each table's rows. [s]
     """
 
     run_id: str
@@ -569,6 +571,7 @@ class ExportResult:
     rows: dict[str, int]
     seconds: float
     replaced: bool
+    table_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_per_s(self) -> float:
@@ -639,6 +642,7 @@ def export_run(
     started = time.perf_counter()
     conn, target = _connect(url, connect_timeout_s=connect_timeout_s)
     rows: dict[str, int] = {}
+    table_seconds: dict[str, float] = {}
     replaced = False
     try:
         with conn, conn.cursor() as cur:  # one transaction: commit on success, else rollback
@@ -655,6 +659,7 @@ def export_run(
             replaced = cur.rowcount > 0
             _insert_run_row(cur, schema, run, Path(run_dir))
             for table, (data, geometry) in prepared.items():
+                t_table = time.perf_counter()
                 frame = run.tables[table]
                 if geometry is not None:
                     srid = _table_srid(cur, schema, table) or geometry[1]
@@ -672,6 +677,7 @@ def export_run(
                 _ensure_table(cur, schema, table, columns, geometry=geometry)
                 _copy_rows(cur, schema, table, data)
                 rows[table] = data.num_rows
+                table_seconds[table] = time.perf_counter() - t_table
                 if progress is not None:
                     progress(table, data.num_rows)
     except psycopg.Error as exc:
@@ -697,6 +703,7 @@ def export_run(
         rows=rows,
         seconds=seconds,
         replaced=replaced,
+        table_seconds=table_seconds,
     )
 
 
