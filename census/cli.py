@@ -144,19 +144,45 @@ def config_show(config: ConfigOpt = None) -> None:
 
 @app.command()
 def validate(config: ConfigOpt = None) -> None:
-    """Check a configuration and that every input file it names exists."""
+    """Check a configuration against its inputs: every problem `census run` would stop on."""
     from census.config import load_config
-    from census.pipeline import _input_paths
+    from census.validate import format_problems, validate_config
 
     try:
         loaded = load_config(config)
+        problems = validate_config(loaded)
     except CensusError as exc:
         _fail(exc)
         return
-    missing = [str(p) for p in _input_paths(loaded.config) if not Path(p).exists()]
-    if missing:
-        _fail(CensusError("missing input files: " + ", ".join(missing)))
-    typer.echo("configuration OK")
+    if problems:
+        typer.echo(format_problems(problems), err=True)
+        raise typer.Exit(code=2)
+    typer.echo("configuration OK: `census run` finds every input it needs")
+
+
+@app.command()
+def init(
+    layers: Annotated[list[Path], typer.Argument(help="Your vector files (any CRS, any format).")],
+    dem: Annotated[Path | None, typer.Option(help="Your DEM (GeoTIFF).")] = None,
+    landcover: Annotated[
+        Path | None, typer.Option(help="Your land-cover raster (ESA WorldCover classes).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Config file to write.")] = Path(
+        "census.toml"
+    ),
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+) -> None:
+    """Write a starter config from your own layers (fields mapped, unsupported rules off)."""
+    from census.starter import write_starter_config
+
+    try:
+        path = write_starter_config(
+            layers, out=out, dem=dem, landcover=landcover, overwrite=overwrite
+        )
+    except CensusError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"written: {path}\ncheck its TODO lines, then: census validate --config {path}")
 
 
 @app.command("map")
