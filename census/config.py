@@ -172,6 +172,9 @@ class OutputsConfig(_Strict):
         description="Above this many sites `census run` writes no maps (use `census map "
         "RUN_DIR --district ...`): one HTML file with every site would be too large to open.",
     )
+    zarr: bool = Field(
+        False, description="Also write the hourly profiles as a Zarr store (profiles.zarr)."
+    )
 
 
 class CensusConfig(_Strict):

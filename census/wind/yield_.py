@@ -26,14 +26,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import sparse, special
 from windpowerlib import power_output as wpl_power_output
 from windpowerlib import tools as wpl_tools
 from windpowerlib import wake_losses as wpl_wake_losses
 
 from census.exceptions import SchemaError, WeatherError
+from census.hourly import SiteSeries
 from census.io.windatlas import atlas_column
-from census.units import HOURS_PER_YEAR, wh_to_mwh
+from census.units import HOURS_PER_YEAR, w_to_mw, wh_to_mwh
 
 from .profile import air_density_hub, roughness_length_by_category, wind_speed_at_height
 from .settings import WindConfig
@@ -326,7 +327,11 @@ def add_wind_yield(
     *,
     atlas: pd.DataFrame | None = None,
     turbine: TurbineSpec | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    return_series: bool = False,
+) -> (
+    tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, SiteSeries]
+):
     """Add capacity, annual energy and capacity factor to the wind sites.
 
     Parameters
@@ -357,6 +362,10 @@ def add_wind_yield(
     turbine : TurbineSpec, optional
         Turbine to use; default :func:`census.wind.turbines.make_turbine` of
         ``config.turbine``.
+    return_series : bool, default False
+        Also return the hourly power series the annual energy comes from (one
+        per distinct resource key, free or waked) and each wind site's weight on
+        them (for :mod:`census.profiles`).
 
     Returns
     -------
@@ -372,6 +381,11 @@ def add_wind_yield(
     turbines : geopandas.GeoDataFrame
         Copy with ``energy_mwh_yr`` [MWh yr⁻¹]: the site's net energy shared
         equally (the efficiency curves give a farm mean, not per turbine).
+    series : census.hourly.SiteSeries
+        Only with ``return_series``: per-turbine AC power series [MW] and, per
+        wind site, turbines x availability x electrical efficiency x the ratio of
+        the annual energy to the series' energy (1 for the time-series method;
+        the Weibull method's correction otherwise) [-].
 
     Raises
     ------
@@ -434,8 +448,9 @@ def add_wind_yield(
     use_weibull = use_atlas and config.resource.energy_method == "weibull"
     wake_model = config.wake.model
     ws_weather = weather["wind_speed"].astype(float)
-    cache: dict[tuple[float, float, float], dict[str, float]] = {}
+    cache: dict[tuple[float, float, float], dict[str, Any]] = {}
     results = {}
+    series_keys: dict[Any, tuple[tuple[float, float, float], bool, int]] = {}
     for idx in wind.index:
         v_hub = wind_speed_at_height(
             ws_weather,
@@ -501,9 +516,15 @@ def add_wind_yield(
                 "v_mean": float(v_hub.mean()),
                 "rho_mean": float(np.mean(rho)),
             }
+            if return_series:
+                cache[key]["series_w"] = _power_series_w(
+                    v_hub, rho, curve, prof.density_correction, wake_model
+                )
         res = cache[key]
         n = int(n_turbines[idx])
         per_turbine = res["waked"] if n >= 2 else res["free"]
+        if return_series:
+            series_keys[idx] = (key, n >= 2, n)
         results[idx] = {
             "n_turbines": n,
             "energy_mwh_yr": per_turbine
@@ -554,4 +575,71 @@ def add_wind_yield(
         float(table["capacity_mw_dc"].sum()),
         float(table["energy_mwh_yr"].sum()),
     )
+    if return_series:
+        return sites, turbines, _wind_site_series(weather, metadata, cache, series_keys, losses)
     return sites, turbines
+
+
+def _power_series_w(
+    v_hub: pd.Series, rho: pd.Series, curve: pd.DataFrame, density_correction: bool, wake: str
+) -> dict[bool, np.ndarray]:
+    """Return one turbine's hourly power, free-stream (False) and waked (True) [W]."""
+    free = np.asarray(
+        wpl_power_output.power_curve(
+            v_hub, curve["wind_speed"], curve["value"], rho, density_correction
+        ),
+        dtype=float,
+    )
+    if wake == "none":
+        return {False: free, True: free}
+    v_waked = wpl_wake_losses.reduce_wind_speed(v_hub, wind_efficiency_curve_name=wake)
+    waked = wpl_power_output.power_curve(
+        v_waked, curve["wind_speed"], curve["value"], rho, density_correction
+    )
+    return {False: free, True: np.asarray(waked, dtype=float)}
+
+
+def _wind_site_series(
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    cache: Mapping[tuple[float, float, float], Mapping[str, Any]],
+    series_keys: Mapping[Any, tuple[tuple[float, float, float], bool, int]],
+    losses: Any,
+) -> SiteSeries:
+    """Sparse (wind sites x series) weights and per-turbine series [MW].
+
+    A site's weight is turbines x availability x electrical efficiency x (the
+    per-turbine annual energy used above / the series' own annual energy), so its
+    hourly output sums to its ``energy_mwh_yr`` whether the energy came from the
+    series or from the atlas Weibull integral.
+    """
+    columns: dict[tuple[tuple[float, float, float], bool], int] = {}
+    unit: list[np.ndarray] = []
+    rows, cols, vals = [], [], []
+    step_h = (weather.index[1] - weather.index[0]) / pd.Timedelta(hours=1)
+    factor_h = step_h * HOURS_PER_YEAR / (step_h * len(weather))
+    for pos, (key, waked, n) in enumerate(series_keys.values()):
+        res = cache[key]
+        if (key, waked) not in columns:
+            columns[(key, waked)] = len(unit)
+            unit.append(w_to_mw(res["series_w"][waked]))
+        power_mw = unit[columns[(key, waked)]]
+        series_mwh_yr = float(power_mw.sum() * factor_h)
+        energy = res["waked"] if waked else res["free"]
+        ratio = energy / series_mwh_yr if series_mwh_yr > 0 else 0.0
+        rows.append(pos)
+        cols.append(columns[(key, waked)])
+        vals.append(n * losses.availability_frac * losses.electrical_efficiency_frac * ratio)
+    site_index = pd.Index(list(series_keys))
+    weights = sparse.csr_matrix(
+        (np.asarray(vals, float), (np.asarray(rows, int), np.asarray(cols, int))),
+        shape=(len(site_index), len(unit)),
+    )
+    return SiteSeries(
+        index=weather.index,
+        interval_label=str(metadata.get("interval_label", "beginning")),
+        site_index=site_index,
+        weights=weights,
+        unit_power_mw=np.vstack(unit) if unit else np.empty((0, len(weather))),
+        annual_factor_h=factor_h,
+    )
