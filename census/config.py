@@ -31,6 +31,7 @@ __all__ = [
     "LayerConfig",
     "LoadedConfig",
     "OutputsConfig",
+    "StorageShiftConfig",
     "StudyAreaConfig",
     "TargetsConfig",
     "TerrainConfig",
@@ -157,6 +158,13 @@ class TargetsConfig(_Strict):
     existing_capacity: Path | None = None
 
 
+class StorageShiftConfig(_Strict):
+    """What the obligated storage could shift (storage_shift.yaml; census.profiles.storage)."""
+
+    export_limit_frac: float = Field(gt=0, le=1)
+    round_trip_efficiency_frac: float = Field(gt=0, le=1)
+
+
 class OutputsConfig(_Strict):
     """Where and what a run writes."""
 
@@ -190,6 +198,7 @@ class CensusConfig(_Strict):
     wind: WindConfig
     targets: TargetsConfig
     costs: CostsConfig
+    storage_shift: StorageShiftConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     allow_synthetic_mix: bool = Field(
         False, description="Allow real site layers together with synthetic demo inputs."

@@ -78,6 +78,9 @@ class CensusResult:
     profiles : xarray.Dataset or None
         Hourly generation by district and technology
         (:func:`census.profiles.build_profiles`); None without PV or wind sites.
+    storage_shift : pandas.DataFrame or None
+        What the obligated storage could shift per district
+        (:func:`census.profiles.storage_shift_by_district`).
     provenance : dict
         What ``provenance.json`` holds.
     run_dir : pathlib.Path or None
@@ -99,6 +102,7 @@ class CensusResult:
     run_dir: Path | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
     profiles: Any = None
+    storage_shift: pd.DataFrame | None = None
 
 
 def config_hash(config: CensusConfig) -> str:
@@ -289,6 +293,7 @@ def run_census(
             city = city_table(by_district)
             targets = targets_table(by_district, cfg.targets)
             hourly_profiles = _profiles(sites, hourly, chosen)
+            shift = _storage_shift(hourly_profiles, by_district, cfg)
         caught = [f"{w.category.__name__}: {w.message}" for w in wlist]
     for msg in caught:
         logger.warning("%s", msg)
@@ -333,6 +338,7 @@ def run_census(
         pv_profile_mw=pv_profile,
         provenance=provenance,
         profiles=hourly_profiles,
+        storage_shift=shift,
     )
     if run_folder is not None:
         with timer.stage("write outputs"):
@@ -417,6 +423,20 @@ def _profiles(sites: gpd.GeoDataFrame, hourly: list, chosen: gpd.GeoDataFrame) -
     if not any(s is not None and s.weights.shape[0] for s in hourly):
         return None
     return build_profiles(sites, hourly, chosen[["adcode", "name_zh", "name_en"]])
+
+
+def _storage_shift(profiles: Any, by_district: pd.DataFrame, cfg: CensusConfig) -> Any:
+    from census.profiles import storage_shift_by_district
+
+    if profiles is None:
+        return None
+    return storage_shift_by_district(
+        profiles,
+        by_district,
+        technologies=list(cfg.targets.storage_technologies),
+        export_limit_frac=cfg.storage_shift.export_limit_frac,
+        round_trip_efficiency_frac=cfg.storage_shift.round_trip_efficiency_frac,
+    )
 
 
 def _weather_groups(

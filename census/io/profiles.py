@@ -18,7 +18,7 @@ import xarray as xr
 
 from census.exceptions import CensusError
 
-__all__ = ["read_profiles", "to_file_dataset", "write_profiles"]
+__all__ = ["read_profiles", "to_file_dataset", "write_profiles", "write_pypsa_csv_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,3 +140,32 @@ def read_profiles(path: str | Path) -> xr.Dataset:
         local = pd.DatetimeIndex(ds.indexes["time"]).tz_localize("UTC").tz_convert(tz)
         ds = ds.assign_coords(time=("time", local, attrs))
     return ds
+
+
+def write_pypsa_csv_folder(ds: xr.Dataset, folder: str | Path, *, dim: str = "district") -> Path:
+    """Write ``buses.csv``, ``generators.csv``, ``generators-p_max_pu.csv``, ``snapshots.csv``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Profiles Dataset.
+    folder : str or pathlib.Path
+        Folder to create (must not exist).
+    dim : str, default "district"
+        The place dimension.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``; ``pypsa.Network().import_from_csv_folder(folder)`` reads it.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=False)
+    from census.profiles.pypsa import generator_tables
+
+    buses, generators, p_max_pu = generator_tables(ds, dim=dim)
+    buses.to_csv(folder / "buses.csv", encoding="utf-8")
+    generators.to_csv(folder / "generators.csv", encoding="utf-8")
+    p_max_pu.to_csv(folder / "generators-p_max_pu.csv", encoding="utf-8")
+    pd.DataFrame(index=p_max_pu.index).to_csv(folder / "snapshots.csv", encoding="utf-8")
+    return folder

@@ -6,5 +6,6 @@ See ``docs/profiles.md`` for the layout and how to feed it to PyPSA.
 """
 
 from census.profiles.build import build_profiles, group_generation
+from census.profiles.storage import storage_shift, storage_shift_by_district
 
-__all__ = ["build_profiles", "group_generation"]
+__all__ = ["build_profiles", "group_generation", "storage_shift", "storage_shift_by_district"]

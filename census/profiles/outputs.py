@@ -35,6 +35,11 @@ def write_profile_outputs(run_folder: Any, result: Any, config: Any) -> dict[str
     out: dict[str, Path] = {}
     write_profiles(ds, run_folder.file("profiles.nc"))
     out["profiles.nc"] = run_folder.final("profiles.nc")
+    shift = getattr(result, "storage_shift", None)
+    if shift is not None:
+        out["storage_shift_by_district.csv"] = run_folder.write_csv(
+            "storage_shift_by_district.csv", shift
+        )
     if bool(getattr(getattr(cfg, "outputs", None), "zarr", False)):
         write_profiles(ds, run_folder.file("profiles.zarr"), format="zarr")
         out["profiles.zarr"] = run_folder.final("profiles.zarr")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 import xarray as xr
@@ -86,3 +87,16 @@ def test_run_writes_profiles_that_match_the_annual_tables(qiantang):
     assert qiantang.profiles is not None
     assert qiantang.profiles.indexes["time"].tz is not None
     assert "profiles.nc" in qiantang.provenance["outputs"]
+
+
+def test_run_report_and_workbook_use_the_profiles(qiantang):
+    html = (qiantang.run_dir / "report.html").read_text(encoding="utf-8")
+    assert "What the obligated storage could shift" in html
+    assert 'alt="Hourly profiles"' in html  # the typical-day chart, inlined
+    shift = pd.read_csv(qiantang.run_dir / "storage_shift_by_district.csv", encoding="utf-8-sig")
+    row = shift.iloc[0]
+    # invariants: charged <= above the limit; delivered <= charged x efficiency (0.85)
+    assert row["charged_mwh_yr"] <= row["above_limit_mwh_yr"] + 1e-9
+    assert row["delivered_mwh_yr"] <= 0.85 * row["charged_mwh_yr"] + 1e-9
+    wb = openpyxl.load_workbook(qiantang.run_dir / "census.xlsx", read_only=True)
+    assert {"monthly_energy", "storage_shift"} <= set(wb.sheetnames)
