@@ -19,9 +19,9 @@ from census.hourly import SiteSeries
 from census.io.weather import read_weather
 from census.profiles import build_profiles, group_generation
 from census.resources import load_assumptions
-from census.solar.settings import default_pv_config
+from census.settings.pv import default_pv_config
+from census.settings.wind import WindConfig
 from census.solar.yield_ import add_pv_yield
-from census.wind.settings import WindConfig
 from census.wind.turbines import make_turbine
 from census.wind.yield_ import add_wind_yield
 
