@@ -28,12 +28,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, special
 from windpowerlib import power_output as wpl_power_output
-from windpowerlib import tools as wpl_tools
 from windpowerlib import wake_losses as wpl_wake_losses
 
 from census.exceptions import SchemaError, WeatherError
 from census.hourly import SiteSeries
-from census.io.windatlas import atlas_column
+from census.io.windatlas import atlas_at_hub_height, atlas_frame_to_dataset, atlas_mean_speed
 from census.schema import require_columns
 from census.settings.wind import WindConfig
 from census.units import HOURS_PER_YEAR, w_to_mw, wh_to_mwh
@@ -196,9 +195,10 @@ def turbine_energy_mwh_yr(
 def atlas_weibull_at_hub(atlas_row: pd.Series, *, hub_height_m: float) -> tuple[float, float]:
     """Weibull A and k at hub height from the atlas heights around it.
 
-    A follows a power law between the two atlas heights nearest the hub (the
+    A follows a power law between the two atlas heights around the hub (the
     shear exponent of the scale parameter, ln(A2/A1)/ln(h2/h1)); k is linear
-    in height, as the Global Wind Atlas layers vary smoothly with height.
+    in height, as the Global Wind Atlas layers vary smoothly with height. The
+    interpolation runs on xarray (:func:`census.io.windatlas.atlas_at_hub_height`).
 
     Parameters
     ----------
@@ -213,23 +213,10 @@ def atlas_weibull_at_hub(atlas_row: pd.Series, *, hub_height_m: float) -> tuple[
         Weibull scale [m s⁻¹] and shape [-] at hub height; NaN without two usable
         heights (or one at the hub).
     """
-    pairs: dict[int, tuple[float, float]] = {}
-    for name, value in atlas_row.items():
-        if str(name).startswith("weibull_a_"):
-            height = int(str(name).split("_")[2].rstrip("m"))
-            k = atlas_row.get(atlas_column("weibull_k", height), np.nan)
-            if np.isfinite(value) and np.isfinite(k) and value > 0 and k > 0:
-                pairs[height] = (float(value), float(k))
-    if float(hub_height_m) in pairs:
-        return pairs[int(hub_height_m)]
-    if len(pairs) < 2:
+    hub = atlas_at_hub_height(atlas_frame_to_dataset(atlas_row.to_frame().T), hub_height_m)
+    if "weibull_a" not in hub:
         return float("nan"), float("nan")
-    heights = sorted(pairs, key=lambda h: (abs(h - hub_height_m), h))[:2]
-    (h1, (a1, k1)), (h2, (a2, k2)) = sorted((h, pairs[h]) for h in heights)
-    alpha = np.log(a2 / a1) / np.log(h2 / h1)
-    a_hub = a1 * (hub_height_m / h1) ** alpha
-    k_hub = k1 + (k2 - k1) * (hub_height_m - h1) / (h2 - h1)
-    return float(a_hub), float(k_hub)
+    return float(hub["weibull_a"].to_numpy()[0]), float(hub["weibull_k"].to_numpy()[0])
 
 
 def atlas_mean_wind_speed_at_hub(
@@ -242,8 +229,10 @@ def atlas_mean_wind_speed_at_hub(
 
     Uses the atlas mean wind speed layers (``wind_speed_<h>m_m_s``), or, when
     there are none, the Weibull means A Γ(1 + 1/k). With two or more heights,
-    windpowerlib's logarithmic inter/extrapolation between the two heights
-    closest to the hub; with one height, the log law with the site roughness.
+    logarithmic interpolation between the two heights around the hub (linear
+    in ln h, as windpowerlib's ``logarithmic_interpolation_extrapolation``; on
+    xarray, :func:`census.io.windatlas.atlas_at_hub_height`); with one height,
+    the log law with the site roughness.
 
     Parameters
     ----------
@@ -260,34 +249,22 @@ def atlas_mean_wind_speed_at_hub(
     float
         Mean wind speed at hub height; NaN if the row has no usable value. [m s⁻¹]
     """
-    means: dict[int, float] = {}
-    for name, value in atlas_row.items():
-        if str(name).startswith("wind_speed_") and np.isfinite(value):
-            means[int(str(name).split("_")[2].rstrip("m"))] = float(value)
-    if not means:
-        for name, value in atlas_row.items():
-            if str(name).startswith("weibull_a_"):
-                height = int(str(name).split("_")[2].rstrip("m"))
-                k = atlas_row.get(atlas_column("weibull_k", height), np.nan)
-                if np.isfinite(value) and np.isfinite(k) and k > 0:
-                    means[height] = float(value * special.gamma(1 + 1 / k))
-    if not means:
+    atlas = atlas_frame_to_dataset(atlas_row.to_frame().T)
+    speed = atlas_mean_speed(atlas)
+    if speed is None:
         return float("nan")
-    if float(hub_height_m).is_integer() and int(hub_height_m) in means:
-        return means[int(hub_height_m)]
-    if len(means) == 1:
-        ((height, mean),) = means.items()
+    usable = speed.isel(site=0).dropna("height")
+    if usable.sizes["height"] == 1 and not np.isclose(usable["height"].item(), hub_height_m):
         return float(
             wind_speed_at_height(
-                np.array([mean]),
-                height_ref_m=height,
+                usable.to_numpy(),
+                height_ref_m=usable["height"].item(),
                 height_m=hub_height_m,
                 method="log",
                 roughness_length_m=roughness_length_m,
             )[0]
         )
-    frame = pd.DataFrame([means])
-    return float(wpl_tools.logarithmic_interpolation_extrapolation(frame, hub_height_m).iloc[0])
+    return float(atlas_at_hub_height(atlas, hub_height_m)["wind_speed"].to_numpy()[0])
 
 
 def _check_weather(weather: pd.DataFrame) -> pd.DataFrame:
