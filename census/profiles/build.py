@@ -61,6 +61,7 @@ def group_generation(
     *,
     by: Sequence[str],
     mask: np.ndarray | None = None,
+    shares: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Sum the hourly output of sites by groups.
 
@@ -76,6 +77,10 @@ def group_generation(
     mask : numpy.ndarray of bool, optional
         Rows of ``sites`` (positional, full length) to count; default the
         ``eligible`` column, as the roll-up counts.
+    shares : pandas.DataFrame, optional
+        Sites shared between groups (:func:`census.zones.split_by_zone`):
+        ``site_index`` (index label in ``sites``), ``by[0]`` (the group key) and
+        ``share_frac`` [frac]. The other ``by`` columns come from ``sites``.
 
     Returns
     -------
@@ -89,7 +94,9 @@ def group_generation(
     SchemaError
         If a grouping column is missing or a site of ``series`` is not in ``sites``.
     """
-    missing = [c for c in by if c not in sites.columns]
+    missing = [c for c in (by if shares is None else by[1:]) if c not in sites.columns]
+    if shares is not None:
+        missing += [c for c in ("site_index", by[0], "share_frac") if c not in shares.columns]
     if missing:
         raise SchemaError(
             f"group_generation needs columns {list(by)}; missing {missing}, got "
@@ -107,8 +114,21 @@ def group_generation(
             if "eligible" in sites
             else np.ones(len(sites), bool)
         )
-    keep = np.asarray(mask, bool)[pos]
-    frame = sites.iloc[pos][list(by)].reset_index(drop=True)
+    if shares is None:
+        column = np.arange(len(pos))  # position of each piece's site in the series
+        weight = np.ones(len(pos))
+        frame = sites.iloc[pos][list(by)].reset_index(drop=True)
+        keep = np.asarray(mask, bool)[pos]
+    else:
+        column = pd.Index(series.site_index).get_indexer(shares["site_index"])
+        inside = column >= 0  # pieces of sites of other series (e.g. wind for PV) drop out
+        piece = shares.loc[inside]
+        column = column[inside]
+        weight = pd.to_numeric(piece["share_frac"], errors="coerce").fillna(0.0).to_numpy()
+        site_pos = sites.index.get_indexer(piece["site_index"])
+        frame = sites.iloc[site_pos][list(by[1:])].reset_index(drop=True)
+        frame.insert(0, by[0], piece[by[0]].to_numpy())
+        keep = np.asarray(mask, bool)[site_pos]
     if len(frame) == 0:
         return pd.DataFrame(columns=list(by)), np.zeros((0, len(series.index)))
     codes, uniques = pd.MultiIndex.from_frame(frame).factorize()
@@ -116,7 +136,7 @@ def group_generation(
         keep &= codes >= 0
     n_groups = len(uniques)
     member = sparse.csr_matrix(
-        (np.ones(int(keep.sum())), (codes[keep], np.flatnonzero(keep))),
+        (weight[keep], (codes[keep], column[keep])),
         shape=(n_groups, len(pos)),
     )
     # (groups x sites) @ (sites x series) stays sparse and small; then one dense product
@@ -135,6 +155,7 @@ def build_profiles(
     dim: str = "district",
     label_columns: Sequence[str] = ("name_zh", "name_en"),
     technologies: Sequence[str] | None = None,
+    shares: pd.DataFrame | None = None,
 ) -> xr.Dataset:
     """Hourly generation, capacity and capacity factor by group and technology.
 
@@ -159,6 +180,10 @@ def build_profiles(
         Columns of ``groups`` that become coordinates along ``dim``.
     technologies : sequence of str, optional
         Technologies along ``technology``; default every technology of ``sites``.
+    shares : pandas.DataFrame, optional
+        Sites shared between groups by area (:func:`census.zones.split_by_zone`,
+        with its ``zone`` column as ``group_column``): generation and capacity
+        are split by ``share_frac``, so zone profiles add up to the districts'.
 
     Returns
     -------
@@ -176,7 +201,8 @@ def build_profiles(
     SchemaError
         If a column is missing, or the series have different lengths.
     """
-    need = ["technology", "capacity_mw_ac", "capacity_mw_dc", group_column]
+    need = ["technology", "capacity_mw_ac", "capacity_mw_dc"]
+    need += [group_column] if shares is None else []
     missing = [c for c in need if c not in sites.columns]
     if missing:
         raise SchemaError(
@@ -207,7 +233,9 @@ def build_profiles(
     g_pos = pd.Index(group_ids)
     t_pos = pd.Index(techs)
     for s in series:
-        keys, power = group_generation(s, sites, by=[group_column, "technology"], mask=eligible)
+        keys, power = group_generation(
+            s, sites, by=[group_column, "technology"], mask=eligible, shares=shares
+        )
         gi = g_pos.get_indexer(keys[group_column])
         ti = t_pos.get_indexer(keys["technology"].astype("string"))
         ok = (gi >= 0) & (ti >= 0)
@@ -215,15 +243,25 @@ def build_profiles(
             logger.debug("hourly profiles: %d groups outside the run's groups", int((~ok).sum()))
         gen[:, gi[ok], ti[ok]] += power[ok].T  # keys are unique within one series
 
-    elig = sites.loc[eligible]
+    if shares is None:
+        elig = sites.loc[eligible]
+        share = pd.Series(1.0, index=elig.index)
+        group_key = elig[group_column]
+    else:
+        pos = sites.index.get_indexer(shares["site_index"])
+        ok = (pos >= 0) & eligible[np.where(pos >= 0, pos, 0)]
+        elig = sites.iloc[pos[ok]]
+        share = pd.Series(shares["share_frac"].to_numpy(float)[ok], index=elig.index)
+        group_key = pd.Series(shares[group_column].to_numpy()[ok], index=elig.index)
     cap = {}
     for col in ("capacity_mw_ac", "capacity_mw_dc"):
-        table = (
-            pd.to_numeric(elig[col], errors="coerce")
-            .fillna(0.0)
-            .groupby([elig[group_column], elig["technology"].astype("string")])
-            .sum()
+        values = pd.Series(
+            pd.to_numeric(elig[col], errors="coerce").fillna(0.0).to_numpy() * share.to_numpy()
         )
+        table = values.groupby(
+            [group_key.to_numpy(), elig["technology"].astype("string").to_numpy()]
+        ).sum()
+        table.index = table.index.set_names([group_column, "technology"])
         cap[col] = (
             table.unstack("technology").reindex(index=group_ids, columns=techs).fillna(0.0)
         ).to_numpy(float)

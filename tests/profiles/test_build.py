@@ -240,3 +240,35 @@ def test_wind_series_sum_to_energy_with_wakes_losses_and_weibull():
     # never above the AC rating (turbines x rating x losses x correction stays below it here)
     rating = out["capacity_mw_ac"].to_numpy(float)[pos]
     assert (series.site_power_mw().max(axis=1) <= rating * 1.05 + 1e-9).all()
+
+
+def test_zone_shares_split_generation_and_capacity():
+    series, sites = _hand_series()
+    # site 10 lies 25 % in zone "a" and 75 % in "b"; site 11 wholly in "b"; site 12 (not
+    # eligible) in "a"; site 13 (wind, no series here) in "a"
+    shares = pd.DataFrame(
+        {
+            "site_index": [10, 10, 11, 12, 13],
+            "zone": ["a", "b", "b", "a", "a"],
+            "share_frac": [0.25, 0.75, 1.0, 1.0, 1.0],
+        }
+    )
+    zones = pd.DataFrame({"zone": ["a", "b"], "zone_name": ["A", "B"]})
+    ds = build_profiles(
+        sites,
+        [series],
+        zones,
+        group_column="zone",
+        dim="zone",
+        label_columns=["zone_name"],
+        shares=shares,
+    )
+    pv = ds["generation_mw"].sel(technology="pv_ground")
+    # zone a: 0.25 x 2 x [1,2,3]; zone b: 0.75 x 2 x [1,2,3] + site 11's [2.5-2, 9-4, 7.5-6]
+    assert_allclose(pv.sel(zone="a"), [0.5, 1.0, 1.5], rtol=1e-12)
+    assert_allclose(pv.sel(zone="b"), [1.5 + 0.5, 3.0 + 5.0, 4.5 + 1.5], rtol=1e-12)
+    # zones add up to the district total of the same sites
+    assert_allclose(pv.sum("zone"), [2.5, 9.0, 7.5], rtol=1e-12)
+    # capacity split the same way: a 0.25 x 5; b 0.75 x 5 + 10; wind 7 MW in a
+    assert_allclose(ds["capacity_mw_ac"].sel(technology="pv_ground"), [1.25, 13.75])
+    assert_allclose(ds["capacity_mw_ac"].sel(technology="wind"), [7.0, 0.0])
