@@ -10,6 +10,7 @@ city totals exactly.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +19,16 @@ import shapely
 
 from census.crs import require_projected
 from census.exceptions import SchemaError
+from census.units import mw_to_kw
 
-__all__ = ["OUTSIDE", "SPLIT_COLUMNS", "split_by_zone", "dominant_zone"]
+__all__ = [
+    "OUTSIDE",
+    "SPLIT_COLUMNS",
+    "dominant_zone",
+    "split_by_zone",
+    "summarize_by_zone",
+    "zone_sites",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -134,3 +143,109 @@ def dominant_zone(pieces: pd.DataFrame) -> pd.Series:
     """
     idx = pieces.groupby("site_index")["share_frac"].idxmax()
     return pieces.loc[idx.to_numpy()].set_index("site_index")["zone"]
+
+
+def zone_sites(sites: gpd.GeoDataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
+    """One row per (site, zone) piece, additive columns scaled by the piece's share.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Site table after the yield stage.
+    pieces : pandas.DataFrame
+        Output of :func:`split_by_zone` for ``sites``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``sites`` (without geometry) repeated per piece, with
+        :data:`SPLIT_COLUMNS` multiplied by ``share_frac``, the zone key in ``zone`` and
+        ``zone_code`` (an integer code per zone, in sorted key order) in ``adcode``'s place,
+        and ``counts_site`` (True on the piece that holds the largest share of its site, so
+        site counts add up).
+    """
+    table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    out = table.loc[pieces["site_index"].to_numpy()].reset_index(drop=True)
+    share = pieces["share_frac"].to_numpy()
+    for col in SPLIT_COLUMNS:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0.0).to_numpy() * share
+    out["zone"] = pieces["zone"].to_numpy()
+    dom = dominant_zone(pieces)
+    out["counts_site"] = pieces["zone"].to_numpy() == dom.reindex(pieces["site_index"]).to_numpy()
+    return out
+
+
+def summarize_by_zone(
+    sites: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    zone_field: str,
+    summarize: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame],
+    population_field: str | None = None,
+) -> pd.DataFrame:
+    """Roll the site table up by zone with the same function the districts use.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Site table after the yield stage, in a metric CRS.
+    zones : geopandas.GeoDataFrame
+        Zone polygons with ``zone_field`` (and ``population_field`` if given).
+    zone_field : str
+        Zone key column.
+    summarize : callable
+        ``summarize(site_rows, districts)`` -> district x category x technology table
+        (the roll-up stage passes :func:`census.rollup.summarize_by_district` with the run's
+        storage and emission settings), called with zones in the place of districts.
+    population_field : str, optional
+        Zone column with the resident population [persons]; adds ``population`` and
+        ``pv_kw_dc_per_person`` / ``pv_kw_ac_per_person`` [kW person⁻¹].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per zone (and :data:`OUTSIDE` when some site area lies in no zone):
+        ``zone``, ``sites``, ``eligible_sites`` (each site counted once, in the zone with
+        its largest share) and the additive columns of the district table (capacity,
+        energy, storage, CO2...) summed over the zone's pieces; they add up to the
+        district totals of the same sites.
+    """
+    pieces = split_by_zone(sites, zones, zone_field=zone_field)
+    rows = zone_sites(sites, pieces)
+    keys = sorted(set(rows["zone"]))
+    code = {k: i + 1 for i, k in enumerate(keys)}
+    rows["adcode"] = rows["zone"].map(code).astype("int64")
+    rows["district"] = rows["zone"]
+    table = pd.DataFrame({"adcode": list(code.values()), "name_zh": keys, "name_en": keys})
+    by = summarize(rows, table)
+    numeric = [
+        c
+        for c in by.columns
+        if c not in ("adcode", "name_zh", "name_en", "category", "technology")
+        and pd.api.types.is_numeric_dtype(by[c])
+        and c != "capacity_factor"
+    ]
+    out = by.groupby("name_en", as_index=False)[numeric].sum().rename(columns={"name_en": "zone"})
+    counted = rows[rows["counts_site"]]
+    n_sites = counted.groupby("zone").size()
+    n_elig = counted[counted["eligible"].astype(bool)].groupby("zone").size()
+    out["sites"] = out["zone"].map(n_sites).fillna(0).astype("int64")
+    out["eligible_sites"] = out["zone"].map(n_elig).fillna(0).astype("int64")
+    if population_field:
+        if population_field not in zones.columns:
+            raise SchemaError(
+                f"zone layer has no field '{population_field}'; its fields are "
+                f"{[c for c in zones.columns if c != zones.geometry.name]}. Name it with "
+                "--population-field or leave the option out."
+            )
+        pop = pd.to_numeric(zones[population_field], errors="coerce")
+        pop.index = zones[zone_field].astype(str)
+        out["population"] = out["zone"].map(pop.groupby(level=0).sum())
+        pv = by[by["technology"].astype(str).str.startswith("pv")]
+        pv_cap = pv.groupby("name_en")[["capacity_mw_dc", "capacity_mw_ac"]].sum()
+        persons = out["population"].where(out["population"] > 0)
+        for basis in ("dc", "ac"):
+            cap = out["zone"].map(pv_cap[f"capacity_mw_{basis}"]).fillna(0.0)
+            out[f"pv_kw_{basis}_per_person"] = mw_to_kw(cap) / persons
+    return out.sort_values("zone", key=lambda s: s == OUTSIDE, kind="stable").reset_index(drop=True)

@@ -82,3 +82,78 @@ def test_errors():
         split_by_zone(_sites(), overlapping, zone_field="village")
     with pytest.raises(CRSError):
         split_by_zone(_sites().to_crs("EPSG:4326"), _zones(), zone_field="village")
+
+
+def _site_table():
+    sites = _sites()
+    sites["district"] = "Xiaoshan"
+    sites["adcode"] = 330109
+    sites["category"] = ["rooftop", "pond", "pond", "mudflat"]
+    sites["technology"] = ["pv_rooftop", "pv_floating", "pv_floating", "wind"]
+    sites["eligible"] = [True, True, True, False]
+    sites["usable_area_m2"] = [8000.0, 30000.0, 16000.0, 0.0]
+    sites["capacity_mw_dc"] = [1.0, 4.0, 2.0, 9.0]  # the wind row is ineligible: left out
+    sites["capacity_mw_ac"] = [0.8, 3.2, 1.6, 9.0]
+    sites["energy_mwh_yr"] = [1000.0, 4400.0, 2200.0, 20000.0]
+    sites["population"] = 0
+    return sites
+
+
+def _summarize():
+    import functools
+
+    from census.config import load_config
+    from census.rollup import summarize_by_district
+
+    targets = load_config().config.targets
+    kwargs = {
+        name: getattr(targets, name)
+        for name in (
+            "storage_technologies",
+            "storage_min_frac",
+            "storage_duration_h",
+            "grid_emission_factor_tco2_mwh",
+        )
+        if hasattr(targets, name)
+    }
+    return functools.partial(summarize_by_district, **kwargs)
+
+
+def test_zone_rollup_adds_up_and_splits_by_hand():
+    from census.zones import summarize_by_zone
+
+    zones = _zones()
+    zones["people"] = [1000, 4000]
+    sites = _site_table()
+    out = summarize_by_zone(
+        sites, zones, zone_field="village", summarize=_summarize(), population_field="people"
+    ).set_index("zone")
+    # by hand: A gets the rooftop (1 MW) and 1/4 of the straddling pond (1 MW DC);
+    # B gets 3/4 of it (3 MW) and half of the half-out pond (1 MW); outside the other half
+    assert_allclose(out.loc["A", "capacity_mw_dc"], 2.0, rtol=1e-12)
+    assert_allclose(out.loc["B", "capacity_mw_dc"], 4.0, rtol=1e-12)
+    assert_allclose(out.loc[OUTSIDE, "capacity_mw_dc"], 1.0, rtol=1e-12)
+    assert_allclose(out.loc["B", "energy_mwh_yr"], 3300.0 + 1100.0, rtol=1e-12)
+    # zone totals equal the district totals of the same sites
+    district = _summarize()(sites, _district())
+    for col in (
+        "capacity_mw_dc",
+        "capacity_mw_ac",
+        "energy_mwh_yr",
+        "storage_mw",
+        "co2_avoided_t_yr",
+    ):
+        if col in district.columns:
+            assert_allclose(out[col].sum(), district[col].sum(), rtol=1e-12)
+    # every site counted once, in the zone with its largest share
+    assert out["sites"].sum() == 4
+    assert out.loc["B", "sites"] == 2  # 75 % of the straddling pond, half of the half-out one
+    # per person: A 2 MW PV DC over 1000 people = 2 kW per person
+    assert_allclose(out.loc["A", "pv_kw_dc_per_person"], 2.0, rtol=1e-12)
+    assert_allclose(out.loc["B", "pv_kw_ac_per_person"], 3.2 / 4.0, rtol=1e-12)
+
+
+def _district():
+    import pandas as pd
+
+    return pd.DataFrame({"adcode": [330109], "name_zh": ["萧山区"], "name_en": ["Xiaoshan"]})
