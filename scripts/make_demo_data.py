@@ -111,6 +111,11 @@ N_FOREST = 1000  # forest-patch candidates (before rejection)
 FOREST_MEDIAN_HA = 28.0  # median forest-patch area [ha]
 FOREST_AREA_HA = (5.0, 150.0)  # clip range of forest-patch areas [ha]
 FOREST_MIN_SLOPE_DEG = 8.0  # forest patches sit on hillsides [deg]
+# forest type shares of the demo patches: assumption for a plausible demo, after Zhejiang's
+# forest make-up (tree forest dominant, bamboo a large second in Lin'an and the west,
+# shrub land a small rest); not survey data
+FOREST_TYPE_SHARES = {"tree": 0.68, "bamboo": 0.24, "shrub": 0.08}
+SHRUB_COVER_RANGE = (0.2, 0.9)  # shrub cover of shrub-land patches [frac]
 FOREST_MIN_ELEV_M = 100.0  # and above this elevation [m]
 MUDFLAT_SPAN_LON = (120.36, 120.71)  # stretch of the estuary lined with flats [deg E]
 MUDFLAT_LENGTH_M = (1500.0, 4500.0)  # length of one flat along the river [m]
@@ -1111,8 +1116,18 @@ def make_forest(rng, districts, city_in, samp, obstacles, reserve):
     cls = rng.choice(["commercial", "ecological_public_welfare"], n, p=[0.55, 0.45])
     in_reserve = shapely.intersects(reserve, geoms)
     cls = np.where(in_reserve, "nature_reserve", cls)
+    # forest type (drawn last, so the patches themselves are as before): the hills are
+    # mostly tree and bamboo forest, with some shrub land of varied cover
+    ftype = rng.choice(list(FOREST_TYPE_SHARES), n, p=list(FOREST_TYPE_SHARES.values()))
+    cover = np.round(rng.uniform(*SHRUB_COVER_RANGE, n), 2)
+    cover = np.where(ftype == "shrub", cover, np.nan)
     return gpd.GeoDataFrame(
-        {"forest_id": [f"F{i:04d}" for i in range(1, n + 1)], "forest_class": cls},
+        {
+            "forest_id": [f"F{i:04d}" for i in range(1, n + 1)],
+            "forest_class": cls,
+            "forest_type": ftype,
+            "shrub_cover_frac": cover,
+        },
         geometry=geoms,
         crs=METRIC_CRS,
     )
@@ -1502,7 +1517,9 @@ def make_landcover(grid, hill_frac, dem, slope, layers, geo, water_extra):
     burn(lc, lf.geometry[lf.status == "closed"], 30)
     burn(lc, lf.geometry[lf.status != "closed"], 60)
     burn(lc, layers["mines"].geometry, 60)
-    burn(lc, layers["forest"].geometry, 10)
+    fo = layers["forest"]
+    burn(lc, fo.geometry[fo.forest_type != "shrub"], 10)
+    burn(lc, fo.geometry[fo.forest_type == "shrub"], 20)
     burn(lc, list(layers["ponds_m"].geometry) + water_extra, 80)
     burn(lc, [geo["river"], geo["qiandao"], geo["west_lake"]], 80, all_touched=True)
     burn(lc, layers["mudflats"].geometry, 90)
@@ -1696,7 +1713,7 @@ def write_readme(out: Path, s: dict) -> None:
         "ponds": "`pond_id`, `pond_type`, `water_use`",
         "mines": "`mine_id`, `name`, `status`, `mineral`",
         "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
-        "forest": "`forest_id`, `forest_class`",
+        "forest": "`forest_id`, `forest_class`, `forest_type`, `shrub_cover_frac`",
         "mudflats": "`mudflat_id`, `name`",
     }
     rows = []
@@ -1829,9 +1846,11 @@ Each quarry's centre has a DEM slope of {MINE_SLOPE_DEG[0]:.0f} to {MINE_SLOPE_D
 Each patch's centre has a slope of at least {FOREST_MIN_SLOPE_DEG:.0f}° and an elevation of at
 least {FOREST_MIN_ELEV_M:.0f} m.
 
-- Columns: `forest_id` (text) and `forest_class` (`commercial`,
-  `ecological_public_welfare`, `nature_reserve`). `nature_reserve` marks the patches
-  that touch the Tianmu Mountain reserve.
+- Columns: `forest_id` (text), `forest_class` (`commercial`,
+  `ecological_public_welfare`, `nature_reserve`), `forest_type` (`tree`, `bamboo`,
+  `shrub`; drawn with shares {FOREST_TYPE_SHARES}) and `shrub_cover_frac` (shrub cover
+  0-1 of shrub-land patches, uniform in {SHRUB_COVER_RANGE}; empty otherwise).
+  `nature_reserve` marks the patches that touch the Tianmu Mountain reserve.
 - Districts: Lin'an (more of them around Tianmu Mountain), Chun'an, Jiande, Tonglu and
   Fuyang.
 
@@ -1897,7 +1916,8 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 
 - Format: the same grid as the DEM, uint8, nodata 0.
 - Classes:
-  - 10 tree cover: the hills and the forest patches.
+  - 10 tree cover: the hills and the tree and bamboo forest patches.
+  - 20 shrubland: the shrub-land forest patches.
   - 30 grassland: capped landfills.
   - 40 cropland: the rest of the plain and flat valley floors in the hills.
   - 50 built-up: where rooftops cluster.
