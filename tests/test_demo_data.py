@@ -1,6 +1,6 @@
 """Checks of the committed SYNTHETIC demo data in ``data/raw/demo``.
 
-The files are made by ``scripts/make_demo_data.py``; these tests read them as shipped
+The files are made by ``census/demo/generate.py``; these tests read them as shipped
 and check their schema, counts, placement and physical plausibility.
 """
 
