@@ -287,10 +287,58 @@ def batch(
         typer.echo(f"city outputs: {result.city_dir}")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder (or a batch's city).")],
+    postgis: Annotated[
+        str,
+        typer.Option(
+            help="PostgreSQL URL, e.g. postgresql://gis@dbhost:5432/planning or service=NAME; "
+            "the password comes from PGPASSWORD, ~/.pgpass or pg_service.conf.",
+        ),
+    ],
+    schema: Annotated[str, typer.Option(help="Schema to write into (created if missing).")] = (
+        "census"
+    ),
+    run_id: Annotated[
+        str | None, typer.Option(help="Key of the run in the database (default: folder name).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Export a finished run into PostGIS; exporting it again replaces only its rows."""
+    from census.io.postgis import export_run, has_password
+
+    _setup_logging(quiet, False)
+    if has_password(postgis) and not quiet:
+        typer.echo(
+            "census: warning: the URL holds a password (it is not shown or stored); prefer "
+            "PGPASSWORD, ~/.pgpass or a service file.",
+            err=True,
+        )
+    try:
+        result = export_run(run_dir, postgis, schema=schema, run_id=run_id)
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    if quiet:
+        return
+    for table, n in result.rows.items():
+        typer.echo(f"{result.schema}.{table}: {n:,} rows")
+    verb = "replaced" if result.replaced else "exported"
+    typer.echo(
+        f"{verb} run {result.run_id!r} in {result.target} ({sum(result.rows.values()):,} rows "
+        f"in {result.seconds:.1f} s, {result.rows_per_s:,.0f} rows/s)"
+    )
+
+
 @data_app.command("prepare")
 def data_prepare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (new).")],
     osm: Annotated[Path | None, typer.Option(help="OpenStreetMap extract (.osm.pbf).")] = None,
+    overture_buildings: Annotated[
+        Path | None,
+        typer.Option(help="Overture Maps buildings GeoParquet; replaces OSM's rooftops."),
+    ] = None,
     dem: Annotated[list[Path] | None, typer.Option(help="DEM GeoTIFF tile; repeat.")] = None,
     landcover: Annotated[
         list[Path] | None, typer.Option(help="ESA WorldCover GeoTIFF tile; repeat.")
@@ -317,7 +365,7 @@ def data_prepare(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
-    """Build census layers and a config (census.toml) from OSM, a land-use survey, DEM, ..."""
+    """Build census layers and a config (census.toml) from OSM, Overture, land use, DEM, ..."""
     import warnings as _warnings
 
     from census.prepare import prepare_data
@@ -328,6 +376,7 @@ def data_prepare(
             _warnings.simplefilter("always", UserWarning)
             result = prepare_data(
                 osm=osm,
+                overture_buildings=overture_buildings,
                 dem=dem or [],
                 landcover=landcover or [],
                 wind_atlas=wind_atlas,
