@@ -43,7 +43,9 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
     city_profiles = read_profiles(first.city_dir / "profiles.nc")
     assert sorted(city_profiles["district"].to_numpy()) == sorted(ref["adcode"])
     assert_allclose(
-        city_profiles["generation_mw"].sum(["time", "technology"]).sel(district=ref["adcode"].to_numpy()),
+        city_profiles["generation_mw"]
+        .sum(["time", "technology"])
+        .sel(district=ref["adcode"].to_numpy()),
         ref["energy_mwh_yr"].to_numpy(float),
         rtol=1e-3,  # float32 on disk
     )
