@@ -217,7 +217,13 @@ def run_census(
             )
             chosen = select_districts(all_districts, districts)
             active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
-            sites, layer_reports = load_sites(active, chosen, metric_crs=metric)
+            sites, layer_reports = load_sites(
+                active,
+                chosen,
+                metric_crs=metric,
+                study_area=all_districts,
+                study_area_name=cfg.study_area.name,
+            )
             categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
             needed = required_exclusions(cfg.rules, categories)
             exclusions = {}
