@@ -26,10 +26,11 @@ from pydantic import (
 from census.crs import METRIC_CRS, valid_crs_string
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
-from census.sites.rules import RulesConfig
-from census.solar.settings import PVConfig
-from census.supply import CostsConfig
-from census.wind.settings import WindConfig
+from census.settings.base import Strict
+from census.settings.costs import CostsConfig
+from census.settings.pv import PVConfig
+from census.settings.rules import RulesConfig
+from census.settings.wind import WindConfig
 
 __all__ = [
     "PROJECT_ROOT",
@@ -88,11 +89,7 @@ def _valid_tz(value: str | None) -> str | None:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StudyAreaConfig(_Strict):
+class StudyAreaConfig(Strict):
     """District boundaries of the study area, the metric CRS and the time zone."""
 
     name: str = "study area"
@@ -115,7 +112,7 @@ class StudyAreaConfig(_Strict):
     _tz_ok = field_validator("tz")(lambda v: _valid_tz(v))
 
 
-class LayerConfig(_Strict):
+class LayerConfig(Strict):
     """One candidate-site layer (``enabled = false`` drops a default layer)."""
 
     enabled: bool = True
@@ -139,7 +136,7 @@ class LayerConfig(_Strict):
         return self
 
 
-class ExclusionLayerConfig(_Strict):
+class ExclusionLayerConfig(Strict):
     """One exclusion layer; ``enabled = false`` makes the rules that use it exclude nothing."""
 
     enabled: bool = True
@@ -157,7 +154,7 @@ class ExclusionLayerConfig(_Strict):
         return self
 
 
-class WeatherChecksConfig(_Strict):
+class WeatherChecksConfig(Strict):
     """Thresholds of the weather-year checks (from weather.yaml)."""
 
     max_distance_m: float = Field(ge=0)
@@ -165,7 +162,7 @@ class WeatherChecksConfig(_Strict):
     min_clearsky_corr: float = Field(ge=-1, le=1)
 
 
-class WeatherConfig(_Strict):
+class WeatherConfig(Strict):
     """The weather year: one file for the city or one per district (adcode -> file)."""
 
     path: Path | None = None
@@ -184,7 +181,7 @@ class WeatherConfig(_Strict):
     checks: WeatherChecksConfig
 
 
-class TerrainConfig(_Strict):
+class TerrainConfig(Strict):
     """Terrain and land-cover rasters."""
 
     dem: Path | None = None
@@ -192,7 +189,7 @@ class TerrainConfig(_Strict):
     synthetic: bool = False
 
 
-class TargetsConfig(_Strict):
+class TargetsConfig(Strict):
     """City targets, storage obligation and emission factor (from targets.yaml)."""
 
     pv_2025_mw: float = Field(ge=0)
@@ -206,7 +203,7 @@ class TargetsConfig(_Strict):
     existing_capacity: Path | None = None
 
 
-class OutputsConfig(_Strict):
+class OutputsConfig(Strict):
     """Where and what a run writes."""
 
     dir: Path = Path("data/processed")
@@ -223,7 +220,7 @@ class OutputsConfig(_Strict):
     )
 
 
-class CensusConfig(_Strict):
+class CensusConfig(Strict):
     """The whole configuration of a census run."""
 
     study_area: StudyAreaConfig
