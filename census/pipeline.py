@@ -452,7 +452,7 @@ def _weather_groups(
                     tz=wcfg.tz,
                     time_shift_h=shift[path],
                     study_area=study_area_for_weather(
-                        cfg, all_districts[all_districts["adcode"].isin(codes)]
+                        cfg, all_districts[all_districts["adcode"].isin(codes)], part=True
                     ),
                     checks=wcfg.checks.model_dump(),
                 ),

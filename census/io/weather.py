@@ -125,7 +125,7 @@ def default_checks() -> dict[str, float]:
     return dict(values["checks"])
 
 
-def study_area_for_weather(config: Any, districts: Any) -> StudyArea:
+def study_area_for_weather(config: Any, districts: Any, *, part: bool = False) -> StudyArea:
     """Describe the districts a weather file serves, for :func:`read_weather`.
 
     Parameters
@@ -134,6 +134,9 @@ def study_area_for_weather(config: Any, districts: Any) -> StudyArea:
         For ``[study_area] name`` and ``tz``.
     districts : geopandas.GeoDataFrame
         The districts the file is used for (any CRS), with ``name_en``.
+    part : bool, default False
+        The districts are part of the study area (a ``[weather.districts]`` file):
+        their names are added to the study area's in messages.
 
     Returns
     -------
@@ -147,10 +150,9 @@ def study_area_for_weather(config: Any, districts: Any) -> StudyArea:
     if tz is None:
         hours = int(round(union.centroid.x / 15.0))
         tz = "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # Etc signs are inverted
-    names = [str(n) for n in districts.get("name_en", [])]
     name = config.study_area.name
-    if 0 < len(names) <= 3:
-        name = f"{name}: {', '.join(names)}"
+    if part:
+        name = f"{name}: {', '.join(str(n) for n in districts['name_en'])}"
     return StudyArea(name=name, geometry=union, tz=tz)
 
 
