@@ -291,8 +291,10 @@ def check_zone(
         raise CRSError(
             f"Layer '{layer}' spans longitudes {minx:.3f} to {maxx:.3f} E, outside "
             f"{lon_range[0]}-{lon_range[1]} E where the metric CRS {METRIC_CRS} keeps areas "
-            "true. For another city set [study_area] metric_crs to its own Gauss-Kruger "
-            "zone (e.g. EPSG:4548 for CM 117E) in your config."
+            "true. If the layer is for this city, its CRS is wrong: check [layers.<name>] crs "
+            "(a projected file read as another CRS, or longitude and latitude swapped). For "
+            "another city set [study_area] metric_crs to its own Gauss-Kruger zone (e.g. "
+            "EPSG:4548 for CM 117E) in your config."
         )
 
 

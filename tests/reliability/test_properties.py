@@ -83,10 +83,29 @@ def test_usable_area_never_exceeds_area_and_reasons_mark_ineligible(rows, zones)
     assert (usable[~out["eligible"].to_numpy(dtype=bool)] == 0).all()
 
 
+# Sites with edges on half metres, zones with edges on whole metres: no site edge coincides
+# with a zone edge. Where they coincide exactly, the nanometres a reprojection moves a vertex
+# decide whether they touch or overlap (a "drop" rule then flips); that case is not an
+# invariant of any projection, so it is kept out of this one.
+site_off_grid = st.tuples(
+    st.sampled_from(CATEGORIES),
+    st.integers(0, 5_000).map(lambda v: v + 0.5),
+    st.integers(0, 5_000).map(lambda v: v + 0.5),
+    st.integers(1, 400).map(float),
+    st.integers(1, 400).map(float),
+)
+zone_on_grid = st.tuples(
+    st.integers(-200, 5_200).map(float),
+    st.integers(-200, 5_200).map(float),
+    st.integers(5, 1_500).map(float),
+    st.integers(5, 1_500).map(float),
+)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
-    st.lists(site, min_size=1, max_size=8),
-    st.lists(zone, max_size=3),
+    st.lists(site_off_grid, min_size=1, max_size=8),
+    st.lists(zone_on_grid, max_size=3),
     st.sampled_from(["EPSG:4326", "EPSG:3857"]),
 )
 def test_screening_is_the_same_in_any_input_crs(rows, zones, crs):

@@ -60,7 +60,7 @@ def test_layer_without_crs(case, tmp_path):
 def test_layer_declared_in_a_wrong_crs(case, tmp_path):
     # EPSG:4549 metres read as web-mercator metres land near 4.5 E, 29 N: outside the zone
     case.write_config({"layers": {"rooftops": {"crs": "EPSG:3857"}}})
-    _error(case, tmp_path, "Layer 'rooftops'", "longitudes", "metric_crs")
+    _error(case, tmp_path, "Layer 'rooftops'", "longitudes", "its CRS is wrong", "metric_crs")
 
 
 def test_layer_with_lon_lat_swapped(case, tmp_path):
@@ -69,7 +69,7 @@ def test_layer_with_lon_lat_swapped(case, tmp_path):
         shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]), crs="EPSG:4326"
     )
     _replace_rooftops(case, swapped)
-    _error(case, tmp_path, "Layer 'rooftops'", "longitudes 30.")
+    _error(case, tmp_path, "Layer 'rooftops'", "longitudes 30.", "longitude and latitude swapped")
 
 
 def test_layer_wholly_outside_the_study_area(case, tmp_path):
