@@ -377,6 +377,7 @@ def load_config(
         user = deep_merge(user, overrides)
     _reject_non_finite(user, user_path)
     merged = deep_merge(base, user)
+    _own_paths_are_real(user, merged)
     for table in _REPLACED_TABLES:
         # a user's own layer set replaces the demo's, never adds to it (no double counting)
         if table in user:
@@ -423,6 +424,21 @@ def _reject_non_finite(tree: Any, user_path: Path | None, key: str = "") -> None
             "census needs a finite number here; write the value itself (TOML's inf and nan "
             "are not accepted)."
         )
+
+
+def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Mark a table where the user gives a path of their own as not synthetic.
+
+    ``synthetic = true`` of the demo's [terrain] or [study_area] would otherwise carry
+    over key by key onto the user's own DEM or boundaries. A demo path left in the
+    same table is still caught by :func:`is_demo_path`.
+    """
+    for table in ("study_area", "terrain"):
+        own = user.get(table)
+        if not isinstance(own, dict) or "synthetic" in own:
+            continue
+        if any(k in _PATH_KEYS and v is not None for k, v in own.items()):
+            merged[table]["synthetic"] = False
 
 
 _REPLACED_TABLES = ("layers", "exclusions")
