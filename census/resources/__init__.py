@@ -15,7 +15,18 @@ __all__ = ["ENTRY_KEYS", "ASSUMPTION_SECTIONS", "load_assumptions", "read_text",
 ENTRY_KEYS = frozenset({"value", "unit", "source"})
 """Keys of an assumption entry; ``note`` is allowed besides them."""
 
+<<<<<<< HEAD
 ASSUMPTION_SECTIONS: tuple[str, ...] = ("rules", "pv", "wind", "targets", "costs", "weather")
+=======
+ASSUMPTION_SECTIONS: tuple[str, ...] = (
+    "rules",
+    "pv",
+    "wind",
+    "targets",
+    "costs",
+    "storage_shift",
+)
+>>>>>>> main
 """Config sections whose defaults come from ``<section>.yaml``."""
 
 
