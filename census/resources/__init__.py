@@ -15,9 +15,6 @@ __all__ = ["ENTRY_KEYS", "ASSUMPTION_SECTIONS", "load_assumptions", "read_text",
 ENTRY_KEYS = frozenset({"value", "unit", "source"})
 """Keys of an assumption entry; ``note`` is allowed besides them."""
 
-<<<<<<< HEAD
-ASSUMPTION_SECTIONS: tuple[str, ...] = ("rules", "pv", "wind", "targets", "costs", "weather")
-=======
 ASSUMPTION_SECTIONS: tuple[str, ...] = (
     "rules",
     "pv",
@@ -25,8 +22,8 @@ ASSUMPTION_SECTIONS: tuple[str, ...] = (
     "targets",
     "costs",
     "storage_shift",
+    "weather",
 )
->>>>>>> main
 """Config sections whose defaults come from ``<section>.yaml``."""
 
 
