@@ -146,7 +146,7 @@ def config_show(config: ConfigOpt = None) -> None:
 def validate(config: ConfigOpt = None) -> None:
     """Check a configuration and that every input file it names exists."""
     from census.config import load_config
-    from census.pipeline import _input_paths
+    from census.stages.load import input_paths as _input_paths
 
     try:
         loaded = load_config(config)

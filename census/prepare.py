@@ -43,7 +43,8 @@ from census.crs import METRIC_CRS
 from census.exceptions import InputError, MissingCRSError
 from census.io.boundaries import BOUNDARY_COLUMNS, read_districts
 from census.io.osm import OSM_LAYERS, read_osm, tags_match
-from census.io.outputs import RunFolder, file_sha256
+from census.io.outputs import file_sha256
+from census.io.runfolder import RunFolder
 from census.io.vector import read_vector, repair_geometries, to_metric
 from census.resources import read_text, split_entries
 from census.settings.base import Strict
