@@ -19,6 +19,7 @@ import pandas as pd
 from census.config import config_to_toml, synthetic_inputs
 from census.io.outputs import inputs_provenance, package_versions
 from census.maps import write_maps
+from census.profiles.outputs import write_profile_outputs
 from census.report import write_report_outputs
 from census.stages.context import RunContext
 from census.stages.load import input_paths
@@ -129,6 +130,8 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
         out["pv_hourly_profile_mw.csv"] = run.write_csv(
             "pv_hourly_profile_mw.csv", ctx.pv_profile_mw, index=True
         )
+        if ctx.profiles is not None:
+            out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
         out["assumptions.csv"] = run.write_csv("assumptions.csv", pd.DataFrame(ctx.loaded.ledger))
         out["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
         _write_maps(sites, ctx)
