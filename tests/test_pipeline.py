@@ -354,3 +354,29 @@ def test_failed_demo_generation_is_a_clear_error_and_leaves_nothing(tmp_path, mo
     with pytest.raises(InputError, match=r"No space left.*writable"):
         demo.ensure_demo_data(load_config().config)
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary copy
+
+
+def test_demo_from_another_generator_version_is_regenerated(tmp_path, monkeypatch):
+    import census.demo.generate as generate
+    import census.io.demo as demo
+    from census.config import load_config
+
+    calls = []
+
+    def tiny_build(out):
+        calls.append(out)
+        (out / "demo_sites.gpkg").write_bytes(b"new")
+        return {}
+
+    monkeypatch.setattr(demo, "DEMO_DIR", tmp_path / "demo")
+    monkeypatch.setattr(generate, "build", tiny_build)
+    cfg = load_config().config
+    assert demo.ensure_demo_data(cfg) is True  # first use
+    assert demo.ensure_demo_data(cfg) is False  # same generator: kept
+    # a folder written by another version (its stamp differs) is replaced, not trusted
+    (tmp_path / "demo" / demo.STAMP_FILE).write_text("0" * 64, encoding="utf-8")
+    (tmp_path / "demo" / "demo_sites.gpkg").write_bytes(b"old")
+    assert demo.ensure_demo_data(cfg) is True
+    assert (tmp_path / "demo" / "demo_sites.gpkg").read_bytes() == b"new"
+    stamp = (tmp_path / "demo" / demo.STAMP_FILE).read_text(encoding="utf-8").strip()
+    assert stamp == demo.generator_fingerprint() and len(calls) == 2

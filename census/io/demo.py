@@ -8,12 +8,33 @@ generates them in process when the folder is missing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 
 from census.config import DEMO_DIR, CensusConfig
 from census.exceptions import InputError
 
-__all__ = ["ensure_demo_data", "uses_demo_data"]
+__all__ = ["STAMP_FILE", "ensure_demo_data", "generator_fingerprint", "uses_demo_data"]
+
+STAMP_FILE = ".generator-sha256"
+"""File in the demo folder holding the fingerprint of the generator that wrote it."""
+
+
+def generator_fingerprint() -> str:
+    """SHA-256 of the demo generator's source: demo layers of another version are stale."""
+    from census.demo import generate
+
+    return hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()
+
+
+def _stale(folder: Path) -> bool:
+    stamp = folder / STAMP_FILE
+    try:
+        return stamp.read_text(encoding="utf-8").strip() != generator_fingerprint()
+    except OSError:
+        return True
+
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +63,25 @@ def ensure_demo_data(config: CensusConfig) -> bool:
         When generating fails (e.g. the folder is not writable); the message says
         where and how to retry.
     """
-    if DEMO_DIR.exists() or not uses_demo_data(config):
+    if not uses_demo_data(config):
+        return False
+    stale = DEMO_DIR.exists() and _stale(DEMO_DIR)
+    if DEMO_DIR.exists() and not stale:
         return False
     from census.demo.generate import write_demo
 
-    logger.warning("generating the synthetic demo layers in %s (first use, ~15 s)", DEMO_DIR)
+    if stale:
+        # another census version wrote them (e.g. a cached demo after an upgrade): the
+        # layers, rules and tests of this version expect this generator's output
+        logger.warning(
+            "the demo layers in %s were made by another census version; regenerating them (~15 s)",
+            DEMO_DIR,
+        )
+    else:
+        logger.warning("generating the synthetic demo layers in %s (first use, ~15 s)", DEMO_DIR)
     try:
-        write_demo(DEMO_DIR)
+        write_demo(DEMO_DIR, overwrite=stale)
+        (DEMO_DIR / STAMP_FILE).write_text(generator_fingerprint() + "\n", encoding="utf-8")
     except OSError as exc:
         raise InputError(
             f"Generating the demo layers into {DEMO_DIR} failed: {exc}. Make that folder "
