@@ -127,6 +127,16 @@ class LayerConfig(Strict):
     fields: dict[str, str] = Field(
         default_factory=dict, description="census column name -> source column name"
     )
+    category_field: str | None = Field(
+        None,
+        description="column whose value picks a row's category from `categories` (e.g. the "
+        "building use: industrial and logistics roofs -> park_rooftop); other rows keep "
+        "`category`",
+    )
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="value of category_field (case-insensitive) -> category",
+    )
     synthetic: bool = False
 
     @model_validator(mode="after")

@@ -169,6 +169,9 @@ class LayerSpec(Strict):
 
     output: Literal["sites", "exclusions"]
     category: str | None = None
+    # a field whose value gives a row another category (building use -> park_rooftop)
+    category_field: str | None = None
+    categories: dict[str, str] = Field(default_factory=dict)
     osm_layers: list[Literal["points", "lines", "multipolygons"]] = Field(min_length=1)
     match: list[dict[str, TagValue]]
     exclude: list[dict[str, TagValue]] = Field(default_factory=list)
@@ -1211,6 +1214,8 @@ def prepare_data(
             entry: dict[str, Any] = {"path": fname, "layer": name, "crs": metric_crs}
             if layer.output == "sites":
                 entry.update(category=layer.category, id_field="osm_id")
+                if layer.category_field:
+                    entry.update(category_field=layer.category_field, categories=layer.categories)
                 config["layers"][name] = {**entry, "synthetic": False}
             else:
                 config["exclusions"][name] = {**entry, "synthetic": False}
@@ -1224,6 +1229,8 @@ def prepare_data(
                 "crs": metric_crs,
                 "category": "rooftop",
                 "id_field": "building_id",
+                # no building use is read from Overture: no park_rooftop typing
+                "category_field": "",
                 "synthetic": False,
             }
 
