@@ -211,7 +211,7 @@ def merge_district_runs(
     """
     import pyogrio
 
-    from census.io.outputs import RunFolder
+    from census.io.runfolder import RunFolder
     from census.rollup import city_table, district_table, summarize_by_district, targets_table
 
     cfg = loaded.config
