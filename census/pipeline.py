@@ -27,6 +27,7 @@ import pandas as pd
 from census.config import CensusConfig, LoadedConfig, config_to_toml, load_config
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
+from census.io.existing import read_existing_capacity
 from census.io.layers import load_exclusion, load_sites
 from census.io.outputs import RunFolder, inputs_provenance, package_versions
 from census.io.raster import read_raster_metric
@@ -35,6 +36,7 @@ from census.rollup import city_table, district_table, summarize_by_district, tar
 from census.sites.screen import REASON_SEP, required_exclusions, screen_sites
 from census.solar.capacity import add_pv_capacity
 from census.solar.yield_ import add_pv_yield
+from census.supply import existing_in_run
 from census.wind.layout import layout_turbines, resolve_prevailing_direction_deg
 from census.wind.yield_ import add_wind_yield
 
@@ -269,10 +271,17 @@ def run_census(
                 storage_min_frac=cfg.targets.storage_min_frac,
                 storage_duration_h=cfg.targets.storage_duration_h,
                 grid_emission_factor_tco2_mwh=cfg.targets.grid_emission_factor_tco2_mwh,
+                storage_basis=cfg.targets.storage_basis,
+                emission_factor_name=cfg.targets.emission_factor_preset,
             )
             totals = district_table(by_district)
             city = city_table(by_district)
-            targets = targets_table(by_district, cfg.targets)
+            existing = None
+            if cfg.targets.existing_capacity is not None:
+                existing = existing_in_run(
+                    read_existing_capacity(cfg.targets.existing_capacity), by_district
+                )
+            targets = targets_table(by_district, cfg.targets, existing=existing)
         caught = [f"{w.category.__name__}: {w.message}" for w in wlist]
     for msg in caught:
         logger.warning("%s", msg)
