@@ -191,3 +191,30 @@ def test_emission_factor_named_in_every_table():
 def test_missing_column_error():
     with pytest.raises(SchemaError, match="capacity_mw_dc"):
         summarize_by_district(SITES.drop(columns="capacity_mw_dc"), DISTRICTS, **KW)
+
+
+# Each preset against its publication (MEE and NBS electricity CO2 emission factors, in
+# kgCO2/kWh = tCO2/MWh): 2021 and 2022 as reported by Beijing News on 2024-12-26 (2022
+# announcement of 2024-12-20, with the 2021 values for comparison); 2023 as reported by
+# China Electric Power News (2026-01-15) and Sina Finance (2026-01-22).
+PUBLISHED_FACTORS = {
+    "national_average_2021": 0.5568,
+    "national_average_2022": 0.5366,
+    "national_average_2023": 0.5306,
+    "east_china_average_2022": 0.5617,
+    "east_china_average_2023": 0.5500,
+    "national_fossil_2021": 0.8426,
+    "national_fossil_2022": 0.8325,
+}
+
+
+@pytest.mark.parametrize(("preset", "value"), sorted(PUBLISHED_FACTORS.items()))
+def test_emission_factor_presets_match_their_sources(preset, value):
+    targets = load_config(overrides={"targets": {"emission_factor_preset": preset}}).config.targets
+    assert_allclose(targets.grid_emission_factor_tco2_mwh, value, rtol=0, atol=1e-12)
+    ledger = {r["key"]: r for r in load_config().ledger}
+    assert "MEE and NBS" in ledger[f"targets.emission_factors.{preset}"]["source"]
+
+
+def test_every_preset_is_checked():
+    assert set(load_config().config.targets.emission_factors) == set(PUBLISHED_FACTORS)
