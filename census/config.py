@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from census.crs import METRIC_CRS
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
-from census.sites.rules import RulesConfig
-from census.solar.settings import PVConfig
-from census.supply import CostsConfig
-from census.wind.settings import WindConfig
+from census.settings.base import Strict
+from census.settings.costs import CostsConfig
+from census.settings.pv import PVConfig
+from census.settings.rules import RulesConfig
+from census.settings.wind import WindConfig
 
 __all__ = [
     "PROJECT_ROOT",
@@ -63,11 +64,7 @@ _PATH_KEYS = frozenset(
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StudyAreaConfig(_Strict):
+class StudyAreaConfig(Strict):
     """District boundaries of the study area and the metric CRS."""
 
     name: str = "study area"
@@ -79,7 +76,7 @@ class StudyAreaConfig(_Strict):
     synthetic: bool = False
 
 
-class LayerConfig(_Strict):
+class LayerConfig(Strict):
     """One candidate-site layer (``enabled = false`` drops a default layer)."""
 
     enabled: bool = True
@@ -102,7 +99,7 @@ class LayerConfig(_Strict):
         return self
 
 
-class ExclusionLayerConfig(_Strict):
+class ExclusionLayerConfig(Strict):
     """One exclusion layer; ``enabled = false`` makes the rules that use it exclude nothing."""
 
     enabled: bool = True
@@ -118,7 +115,7 @@ class ExclusionLayerConfig(_Strict):
         return self
 
 
-class WeatherConfig(_Strict):
+class WeatherConfig(Strict):
     """The weather year: one file for the city or one per district (adcode -> file)."""
 
     path: Path | None = None
@@ -136,7 +133,7 @@ class WeatherConfig(_Strict):
     )
 
 
-class TerrainConfig(_Strict):
+class TerrainConfig(Strict):
     """Terrain and land-cover rasters."""
 
     dem: Path | None = None
@@ -148,7 +145,7 @@ CapacityBasis = Literal["ac", "dc"]
 """Capacity basis: ``"ac"`` (inverter output, turbine rating) or ``"dc"`` (module nameplate)."""
 
 
-class TargetRecord(_Strict):
+class TargetRecord(Strict):
     """One city target: capacity of some technologies by a year, on a stated basis.
 
     Attributes
@@ -179,7 +176,7 @@ class TargetRecord(_Strict):
     enabled: bool = True
 
 
-class TargetsConfig(_Strict):
+class TargetsConfig(Strict):
     """City targets, storage obligation and emission factor (from targets.yaml)."""
 
     records: dict[str, TargetRecord]
@@ -216,7 +213,7 @@ class TargetsConfig(_Strict):
         return {k: r for k, r in self.records.items() if r.enabled}
 
 
-class OutputsConfig(_Strict):
+class OutputsConfig(Strict):
     """Where and what a run writes."""
 
     dir: Path = Path("data/processed")
@@ -233,7 +230,7 @@ class OutputsConfig(_Strict):
     )
 
 
-class CensusConfig(_Strict):
+class CensusConfig(Strict):
     """The whole configuration of a census run."""
 
     study_area: StudyAreaConfig

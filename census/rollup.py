@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from census.exceptions import SchemaError
+from census.schema import require_columns
 from census.units import HOURS_PER_YEAR, m2_to_km2, mwh_to_gwh
 
 __all__ = [
@@ -64,9 +64,7 @@ SUM_COLUMNS = (
 
 
 def _check(sites: pd.DataFrame) -> None:
-    missing = [c for c in _REQUIRED if c not in sites.columns]
-    if missing:
-        raise SchemaError(f"rollup needs columns {list(_REQUIRED)}; missing {missing}.")
+    require_columns(sites, _REQUIRED, what="rollup")
 
 
 def _aggregate(
@@ -308,10 +306,7 @@ def target_records(targets: Any) -> list[TargetSpec]:
     if targets is None:
         return []
     if isinstance(targets, pd.DataFrame):
-        need = ["target", "target_mw"]
-        missing = [c for c in need if c not in targets.columns]
-        if missing:
-            raise SchemaError(f"targets table needs columns {need}; got {list(targets.columns)}.")
+        require_columns(targets, ["target", "target_mw"], what="targets table")
         out = []
         for row in targets.to_dict("records"):
             name = str(row["target"])
@@ -402,11 +397,9 @@ def existing_on_basis(existing: pd.DataFrame, basis: str, *, pv_dc_ac_ratio: flo
         raise ValueError(f"basis must be 'ac' or 'dc'; got {basis!r}")
     other = "dc" if basis == "ac" else "ac"
     cols = {b: f"capacity_mw_{b}" for b in ("ac", "dc")}
-    if cols[basis] not in existing.columns and cols[other] not in existing.columns:
-        raise SchemaError(
-            "existing-capacity table needs 'capacity_mw_ac' or 'capacity_mw_dc'; "
-            f"got {list(existing.columns)}."
-        )
+    require_columns(
+        existing, ["technology", (cols["ac"], cols["dc"])], what="existing-capacity table"
+    )
     nan = pd.Series(np.nan, index=existing.index)
     same = pd.to_numeric(existing[cols[basis]], errors="coerce") if cols[basis] in existing else nan
     given = (
@@ -457,10 +450,9 @@ def targets_table(
         ``shortfall_mw`` (remaining minus potential, at least 0),
         ``has_existing``, ``note`` and ``source``. [MW]
     """
-    need = ["technology", "capacity_mw_dc", "capacity_mw_ac"]
-    missing = [c for c in need if c not in by_district.columns]
-    if missing:
-        raise SchemaError(f"targets_table needs columns {need}; missing {missing}.")
+    require_columns(
+        by_district, ["technology", "capacity_mw_dc", "capacity_mw_ac"], what="targets_table"
+    )
     ratio = pv_dc_ac_ratio
     if ratio is None:
         ratio = float(_get(targets, "existing_pv_dc_ac_ratio", 1.0) or 1.0)

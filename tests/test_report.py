@@ -116,7 +116,7 @@ def _result(*, synthetic: bool = True) -> SimpleNamespace:
         "config": {"targets": TARGETS.model_dump(mode="json")},
         "assumptions": [
             {
-                "key": "targets.pv_2025_mw",
+                "key": "targets.records",
                 "value": 300.0,
                 "unit": "mw",
                 "source": "plan " + HOSTILE,

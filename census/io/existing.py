@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from census.exceptions import InputError, SchemaError
+from census.schema import require_columns
 
 __all__ = ["CAPACITY_COLUMNS", "EXISTING_TECHNOLOGIES", "read_existing_capacity"]
 
@@ -88,11 +89,9 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a valid CSV file ({exc}).") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [] if "technology" in df.columns else ["technology"]
-    if "adcode" not in df.columns and "district" not in df.columns:
-        missing.insert(0, "adcode or district")
     value_cols = [c for c in CAPACITY_COLUMNS if c in df.columns]
     per_row = "capacity_mw" in df.columns and "capacity_basis" in df.columns
+    required: list[str | tuple[str, ...]] = [("adcode", "district"), "technology"]
     if not value_cols and not per_row:
         if "capacity_mw" in df.columns:
             raise SchemaError(
@@ -101,13 +100,8 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
                 "'capacity_mw_dc' (module nameplate), or add a column 'capacity_basis' with "
                 "'ac' or 'dc' on every row."
             )
-        missing.append("capacity_mw_ac or capacity_mw_dc")
-    if missing:
-        raise SchemaError(
-            f"{path}: existing-capacity table needs columns 'adcode' or "
-            f"'district', 'technology', and 'capacity_mw_ac' or 'capacity_mw_dc'; missing "
-            f"{missing}, got {list(df.columns)}."
-        )
+        required.append(CAPACITY_COLUMNS)
+    require_columns(df, required, what=f"{path}: existing-capacity table")
     if value_cols and per_row:
         raise SchemaError(
             f"{path}: give the capacity either as {value_cols} or as 'capacity_mw' with "
