@@ -65,7 +65,7 @@ def test_user_override_key_by_key(tmp_path):
     pond = loaded.config.rules.categories["pond"]
     assert pond.min_area_m2 == 5000.0
     # siblings keep their defaults
-    assert pond.coverage_cap_frac == 0.5
+    assert pond.edge_setback_m == 5.0
     assert loaded.config.targets.records["pv_2030"].capacity_mw == 6500.0
     assert loaded.config.targets.records["pv_2025"].capacity_mw == 5000.0
     # the changed record names the user's config as its source, keeping the default's
