@@ -408,3 +408,18 @@ def test_full_load_hours_outside_range_warns():
     calm["wind_speed"] *= 0.4
     with pytest.warns(UserWarning, match="full-load hours"):
         add_wind_yield(_sites(), _turbines({"S0": 1}), calm, META, config)
+
+
+def test_validate_names_the_missing_atlas(tmp_path):
+    from census.config import load_config
+    from census.validate import validate_config
+
+    user = tmp_path / "c.toml"
+    user.write_text('[wind.resource]\natlas_dir = ""\n', encoding="utf-8")
+    found = [p for p in validate_config(load_config(user)) if p.where == "wind.resource.atlas_dir"]
+    assert found and "station_extrapolation = true" in found[0].fix
+    user.write_text(
+        '[wind.resource]\natlas_dir = ""\nstation_extrapolation = true\n', encoding="utf-8"
+    )
+    opted = validate_config(load_config(user))
+    assert not [p for p in opted if p.where == "wind.resource.atlas_dir"]
