@@ -61,6 +61,9 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    zarr: Annotated[
+        bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
+    ] = False,
 ) -> None:
     """Run the census (the embedded Hangzhou demo without --config)."""
     from rich.console import Console
@@ -84,6 +87,11 @@ def run(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
 
+            if zarr:  # same as [outputs] zarr = true
+                from census.config import load_config
+
+                config = load_config(config)
+                config.config.outputs.zarr = True
             result = run_census(
                 config, district or None, out_dir=out, overwrite=overwrite, progress=progress
             )

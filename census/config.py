@@ -32,6 +32,7 @@ __all__ = [
     "LayerConfig",
     "LoadedConfig",
     "OutputsConfig",
+    "StorageShiftConfig",
     "StudyAreaConfig",
     "TargetRecord",
     "TargetsConfig",
@@ -213,6 +214,13 @@ class TargetsConfig(Strict):
         return {k: r for k, r in self.records.items() if r.enabled}
 
 
+class StorageShiftConfig(Strict):
+    """What the obligated storage could shift (storage_shift.yaml; census.profiles.storage)."""
+
+    export_limit_frac: float = Field(gt=0, le=1)
+    round_trip_efficiency_frac: float = Field(gt=0, le=1)
+
+
 class OutputsConfig(Strict):
     """Where and what a run writes."""
 
@@ -227,6 +235,9 @@ class OutputsConfig(Strict):
         ge=0,
         description="Above this many sites `census run` writes no maps (use `census map "
         "RUN_DIR --district ...`): one HTML file with every site would be too large to open.",
+    )
+    zarr: bool = Field(
+        False, description="Also write the hourly profiles as a Zarr store (profiles.zarr)."
     )
 
 
@@ -243,6 +254,7 @@ class CensusConfig(Strict):
     wind: WindConfig
     targets: TargetsConfig
     costs: CostsConfig
+    storage_shift: StorageShiftConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     allow_synthetic_mix: bool = Field(
         False, description="Allow real site layers together with synthetic demo inputs."
