@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "MissingCRSError",
     "OutputExistsError",
+    "OutputWriteError",
     "SchemaError",
     "WeatherError",
 ]
@@ -49,3 +50,7 @@ class WeatherError(InputError):
 
 class OutputExistsError(CensusError, FileExistsError):
     """An output folder already exists and overwriting was not asked for."""
+
+
+class OutputWriteError(CensusError, OSError):
+    """An output could not be written (disk full, no permission); nothing was left half-written."""

@@ -1052,7 +1052,9 @@ def prepare_data(
     dem = [Path(p) for p in dem]
     landcover = [Path(p) for p in landcover]
     spec = load_osm_tags(tags)
-    run = RunFolder(out, overwrite=overwrite)  # fails fast if it exists
+    given = [p for p in (osm, wind_atlas, study_area, tags, landuse, landuse_codes) if p]
+    # fails fast: an existing folder, an --out holding the sources, a folder not writable
+    run = RunFolder(out, overwrite=overwrite, kind="data", inputs=[*given, *dem, *landcover])
     messages: list[str] = []
 
     def note(msg: str) -> None:
