@@ -1153,10 +1153,10 @@ def write_maps(
     by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
     jobs: list[tuple[Path, int | None]] = []
     if districts_filter is None:
-        jobs.append((folder / "map.html", None))
+        jobs.append((folder / LAYOUT.city_map, None))
     for adcode in chosen:
         name_en = districts["name_en"].iloc[by_adcode[adcode]]
-        jobs.append((folder / "maps" / district_map_filename(adcode, name_en), adcode))
+        jobs.append((folder / LAYOUT.maps_dir / district_map_filename(adcode, name_en), adcode))
     existing = [str(p) for p, _ in jobs if p.exists()]
     if existing and not overwrite:
         raise OutputExistsError(
