@@ -15,6 +15,7 @@ __all__ = [
     "MissingCRSError",
     "OutputExistsError",
     "OutputWriteError",
+    "PostGISError",
     "SchemaError",
     "WeatherError",
 ]
@@ -54,3 +55,7 @@ class OutputExistsError(CensusError, FileExistsError):
 
 class OutputWriteError(CensusError, OSError):
     """An output could not be written (disk full, no permission); nothing was left half-written."""
+
+
+class PostGISError(CensusError):
+    """A PostgreSQL/PostGIS database cannot be reached or refused an export."""

@@ -33,7 +33,9 @@ def _table(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
 
 
 def test_screen_stage_alone():
-    ctx = _ctx()
+    # the rules this test works out by hand, set here so it does not follow rules.yaml
+    pond = {"edge_setback_m": 5.0, "coverage_cap_frac": 0.5, "min_area_m2": 10_000.0}
+    ctx = _ctx(rules={"categories": {"pond": pond}})
     ctx.exclusions = {
         n: gpd.GeoSeries([], crs="EPSG:4549")
         for n in required_exclusions(ctx.config.rules, ["pond"])
@@ -52,7 +54,7 @@ def test_screen_stage_alone():
     )
     out, ctx = screen(sites, ctx)
     assert out["eligible"].tolist() == [True, False, False]
-    # pond rules (rules.yaml): 5 m edge setback, coverage cap 0.5 -> (200 - 2 * 5)^2 * 0.5
+    # 5 m edge setback, coverage cap 0.5 -> (200 - 2 * 5)^2 * 0.5; 50 m x 50 m < 1 ha
     assert_allclose(out.loc[0, "usable_area_m2"], 190.0**2 * 0.5, rtol=1e-9)
     assert_allclose(ctx.usable_geometry.iloc[0].area, 190.0**2, rtol=1e-9)
     assert "min_area" in out.loc[1, "exclusion_reasons"].split(";")

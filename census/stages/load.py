@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +12,7 @@ from census.config import CensusConfig, LoadedConfig
 from census.exceptions import ConfigError, WeatherError
 from census.io.boundaries import read_districts, select_districts
 from census.io.existing import read_existing_capacity
-from census.io.layers import load_exclusion, load_sites
+from census.io.layers import load_exclusions, load_sites
 from census.io.raster import read_raster_metric
 from census.io.weather import clearsky_year, read_weather
 from census.io.windatlas import atlas_paths, sample_wind_atlas
@@ -98,21 +97,8 @@ def _exclusions(
     cfg: CensusConfig, sites: gpd.GeoDataFrame, metric: str
 ) -> dict[str, gpd.GeoSeries]:
     categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
-    out: dict[str, gpd.GeoSeries] = {}
-    for name in sorted(required_exclusions(cfg.rules, categories)):
-        if name not in cfg.exclusions:
-            continue  # screen_sites raises a ConfigError naming the rule and the layer
-        if not cfg.exclusions[name].enabled:
-            warnings.warn(
-                f"Exclusion layer '{name}' is disabled (enabled = false); the screening "
-                "rules that use it exclude nothing.",
-                UserWarning,
-                stacklevel=2,
-            )
-            out[name] = gpd.GeoSeries([], crs=metric)
-            continue
-        out[name] = load_exclusion(name, cfg.exclusions[name], metric_crs=metric)
-    return out
+    needed = required_exclusions(cfg.rules, categories)
+    return load_exclusions(cfg.exclusions, needed, metric_crs=metric)
 
 
 def weather_groups(
