@@ -99,6 +99,9 @@ def run(
         bool, typer.Option("--quiet", "-q", help="Print only errors and a warning count.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    zarr: Annotated[
+        bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
+    ] = False,
 ) -> None:
     """Run the census (the embedded Hangzhou demo without --config)."""
     from rich.console import Console
@@ -122,6 +125,11 @@ def run(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
 
+            if zarr:  # same as [outputs] zarr = true
+                from census.config import load_config
+
+                config = load_config(config)
+                config.config.outputs.zarr = True
             result = run_census(
                 config, district or None, out_dir=out, overwrite=overwrite, progress=progress
             )

@@ -391,6 +391,12 @@ src="{{ supply_chart }}">{% endif %}
 <h2 id="storage">Storage obligation</h2>
 <p>{{ storage_rule }}. Power in MW, energy in MWh.</p>
 {{ table(storage, total_last=True) }}
+{% if shift_table %}<h3>{{ shift_heading }}</h3>
+<p>{{ shift_note }}</p>
+{{ table(shift_table) }}{% endif %}
+{% if profiles_heading %}<h3>{{ profiles_heading }}</h3><p>{{ profiles_note }}</p>
+{% if profiles_chart %}<img class="chart" alt="{{ profiles_heading }}"
+src="{{ profiles_chart }}">{% endif %}{% endif %}
 
 <h2 id="co2">CO2 avoided</h2>
 <p>{{ co2_rule }}</p>
@@ -615,6 +621,12 @@ def build_report_html(
             )
         ),
     }
+    from census.profiles.report import report_context  # hourly-profile block (issue 20)
+
+    profile_block = report_context(result_like, charts=charts)
+    if profile_block["shift_table"] is not None:
+        profile_block["shift_table"] = _table(profile_block["shift_table"])
+    context.update(profile_block)
     env = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
     return env.from_string(_TEMPLATE).render(**context)
 
@@ -838,6 +850,9 @@ def write_report_outputs(
         tables["existing_gap"] = gap
         tables["existing_by_district"] = per_district
     tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
+    from census.profiles.report import workbook_tables  # monthly energy, storage shift
+
+    tables.update(workbook_tables(result))
     if isinstance(result.tally, pd.DataFrame):
         tables["screening_tally"] = result.tally
     tables["assumptions"] = pd.DataFrame(

@@ -47,6 +47,12 @@ class CensusResult:
         Installed capacity beside the potential, per district.
     existing_capacity : pandas.DataFrame, optional
         The existing-capacity table as read, or ``None``.
+    profiles : xarray.Dataset or None
+        Hourly generation by district and technology
+        (:func:`census.profiles.build_profiles`); None without PV or wind sites.
+    storage_shift : pandas.DataFrame or None
+        What the obligated storage could shift per district
+        (:func:`census.profiles.storage_shift_by_district`).
     warnings : list of str
         Every warning of the run (also in ``provenance["warnings"]``).
     run_dir : pathlib.Path or None
@@ -69,6 +75,8 @@ class CensusResult:
     existing_gap: pd.DataFrame | None = None
     existing_by_district: pd.DataFrame | None = None
     existing_capacity: pd.DataFrame | None = None
+    profiles: Any = None
+    storage_shift: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
     run_dir: Path | None = None
     outputs: dict[str, Path] = field(default_factory=dict)

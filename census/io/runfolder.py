@@ -427,16 +427,20 @@ class RunFolder:
         """Write the marker and move the finished folder into place (replacing only if allowed)."""
         if self._committed:
             return
-        marker = {
-            "census_folder": self.kind,
-            "schema": SCHEMA_VERSION,
-            "census_version": _census_version(),
-            "written_utc": dt.datetime.now(dt.UTC).isoformat(),
-            "files": sorted(self.files),
-        }
         with self._writing(self.tmp / MARKER):
-            write_json(self.tmp / MARKER, marker)
             (self.tmp / _TMP_MARKER).unlink(missing_ok=True)
+            # every file in the folder, also those inside folders a writer made (profiles.zarr)
+            written = sorted(
+                p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*") if p.is_file()
+            )
+            marker = {
+                "census_folder": self.kind,
+                "schema": SCHEMA_VERSION,
+                "census_version": _census_version(),
+                "written_utc": dt.datetime.now(dt.UTC).isoformat(),
+                "files": written,
+            }
+            write_json(self.tmp / MARKER, marker)
         backup = None
         with self._writing(self.path):
             if self.path.exists():

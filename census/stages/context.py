@@ -86,10 +86,18 @@ class RunContext:
         Turbine points of the wind layout; ``energy_mwh_yr`` after the yield stage. [capacity]
     pv_profile_mw : pandas.DataFrame
         Hourly AC PV output per category for the run [MW]. [yield]
+    hourly_series : list
+        The yield functions' hourly node and turbine series (``return_series``), for
+        :mod:`census.profiles`. [yield]
     by_district, district_totals, city, targets : pandas.DataFrame
         Roll-up tables. [roll-up]
     supply_curve : pandas.DataFrame
         Eligible sites ranked by LCOE with cumulative capacity. [roll-up]
+    profiles : xarray.Dataset or None
+        Hourly generation by district and technology (:func:`census.profiles.build_profiles`);
+        None without PV or wind series. [roll-up]
+    storage_shift : pandas.DataFrame or None
+        What the obligated storage could shift per district. [roll-up]
     existing_gap, existing_by_district : pandas.DataFrame
         Targets against existing capacity plus potential (the gap columns are NaN
         without an existing-capacity table), and installed capacity per district. [roll-up]
@@ -124,6 +132,7 @@ class RunContext:
     tally: pd.DataFrame | None = None
     turbines: gpd.GeoDataFrame | None = None
     pv_profile_mw: pd.DataFrame | None = None
+    hourly_series: list[Any] = field(default_factory=list)
 
     by_district: pd.DataFrame | None = None
     district_totals: pd.DataFrame | None = None
@@ -132,6 +141,8 @@ class RunContext:
     supply_curve: pd.DataFrame | None = None
     existing_gap: pd.DataFrame | None = None
     existing_by_district: pd.DataFrame | None = None
+    profiles: Any = None
+    storage_shift: pd.DataFrame | None = None
 
     provenance: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -175,6 +186,8 @@ class RunContext:
             existing_gap=self.existing_gap,
             existing_by_district=self.existing_by_district,
             existing_capacity=self.existing_capacity,
+            profiles=self.profiles,
+            storage_shift=self.storage_shift,
             warnings=self.warnings,
             run_dir=self.run_folder.path if self.run_folder is not None and self.outputs else None,
             outputs=self.outputs,

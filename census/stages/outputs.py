@@ -19,6 +19,7 @@ from census.config import config_to_toml, synthetic_inputs
 from census.io.outputs import inputs_provenance, package_versions
 from census.io.runfolder import LAYOUT
 from census.maps import write_maps
+from census.profiles.outputs import write_profile_outputs
 from census.report import write_report_outputs
 from census.stages.context import RunContext
 from census.stages.load import input_paths
@@ -131,6 +132,8 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
     ):
         out[name] = run.write_csv(name, table)
     out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
+    if ctx.profiles is not None:
+        out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
     out[LAYOUT.assumptions] = run.write_csv(LAYOUT.assumptions, pd.DataFrame(ctx.loaded.ledger))
     out[LAYOUT.config] = run.write_text(LAYOUT.config, config_to_toml(cfg))
     _write_maps(sites, ctx)

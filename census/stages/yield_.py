@@ -35,8 +35,8 @@ def estimate_yield(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDat
         ``capacity_factor`` [frac] and the wind columns of
         :func:`census.wind.yield_.add_wind_yield`.
     ctx : RunContext
-        With ``pv_profile_mw`` (hourly AC PV output per category [MW]) and the
-        turbines' ``energy_mwh_yr``.
+        With ``pv_profile_mw`` (hourly AC PV output per category [MW]),
+        ``hourly_series`` and the turbines' ``energy_mwh_yr``.
 
     Raises
     ------
@@ -53,11 +53,14 @@ def estimate_yield(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDat
     for group, rows in pairs:
         whole = bool(rows.all())
         sub = sites if whole else sites.loc[rows]
-        sub, profile = add_pv_yield(sub, group.weather, group.metadata, cfg.pv)
+        sub, profile, series = add_pv_yield(
+            sub, group.weather, group.metadata, cfg.pv, return_series=True
+        )
         profiles.append(profile)
+        ctx.hourly_series.append(series)  # for census.profiles (roll-up stage)
         if (is_wind & rows).any():
             tur = turbines[turbines["site_id"].isin(sub.loc[is_wind[rows], "site_id"])]
-            sub, tur = add_wind_yield(
+            sub, tur, series = add_wind_yield(
                 sub,
                 tur,
                 group.weather,
@@ -65,8 +68,10 @@ def estimate_yield(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDat
                 cfg.wind,
                 atlas=ctx.wind_atlas,
                 turbine=ctx.turbine,
+                return_series=True,
             )
             turbine_parts.append(tur)
+            ctx.hourly_series.append(series)
         sites = sub if whole else put_back(sites, sub)
     ctx.pv_profile_mw = sum_profiles(profiles)
     if turbine_parts:

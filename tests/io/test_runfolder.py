@@ -198,3 +198,16 @@ def test_write_file_atomic_leaves_nothing_on_error(tmp_path):
     with pytest.raises(OutputWriteError, match="no space left"):
         write_file_atomic(tmp_path / "diff.csv", boom)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_marker_lists_files_a_writer_put_in_a_folder_of_its_own(tmp_path):
+    # e.g. a Zarr store: a folder of many files written by xarray, not file by file
+    with RunFolder(tmp_path / "run") as run:
+        store = run.file("profiles.zarr")
+        store.mkdir()
+        (store / ".zgroup").write_text("{}")
+        (store / "gen" / "0.0").parent.mkdir()
+        (store / "gen" / "0.0").write_bytes(b"\0")
+    marker = json.loads((tmp_path / "run" / MARKER).read_text(encoding="utf-8"))
+    assert marker["files"] == ["profiles.zarr/.zgroup", "profiles.zarr/gen/0.0"]
+    RunFolder(tmp_path / "run", overwrite=True)  # only census files: replaceable
