@@ -14,9 +14,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from census.crs import METRIC_CRS
+from census import paths
+from census.crs import METRIC_CRS, valid_crs_string
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
 from census.settings.base import Strict
@@ -44,8 +52,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""Folder holding ``census/`` and ``data/``; the default config's paths are relative to it."""
+PROJECT_ROOT = paths.PROJECT_ROOT
+"""Folder holding ``census/`` (and ``data/`` in a checkout)."""
 
 DEFAULT_CONFIG_NAME = "census/resources/default.toml"
 
@@ -64,8 +72,27 @@ _PATH_KEYS = frozenset(
 )
 
 
+def _valid_crs(value: str | None, *, key: str, metric: bool = False) -> str | None:
+    # one small hook per model: the check itself lives in census.crs
+    return None if value is None else valid_crs_string(value, key=key, metric=metric)
+
+
+def _valid_tz(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f'{value!r} is not an IANA time zone ({exc}); write e.g. tz = "Asia/Shanghai"'
+        ) from None
+    return value
+
+
 class StudyAreaConfig(Strict):
-    """District boundaries of the study area and the metric CRS."""
+    """District boundaries of the study area, the metric CRS and the time zone."""
 
     name: str = "study area"
     boundaries: Path
@@ -73,7 +100,18 @@ class StudyAreaConfig(Strict):
     crs: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     metric_crs: str = METRIC_CRS
+    tz: str | None = Field(
+        None,
+        description="IANA time zone of the study area (weather files are checked against "
+        "it); none derives a whole-hour zone from the area's longitude.",
+    )
     synthetic: bool = False
+
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
+    _metric_ok = field_validator("metric_crs")(
+        lambda v: _valid_crs(v, key="metric_crs", metric=True)
+    )
+    _tz_ok = field_validator("tz")(lambda v: _valid_tz(v))
 
 
 class LayerConfig(Strict):
@@ -83,6 +121,7 @@ class LayerConfig(Strict):
     path: Path | None = None
     layer: str | None = None
     crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
     category: str | None = None
     id_field: str | None = None
     fields: dict[str, str] = Field(
@@ -108,11 +147,21 @@ class ExclusionLayerConfig(Strict):
     crs: str | None = None
     synthetic: bool = False
 
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
+
     @model_validator(mode="after")
     def _path_when_enabled(self) -> ExclusionLayerConfig:
         if self.enabled and self.path is None:
             raise ValueError("an enabled exclusion layer needs a path (or enabled = false)")
         return self
+
+
+class WeatherChecksConfig(Strict):
+    """Thresholds of the weather-year checks (from weather.yaml)."""
+
+    max_distance_m: float = Field(ge=0)
+    max_night_ghi_frac: float = Field(ge=0, le=1)
+    min_clearsky_corr: float = Field(ge=-1, le=1)
 
 
 class WeatherConfig(Strict):
@@ -131,6 +180,7 @@ class WeatherConfig(Strict):
         description="time_shift_h of each [weather.districts] file (default 0, not the "
         "city file's shift) [h].",
     )
+    checks: WeatherChecksConfig
 
 
 class TerrainConfig(Strict):
@@ -224,11 +274,26 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
+def _default_path(text: str, root: Path) -> Path:
+    """Resolve a path of the packaged default config (``data/raw/...`` or relative to root).
+
+    ``data/raw/demo/...`` is the generated demo folder and ``data/raw/...`` the shipped
+    real data, wherever they are (a checkout's ``data/raw`` or a wheel's package data
+    and cache folder; :mod:`census.paths`); anything else counts from ``root``.
+    """
+    parts = Path(text).parts
+    if parts[:3] == ("data", "raw", "demo"):
+        return DEMO_DIR.joinpath(*parts[3:])
+    if parts[:2] == ("data", "raw"):
+        return paths.RAW_DIR.joinpath(*parts[2:])
+    return root / text
+
+
+def _resolve_paths(tree: Any, root: Path, *, key: str | None = None, default: bool = False) -> Any:
     if isinstance(tree, dict):
         return {
             k: (
-                _resolve_paths(v, root, key=k)
+                _resolve_paths(v, root, key=k, default=default)
                 if k != "districts" or not isinstance(v, dict)
                 else {
                     d: str((root / p).resolve()) if isinstance(p, str) else p for d, p in v.items()
@@ -240,7 +305,9 @@ def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
         return None  # `dem = ""` in a user TOML unsets a default path (TOML has no null)
     if isinstance(tree, str) and key in _PATH_KEYS and tree:
         p = Path(tree).expanduser()
-        return str(p if p.is_absolute() else (root / p))
+        if p.is_absolute():
+            return str(p)
+        return str(_default_path(tree, root) if default else root / p)
     return tree
 
 
@@ -272,7 +339,8 @@ def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path |
             lines.append(f"{origin}: missing key '{key}'.")
         else:
             got = err.get("input")
-            lines.append(f"{origin}: key '{key}' = {got!r}: {err['msg']}.")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{origin}: key '{key}' = {got!r}: {msg}.")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
@@ -284,7 +352,7 @@ def default_tree() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         values, rows = load_assumptions(section)
         tree[section] = deep_merge(values, tree.get(section, {}))
         ledger.extend(rows)
-    return _resolve_paths(tree, PROJECT_ROOT), ledger
+    return _resolve_paths(tree, paths.outputs_root(), default=True), ledger
 
 
 def _leaf(tree: dict[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -337,6 +405,7 @@ def load_config(
         user = _resolve_paths(user, user_path.parent)
     if overrides:
         user = deep_merge(user, overrides)
+    _reject_non_finite(user, user_path)
     merged = deep_merge(base, user)
     _own_paths_are_real(user, merged)
     for table in _REPLACED_TABLES:
@@ -369,6 +438,24 @@ def load_config(
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
 
 
+def _reject_non_finite(tree: Any, user_path: Path | None, key: str = "") -> None:
+    """Refuse ``inf`` and ``nan`` (valid TOML floats) anywhere in a user's config."""
+    import math
+
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            _reject_non_finite(v, user_path, f"{key}.{k}" if key else str(k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            _reject_non_finite(v, user_path, f"{key}[{i}]")
+    elif isinstance(tree, float) and not math.isfinite(tree):
+        raise ConfigError(
+            f"Invalid configuration:\n  {user_path or 'overrides'}: key '{key}' = {tree!r}: "
+            "census needs a finite number here; write the value itself (TOML's inf and nan "
+            "are not accepted)."
+        )
+
+
 def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:
     """Mark a table where the user gives a path of their own as not synthetic.
 
@@ -387,7 +474,7 @@ def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:
 _REPLACED_TABLES = ("layers", "exclusions")
 """Tables that a user's TOML replaces whole instead of merging key by key."""
 
-DEMO_DIR = PROJECT_ROOT / "data" / "raw" / "demo"
+DEMO_DIR = paths.demo_dir()
 """Folder of the synthetic demo layers; any input inside it counts as synthetic."""
 
 

@@ -14,7 +14,12 @@ from census.io.boundaries import read_districts, select_districts
 from census.io.existing import read_existing_capacity
 from census.io.layers import load_exclusions, load_sites
 from census.io.raster import read_raster_metric
-from census.io.weather import clearsky_year, read_weather
+from census.io.weather import (
+    clearsky_year,
+    read_weather,
+    study_area_for_weather,
+    weather_district,
+)
 from census.io.windatlas import atlas_paths, sample_wind_atlas
 from census.sites.screen import required_exclusions
 from census.stages.context import RunContext, WeatherGroup
@@ -60,7 +65,13 @@ def load_inputs(
     ctx.districts = select_districts(ctx.all_districts, ctx.requested_districts)
     if sites is None:
         active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
-        sites, ctx.layer_reports = load_sites(active, ctx.districts, metric_crs=metric)
+        sites, ctx.layer_reports = load_sites(
+            active,
+            ctx.districts,
+            metric_crs=metric,
+            study_area=ctx.all_districts,
+            study_area_name=cfg.study_area.name,
+        )
     ctx.exclusions = _exclusions(cfg, sites, metric)
     if cfg.terrain.dem is not None:
         ctx.dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")
@@ -124,7 +135,7 @@ def weather_groups(
     own: dict[int, Path] = {}
     shift: dict[Path, float] = {}
     for key, path in wcfg.districts.items():
-        code = int(select_districts(all_districts, [key])["adcode"].iloc[0])
+        code = int(weather_district(all_districts, key)["adcode"].iloc[0])
         own[code] = Path(path)
         shift[Path(path)] = float(wcfg.districts_time_shift_h.get(key, 0.0))
     by_path: dict[Path, list[int]] = {}
@@ -137,16 +148,31 @@ def weather_groups(
     groups = []
     for path, codes in by_path.items():
         # each district file has its own timestamp convention: its own shift, default 0
-        weather, meta = read_weather(path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=shift[path])
+        weather, meta = read_weather(
+            path,
+            kind=wcfg.kind,
+            tz=wcfg.tz,
+            time_shift_h=shift[path],
+            study_area=study_area_for_weather(
+                cfg, all_districts[all_districts["adcode"].isin(codes)], part=True
+            ),
+            checks=wcfg.checks.model_dump(),
+        )
         groups.append(WeatherGroup(weather, meta, codes))
     if rest:
         if wcfg.path is not None:
             weather, meta = read_weather(
-                wcfg.path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h
+                wcfg.path,
+                kind=wcfg.kind,
+                tz=wcfg.tz,
+                time_shift_h=wcfg.time_shift_h,
+                study_area=study_area_for_weather(cfg, all_districts),
+                checks=wcfg.checks.model_dump(),
             )
         elif wcfg.clearsky_fallback:
             lon, lat = _centroid_lonlat(chosen[chosen["adcode"].isin(rest)])
-            weather, meta = clearsky_year(lat, lon, 0.0, tz="Asia/Shanghai")
+            tz = study_area_for_weather(cfg, all_districts).tz
+            weather, meta = clearsky_year(lat, lon, 0.0, tz=tz)
         else:
             names = chosen.loc[chosen["adcode"].isin(rest), "name_en"].tolist()
             raise ConfigError(
