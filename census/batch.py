@@ -25,6 +25,7 @@ from census.exceptions import CensusError, InputError
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
 from census.io.existing import read_existing_capacity
+from census.io.profiles import merge_profiles
 from census.io.runfolder import LAYOUT, RunFolder, open_run
 from census.pipeline import collect_warnings, config_hash, run_census
 from census.sites.screen import tally_reasons
@@ -250,6 +251,9 @@ def merge_district_runs(
         ctx.run_folder = run
         with collect_warnings(ctx.warnings):
             sites, ctx = roll_up(sites, ctx)
+            nc = [Path(f) / "profiles.nc" for f in folders]
+            if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, #20)
+                ctx.profiles = merge_profiles(nc)
             sites, ctx = record_provenance(sites, ctx)
             ctx.provenance["layers"] = [row for p in provs for row in p.get("layers") or []]
             ctx.provenance["weather"] = [row for p in provs for row in p.get("weather") or []]

@@ -921,8 +921,9 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
     if config.get("wind", {}).get("resource", {}).get("atlas_dir") == "":
         msgs.append(
             'No --wind-atlas given: census.toml sets [wind.resource] atlas_dir = "" '
-            "(none); wind yield then rests on the weather file's station wind alone, "
-            "which is a poor basis for a wind census."
+            "(none); a run with wind sites then stops unless [wind.resource] "
+            "station_extrapolation = true, which rests the wind yield on the weather file's "
+            "station wind alone, a poor basis for a wind census."
         )
     elif atlas and "wind" not in config:
         msgs.append(
