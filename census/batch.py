@@ -5,25 +5,34 @@ that district, written atomically into ``<out>/districts/<adcode>_<name>/``. A
 district whose folder already holds a ``provenance.json`` with the same config
 hash is skipped on a rerun (``force=True`` recomputes it), so an interrupted
 batch loses nothing that had finished. When every district is done, the site
-tables are merged and rolled up again into ``<out>/city/``, which equals the
-outputs of one ``census run`` over the same districts.
+tables are merged and rolled up again into ``<out>/city/``, a complete run folder
+whose numbers equal those of one ``census run`` over the same districts.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from census.config import LoadedConfig, load_config
 from census.exceptions import CensusError, InputError
+from census.io.boundaries import read_districts, select_districts
+from census.io.demo import ensure_demo_data
+from census.io.existing import read_existing_capacity
+from census.io.profiles import merge_profiles
+from census.io.runfolder import LAYOUT, RunFolder, open_run
+from census.pipeline import collect_warnings, config_hash, run_census
+from census.sites.screen import tally_reasons
+from census.stages import RunContext, record_provenance, roll_up, write_outputs
+from census.stages.capacity import empty_turbines
+from census.stages.load import protected_paths
+from census.stages.yield_ import sum_profiles
 
 __all__ = ["BatchResult", "district_folder", "merge_district_runs", "run_batch"]
 
@@ -62,20 +71,15 @@ def district_folder(out_dir: Path, adcode: int, name_en: str) -> Path:
 
 
 def _is_done(folder: Path, chash: str) -> bool:
-    prov = folder / "provenance.json"
-    if not prov.exists():
-        return False
     try:
-        data = json.loads(prov.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = open_run(folder, need=[LAYOUT.sites, LAYOUT.provenance]).provenance()
+    except InputError:
         return False
     return data.get("census_run", {}).get("config_hash") == chash
 
 
 def _run_one(config_path: str | None, adcode: int, folder: str, overwrite: bool) -> str:
     """Run one district (executed on a dask worker); returns the run folder."""
-    from census.pipeline import run_census
-
     result = run_census(config_path, [adcode], out_dir=folder, overwrite=overwrite)
     return str(result.run_dir)
 
@@ -114,10 +118,6 @@ def run_batch(
     BatchResult
     """
     from dask.distributed import Client, LocalCluster, as_completed
-
-    from census.io.boundaries import read_districts, select_districts
-    from census.io.demo import ensure_demo_data
-    from census.pipeline import config_hash
 
     loaded = load_config(config_path)
     cfg = loaded.config
@@ -202,60 +202,66 @@ def merge_district_runs(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Merge finished district runs into city outputs (site table, summaries, targets).
+    """Merge finished district runs into a city run folder.
+
+    The district site tables are read back, concatenated and rolled up again by
+    the roll-up stage, and the outputs stage writes ``out`` as a complete run
+    folder (sites, districts, summaries, supply curve, report, maps,
+    ``provenance.json``), so ``census map`` and ``census compare`` accept it.
+
+    Parameters
+    ----------
+    folders : list of pathlib.Path
+        Finished district run folders.
+    districts : geopandas.GeoDataFrame
+        The districts of the batch (metric CRS).
+    loaded : LoadedConfig
+        The batch's configuration.
+    out : pathlib.Path
+        The city folder.
+    overwrite : bool, default False
+        Replace ``out`` if it is a census folder.
 
     Returns
     -------
     pathlib.Path
         The city folder.
     """
-    import pyogrio
-
-    from census.io.runfolder import RunFolder
-    from census.rollup import city_table, district_table, summarize_by_district, targets_table
-
     cfg = loaded.config
-    sites_parts, turbine_parts = [], []
-    for folder in folders:
-        gpkg = folder / "sites.gpkg"
-        if not gpkg.exists():
-            raise InputError(f"District run {folder} has no sites.gpkg; rerun the batch.")
-        sites_parts.append(pyogrio.read_dataframe(gpkg, layer="sites"))
-        layers = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
-        if "turbines" in layers:
-            turbine_parts.append(pyogrio.read_dataframe(gpkg, layer="turbines"))
-    sites = gpd.GeoDataFrame(pd.concat(sites_parts, ignore_index=True), crs=sites_parts[0].crs)
-    by = summarize_by_district(
-        sites,
-        districts,
-        storage_technologies=cfg.targets.storage_technologies,
-        storage_min_frac=cfg.targets.storage_min_frac,
-        storage_duration_h=cfg.targets.storage_duration_h,
-        grid_emission_factor_tco2_mwh=cfg.targets.grid_emission_factor_tco2_mwh,
-        storage_basis=cfg.targets.storage_basis,
-        emission_factor_name=cfg.targets.emission_factor_preset,
+    runs = [open_run(f, need=[LAYOUT.sites, LAYOUT.provenance]) for f in folders]
+    provs = [r.provenance() for r in runs]
+    parts = [r.sites() for r in runs]
+    sites = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    turbine_parts = [t for t in (r.turbines() for r in runs) if t is not None]
+    ctx = RunContext(loaded=loaded, config_hash=config_hash(cfg))
+    ctx.all_districts = ctx.districts = districts
+    ctx.turbines = (
+        gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs)
+        if turbine_parts
+        else empty_turbines(sites.crs)
     )
-    existing = None
+    ctx.tally = tally_reasons(sites)
+    profiles = [p for p in (r.pv_profile() for r in runs) if p is not None]
+    ctx.pv_profile_mw = sum_profiles(profiles) if profiles else pd.DataFrame()
     if cfg.targets.existing_capacity is not None:
-        from census.io.existing import read_existing_capacity
-        from census.supply import existing_in_run
-
-        existing = existing_in_run(read_existing_capacity(cfg.targets.existing_capacity), by)
-    with RunFolder(out, overwrite=overwrite) as run:
-        layers: dict[str, Any] = {"sites": sites}
-        if turbine_parts:
-            layers["turbines"] = gpd.GeoDataFrame(
-                pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs
-            )
-        run.write_layers("sites.gpkg", layers)
-        run.write_csv("summary_by_district.csv", district_table(by))
-        run.write_csv("summary_by_district_category.csv", by)
-        run.write_csv("summary_city.csv", city_table(by))
-        run.write_csv("targets.csv", targets_table(by, cfg.targets, existing=existing))
-        run.write_json("batch.json", {"districts": [str(f) for f in folders]})
-        nc = [f / "profiles.nc" for f in folders]
-        if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, issue 20)
-            from census.io.profiles import merge_profiles, write_profiles
-
-            write_profiles(merge_profiles(nc), run.file("profiles.nc"))
+        ctx.existing_capacity = read_existing_capacity(cfg.targets.existing_capacity)
+    for prov in provs:  # the districts' warnings are the city's
+        ctx.warnings.extend(prov.get("warnings") or [])
+    with RunFolder(out, overwrite=overwrite, inputs=protected_paths(loaded)) as run:
+        ctx.run_folder = run
+        with collect_warnings(ctx.warnings):
+            sites, ctx = roll_up(sites, ctx)
+            nc = [Path(f) / "profiles.nc" for f in folders]
+            if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, #20)
+                ctx.profiles = merge_profiles(nc)
+            sites, ctx = record_provenance(sites, ctx)
+            ctx.provenance["layers"] = [row for p in provs for row in p.get("layers") or []]
+            ctx.provenance["weather"] = [row for p in provs for row in p.get("weather") or []]
+            ctx.provenance["batch"] = {
+                "districts": [str(Path(f).resolve()) for f in folders],
+                "config_hashes": sorted(
+                    {p.get("census_run", {}).get("config_hash") for p in provs}
+                ),
+            }
+            sites, ctx = write_outputs(sites, ctx)
     return run.path

@@ -7,13 +7,15 @@ ends in a one-line error and a non-zero exit code.
 from __future__ import annotations
 
 import logging
-import sys
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from census.exceptions import CensusError
+from census.exceptions import CensusError, OutputExistsError
 
 __all__ = ["app", "main"]
 
@@ -36,18 +38,52 @@ ConfigOpt = Annotated[
 
 
 def _setup_logging(quiet: bool, verbose: bool) -> None:
+    """Send log records to stderr (results alone go to stdout).
+
+    ``--quiet`` filters at the handler, not at census's logger, so that a run still
+    records every warning in its provenance (and the count the CLI prints).
+    """
+    from rich.console import Console
     from rich.logging import RichHandler
 
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose else logging.WARNING)
-    handler = RichHandler(show_path=False, show_time=False, rich_tracebacks=False)
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
-    logging.getLogger("census").setLevel(logging.INFO if verbose else level)
+    handler = RichHandler(
+        console=Console(stderr=True), show_path=False, show_time=False, rich_tracebacks=False
+    )
+    handler.setLevel(logging.ERROR if quiet else (logging.DEBUG if verbose else logging.WARNING))
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("census").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _fail(exc: BaseException) -> None:
     msg = str(exc).strip() or type(exc).__name__
     typer.echo(f"census: error: {msg}", err=True)
-    raise typer.Exit(code=2 if isinstance(exc, CensusError) else 1)
+    raise typer.Exit(code=2)
+
+
+INTERRUPTED = "census: interrupted, nothing written"
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn every known failure of a command into one line on stderr and an exit code.
+
+    A census error or an OS error: ``census: error: ...`` and exit code 2. Ctrl-C
+    (or SIGTERM): the open run folder has already removed its temporary files on
+    the way out; exit with 130 (:func:`main` says that nothing was written).
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not add noise
+        raise typer.Exit(code=130) from None
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+
+
+def _warning_count(result_warnings: list[str], where: Path | None) -> None:
+    n = len(result_warnings)
+    place = f" (listed in {where / 'provenance.json'})" if where is not None else ""
+    typer.echo(f"census: {n} warning{'s' if n != 1 else ''}{place}", err=True)
 
 
 @app.command()
@@ -59,7 +95,9 @@ def run(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder to write.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and a warning count.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
     zarr: Annotated[
         bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
@@ -73,7 +111,7 @@ def run(
 
     _setup_logging(quiet, verbose)
     console = Console(stderr=True, quiet=quiet)
-    try:
+    with _errors():
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -82,7 +120,7 @@ def run(
             transient=True,
             disable=quiet,
         ) as bar:
-            task = bar.add_task("census", total=6)
+            task = bar.add_task("census", total=None)
 
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
@@ -95,15 +133,13 @@ def run(
             result = run_census(
                 config, district or None, out_dir=out, overwrite=overwrite, progress=progress
             )
-    except (CensusError, OSError) as exc:
-        _fail(exc)
-        return
     if quiet:
+        _warning_count(result.warnings, result.run_dir)
         return
     from rich.table import Table
 
     if result.provenance.get("synthetic_inputs"):
-        console.print(f"[bold yellow]{result.provenance['note']}[/]")
+        console.print(f"[bold yellow]{result.provenance['note']}[/]")  # a caveat: stderr
     table = Table(title="Census potential by district (eligible sites)")
     for col in ("District", "区县", "Sites", "Eligible", "PV MW", "Wind MW", "GWh/yr"):
         table.add_column(col, justify="right" if col not in ("District", "区县") else "left")
@@ -202,11 +238,8 @@ def map_cmd(
     """Rebuild the HTML maps of a finished run without recomputing it."""
     from census.maps import maps_from_run
 
-    try:
+    with _errors():
         paths = maps_from_run(run_dir, districts=district or None, overwrite=overwrite)
-    except (CensusError, OSError) as exc:
-        _fail(exc)
-        return
     for p in paths:
         typer.echo(str(p))
 
@@ -220,21 +253,17 @@ def compare(
 ) -> None:
     """Compare two runs by district and technology (b minus a)."""
     from census.compare import compare_runs, format_comparison
+    from census.io.outputs import write_csv
+    from census.io.runfolder import write_file_atomic
 
-    try:
+    with _errors():
         table = compare_runs(run_a, run_b)
         if out is not None and out.exists() and not overwrite:
-            raise CensusError(f"{out} exists; choose another --out or pass --overwrite.")
-    except (CensusError, OSError) as exc:
-        _fail(exc)
-        return
+            raise OutputExistsError(f"{out} exists; choose another --out or pass --overwrite.")
     typer.echo(format_comparison(table))
     if out is not None:
-        from census.io.outputs import write_csv
-
-        tmp = out.with_name(f".{out.name}.tmp")
-        write_csv(tmp, table)
-        tmp.replace(out)
+        with _errors():
+            write_file_atomic(out, lambda tmp: write_csv(tmp, table))
         typer.echo(f"written: {out}")
 
 
@@ -262,7 +291,7 @@ def batch(
     _setup_logging(quiet, False)
     wanted = None if not districts or [d.lower() for d in districts] == ["all"] else districts
     console = Console(stderr=True, quiet=quiet)
-    try:
+    with _errors():
         with Progress(
             TextColumn("census batch"),
             BarColumn(),
@@ -281,9 +310,6 @@ def batch(
                 force=force,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
-    except (CensusError, OSError) as exc:
-        _fail(exc)
-        return
     if not quiet:
         typer.echo(
             f"done: {len(result.done)}, skipped (already done): {len(result.skipped)}, "
@@ -381,7 +407,7 @@ def data_prepare(
     from census.prepare import prepare_data
 
     _setup_logging(False, False)
-    try:
+    with _errors():
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always", UserWarning)
             result = prepare_data(
@@ -402,9 +428,6 @@ def data_prepare(
                 landuse_crs=landuse_crs,
                 landuse_codes=landuse_codes,
             )
-    except (CensusError, OSError) as exc:
-        _fail(exc)
-        return
     for w in caught:
         typer.echo(f"census: warning: {w.message}", err=True)
     for name, n in sorted(result.counts.items()):
@@ -419,14 +442,14 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Entry point of the ``census`` console script."""
-    import signal
-
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        typer.echo("census: interrupted; no partial outputs were left.", err=True)
-        sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:  # Ctrl-C or SIGTERM, wherever it landed (typer exits with 130)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            typer.echo(INTERRUPTED, err=True)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,11 @@
 """Compare two finished run folders district by district and technology by technology.
 
-A run folder is recognised by ``summary_by_district_category.csv`` (UTF-8 with
-BOM, as :class:`census.io.outputs.RunFolder` writes it) and ``provenance.json``.
+Run folders are read through :func:`census.io.runfolder.open_run`; a run (or a
+batch's city folder) needs ``summary_by_district_category.csv`` and ``provenance.json``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from census.exceptions import InputError
+from census.io.runfolder import LAYOUT, open_run
 from census.schema import require_columns
 
 __all__ = ["COMPARED_METRICS", "compare_runs", "format_comparison", "read_run_summary"]
 
 logger = logging.getLogger(__name__)
 
-SUMMARY = "summary_by_district_category.csv"
-PROVENANCE = "provenance.json"
+SUMMARY = LAYOUT.summary_by_district_category
+PROVENANCE = LAYOUT.provenance
 
 COMPARED_METRICS: tuple[str, ...] = (
     "eligible_sites",
@@ -59,26 +58,10 @@ def read_run_summary(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
         If the folder or one of the two files is missing or unreadable; the
         message names the folder and the file.
     """
-    folder = Path(run_dir).expanduser()
-    if not folder.is_dir():
-        raise InputError(
-            f"Run folder {folder} does not exist or is not a folder. Pass the "
-            "folder a `census run` wrote (it holds provenance.json)."
-        )
-    for name in (SUMMARY, PROVENANCE):
-        if not (folder / name).is_file():
-            raise InputError(
-                f"{folder} is not a census run folder: {name} is missing. Pass "
-                "the folder a finished `census run` wrote."
-            )
-    try:
-        prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{folder / PROVENANCE}: not valid JSON ({exc}).") from exc
-    try:
-        table = pd.read_csv(folder / SUMMARY, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{folder / SUMMARY}: not a readable CSV ({exc}).") from exc
+    run = open_run(run_dir, need=[SUMMARY, PROVENANCE])
+    prov = run.provenance()
+    table = run.table(SUMMARY)
+    folder = run.path
     needed = [*_KEYS, "capacity_mw_dc", "energy_gwh_yr"]
     require_columns(table, needed, what=str(folder / SUMMARY))
     return table, prov

@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "MissingCRSError",
     "OutputExistsError",
+    "OutputWriteError",
     "PostGISError",
     "SchemaError",
     "WeatherError",
@@ -50,6 +51,10 @@ class WeatherError(InputError):
 
 class OutputExistsError(CensusError, FileExistsError):
     """An output folder already exists and overwriting was not asked for."""
+
+
+class OutputWriteError(CensusError, OSError):
+    """An output could not be written (disk full, no permission); nothing was left half-written."""
 
 
 class PostGISError(CensusError):

@@ -59,7 +59,8 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
-from census.exceptions import InputError, OutputExistsError, SchemaError
+from census.exceptions import OutputExistsError, SchemaError
+from census.io.runfolder import LAYOUT, open_run, register_files
 from census.schema import require_columns
 from census.units import mwh_to_gwh
 
@@ -1154,10 +1155,10 @@ def write_maps(
     by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
     jobs: list[tuple[Path, int | None]] = []
     if districts_filter is None:
-        jobs.append((folder / "map.html", None))
+        jobs.append((folder / LAYOUT.city_map, None))
     for adcode in chosen:
         name_en = districts["name_en"].iloc[by_adcode[adcode]]
-        jobs.append((folder / "maps" / district_map_filename(adcode, name_en), adcode))
+        jobs.append((folder / LAYOUT.maps_dir / district_map_filename(adcode, name_en), adcode))
     existing = [str(p) for p, _ in jobs if p.exists()]
     if existing and not overwrite:
         raise OutputExistsError(
@@ -1251,38 +1252,20 @@ def maps_from_run(
     InputError
         A required file of the run is missing.
     """
-    import pyogrio
-
-    folder = Path(run_dir).expanduser()
-    needed = ["sites.gpkg", "districts.gpkg", "provenance.json"]
-    missing = [n for n in needed if not (folder / n).is_file()]
-    if missing:
-        raise InputError(
-            f"{folder} is not a finished census run: missing {missing}. Point `census map` at "
-            "a folder written by `census run`."
-        )
-    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    run = open_run(run_dir, need=[LAYOUT.sites, LAYOUT.districts, LAYOUT.provenance])
+    provenance = run.provenance()
     synthetic = bool(provenance.get("synthetic_inputs", False))
     outputs_cfg = (provenance.get("config") or {}).get("outputs") or {}
     if tiles is None and isinstance(outputs_cfg, dict):
         tiles = outputs_cfg.get("map_tiles") or None
         attribution = attribution or outputs_cfg.get("map_tiles_attribution") or None
-
-    site_layers = {str(name) for name, _ in pyogrio.list_layers(folder / "sites.gpkg")}
-    if "sites" not in site_layers:
-        raise InputError(
-            f"{folder / 'sites.gpkg'} has no layer 'sites' (layers: {sorted(site_layers)})."
-        )
-    sites = gpd.read_file(folder / "sites.gpkg", layer="sites")
-    turbines = None
-    if "turbines" in site_layers:
-        turbines = gpd.read_file(folder / "sites.gpkg", layer="turbines")
-    district_gdf = gpd.read_file(folder / "districts.gpkg", layer="districts")
-    totals = None
-    summary = folder / "summary_by_district.csv"
-    if summary.is_file():
-        totals = pd.read_csv(summary, encoding="utf-8-sig")
-    return write_maps(
+    sites = run.sites()
+    turbines = run.turbines()
+    district_gdf = run.districts()
+    has_totals = run.file(LAYOUT.summary_by_district).is_file()
+    totals = run.table(LAYOUT.summary_by_district) if has_totals else None
+    folder = run.path
+    written = write_maps(
         folder,
         sites,
         district_gdf,
@@ -1294,3 +1277,5 @@ def maps_from_run(
         attribution=attribution,
         overwrite=overwrite,
     )
+    register_files(folder, [Path(p).relative_to(folder).as_posix() for p in written])
+    return written

@@ -13,7 +13,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,8 +23,8 @@ from census.io.demo import ensure_demo_data
 from census.io.runfolder import RunFolder
 from census.result import CensusResult
 from census.stages import STAGES, RunContext
-from census.stages.load import input_paths
-from census.stages.outputs import SYNTHETIC_NOTE
+from census.stages.load import input_paths, protected_paths
+from census.stages.outputs import SYNTHETIC_NOTE, write_outputs
 
 __all__ = ["CensusResult", "SYNTHETIC_NOTE", "config_hash", "run_census"]
 
@@ -39,24 +39,44 @@ def config_hash(config: CensusConfig) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+class _Recorder(logging.Handler):
+    """Record census's own WARNING log records (those not already a Python warning)."""
+
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(level=logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "census_warning", False):
+            self.into.append(f"{record.name}: {record.getMessage()}")
+
+
 @contextmanager
 def collect_warnings(into: list[str]) -> Iterator[None]:
-    """Record every warning raised inside the block into ``into`` and log it.
+    """Record every warning raised or logged inside the block into ``into``.
 
-    Each warning is appended as ``"<Category>: <message>"`` when it is raised (so
-    a file written later in the block, such as ``provenance.json``, holds the
-    warnings raised before it) and logged at WARNING level on ``census``'s logger.
+    A Python warning is appended as ``"<Category>: <message>"`` when it is raised
+    (so a file written later in the block, such as ``provenance.json``, holds it)
+    and logged at WARNING level; a WARNING record logged by a census module is
+    appended as ``"<logger>: <message>"``. Nothing is printed here: where log
+    records go is the application's choice (the CLI sends them to stderr).
     """
 
     def record(message, category, filename, lineno, file=None, line=None) -> None:
         text = f"{category.__name__}: {message}"
         into.append(text)
-        logger.warning("%s", text)
+        logger.warning("%s", text, extra={"census_warning": True})
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", UserWarning)
-        warnings.showwarning = record
-        yield
+    recorder = _Recorder(into)
+    census_logger = logging.getLogger("census")
+    census_logger.addHandler(recorder)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = record
+            yield
+    finally:
+        census_logger.removeHandler(recorder)
 
 
 def _loaded(config: LoadedConfig | CensusConfig | str | Path | None) -> LoadedConfig:
@@ -107,13 +127,16 @@ def run_census(
     cfg = loaded.config
     ensure_demo_data(cfg)  # the synthetic demo layers are generated, not committed
     ctx = RunContext(loaded=loaded, requested_districts=districts, config_hash=config_hash(cfg))
-    if write:
-        if out_dir is None:
-            stamp = ctx.started.strftime("%Y%m%d-%H%M%S")
-            out_dir = Path(cfg.outputs.dir) / f"run-{stamp}-{ctx.config_hash}"
-        ctx.run_folder = RunFolder(out_dir, overwrite=overwrite)  # fails fast if it exists
-    chain = STAGES if write else [s for s in STAGES if s[0] != "write outputs"]
-    with collect_warnings(ctx.warnings):
+    chain = STAGES if write else tuple(s for s in STAGES if s[1] is not write_outputs)
+    with ExitStack() as stack:
+        if write:
+            if out_dir is None:
+                stamp = ctx.started.strftime("%Y%m%d-%H%M%S")
+                out_dir = Path(cfg.outputs.dir) / f"run-{stamp}-{ctx.config_hash}"
+            # checked before any work: not an input, replaceable, writable
+            folder = RunFolder(out_dir, overwrite=overwrite, inputs=protected_paths(loaded))
+            ctx.run_folder = stack.enter_context(folder)  # committed when the block ends
+        stack.enter_context(collect_warnings(ctx.warnings))
         for done, (name, stage) in enumerate(chain):
             if progress:
                 progress(name, done, len(chain))
@@ -121,8 +144,8 @@ def run_census(
             sites, ctx = stage(sites, ctx)
             ctx.timings_s[name] = round(time.perf_counter() - t0, 3)
             logger.info("stage %s: %.2f s", name, ctx.timings_s[name])
-        if progress:
-            progress("done", len(chain), len(chain))
+    if progress:
+        progress("done", len(chain), len(chain))
     return ctx.to_result(sites)
 
 

@@ -1106,7 +1106,13 @@ def prepare_data(
         roof_layer = roofs[0] if roofs else "rooftops"
         keep = {n: lay for n, lay in spec.layers.items() if n not in roofs}
         spec = spec.model_copy(update={"layers": keep})
-    run = RunFolder(out, overwrite=overwrite)  # fails fast if it exists
+    given = [
+        p
+        for p in (osm, wind_atlas, study_area, tags, landuse, landuse_codes, overture_buildings)
+        if p
+    ]
+    # fails fast: an existing folder, an --out holding the sources, a folder not writable
+    run = RunFolder(out, overwrite=overwrite, kind="data", inputs=[*given, *dem, *landcover])
     messages: list[str] = []
 
     def note(msg: str) -> None:

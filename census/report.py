@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from census.config import CensusConfig
-from census.io.runfolder import RunFolder
+from census.io.runfolder import LAYOUT, RunFolder
 from census.result import CensusResult
 
 if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
@@ -867,14 +867,14 @@ def write_report_outputs(
     has_existing = result.existing_capacity is not None
     gap, per_district = result.existing_gap, result.existing_by_district
     out: dict[str, Path] = {}
-    out["supply_curve.csv"] = run_folder.write_csv("supply_curve.csv", curve)
-    png = run_folder.file("supply_curve.png")
-    png.write_bytes(_png_bytes(supply_curve_figure(curve, targets=config.targets)))
-    out["supply_curve.png"] = run_folder.final("supply_curve.png")
+    out[LAYOUT.supply_curve] = run_folder.write_csv(LAYOUT.supply_curve, curve)
+    out[LAYOUT.supply_curve_png] = run_folder.write_bytes(
+        LAYOUT.supply_curve_png, _png_bytes(supply_curve_figure(curve, targets=config.targets))
+    )
     if has_existing:
-        out["existing_gap.csv"] = run_folder.write_csv("existing_gap.csv", gap)
-        out["existing_by_district.csv"] = run_folder.write_csv(
-            "existing_by_district.csv", per_district
+        out[LAYOUT.existing_gap] = run_folder.write_csv(LAYOUT.existing_gap, gap)
+        out[LAYOUT.existing_by_district] = run_folder.write_csv(
+            LAYOUT.existing_by_district, per_district
         )
     tables: dict[str, pd.DataFrame] = {
         "summary_by_district": result.district_totals,
@@ -899,8 +899,8 @@ def write_report_outputs(
         prov.get("inputs") or [],
         columns=None if prov.get("inputs") else ["path", "bytes", "sha256"],
     )
-    out["census.xlsx"] = run_folder.final("census.xlsx")
-    write_workbook(run_folder.file("census.xlsx"), tables)
+    out[LAYOUT.workbook] = run_folder.final(LAYOUT.workbook)
+    write_workbook(run_folder.file(LAYOUT.workbook), tables)
     html = build_report_html(
         result,
         title=f"Renewable-resource census: {config.study_area.name or 'study area'}",
@@ -908,5 +908,5 @@ def write_report_outputs(
         gap=gap if has_existing else None,
         existing_districts=per_district if has_existing else None,
     )
-    out["report.html"] = run_folder.write_text("report.html", html)
+    out[LAYOUT.report] = run_folder.write_text(LAYOUT.report, html)
     return out

@@ -50,6 +50,32 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
         rtol=1e-3,  # float32 on disk
     )
 
+    # the city folder is a complete run folder: census map and census compare accept it
+    from typer.testing import CliRunner
+
+    from census.cli import app
+    from census.io.runfolder import MARKER
+
+    city = first.city_dir
+    for name in (MARKER, "provenance.json", "districts.gpkg", "sites.gpkg", "report.html"):
+        assert (city / name).is_file(), name
+    assert_allclose(
+        pd.read_csv(city / "supply_curve.csv", encoding="utf-8-sig")
+        .groupby("curve")["capacity_mw_dc"]
+        .sum()
+        .to_numpy(float),
+        single.supply_curve.groupby("curve")["capacity_mw_dc"].sum().to_numpy(float),
+        rtol=1e-9,
+    )
+    runner = CliRunner()
+    res = runner.invoke(app, ["map", str(city), "-d", "Binjiang", "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert any(line.endswith(".html") and "Binjiang" in line for line in res.stdout.splitlines())
+    district_run = district_folder(out, 330108, "Binjiang")
+    res = runner.invoke(app, ["compare", str(district_run), str(city)])
+    assert res.exit_code == 0, res.output
+    assert "Shangcheng" in res.stdout  # in the city run only
+
     # an interrupted batch: one district's folder is gone; the rerun recomputes only that one
     folders = sorted((out / "districts").iterdir())
     shutil.rmtree(folders[0])

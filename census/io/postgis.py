@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from census.exceptions import InputError, PostGISError
+from census.io.runfolder import LAYOUT, open_run
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -244,11 +245,12 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _run_provenance(run_dir: Path) -> tuple[dict[str, Any], str]:
     """Provenance of a run folder and its default run id (the folder's name)."""
-    prov = run_dir / "provenance.json"
-    if prov.is_file():
-        return _read_json(prov), run_dir.name
+    if (run_dir / LAYOUT.provenance).is_file():
+        prov = open_run(run_dir).provenance()
+        # a batch's merged city folder (<batch>/city) is a run folder named after its batch
+        return prov, (run_dir.parent.name if "batch" in prov else run_dir.name)
     batch = run_dir / "batch.json"
-    if batch.is_file():  # a batch's merged city folder: <batch>/city
+    if batch.is_file():  # a city folder of an older census, before it had a provenance.json
         data = _read_json(batch)
         hashes = set()
         for folder in data.get("districts", []):

@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from census.config import CensusConfig
+from census.config import CensusConfig, LoadedConfig
 from census.exceptions import ConfigError, WeatherError
 from census.io.boundaries import read_districts, select_districts
 from census.io.existing import read_existing_capacity
@@ -25,7 +25,7 @@ from census.sites.screen import required_exclusions
 from census.stages.context import RunContext, WeatherGroup
 from census.wind.turbines import make_turbine
 
-__all__ = ["input_paths", "load_inputs"]
+__all__ = ["input_paths", "load_inputs", "protected_paths", "weather_groups"]
 
 logger = logging.getLogger(__name__)
 
@@ -211,3 +211,14 @@ def input_paths(cfg: CensusConfig) -> list[Path]:
     if cfg.wind.resource.atlas_dir is not None and Path(cfg.wind.resource.atlas_dir).is_dir():
         paths += sorted(Path(cfg.wind.resource.atlas_dir).glob("*.tif"))
     return [Path(p) for p in paths if p is not None]
+
+
+def protected_paths(loaded: LoadedConfig) -> list[Path]:
+    """Files and folders a run may not write over: its inputs and its config file."""
+    cfg = loaded.config
+    paths = input_paths(cfg)
+    if loaded.user_path is not None:
+        paths.append(loaded.user_path)
+    if cfg.wind.resource.atlas_dir is not None:
+        paths.append(Path(cfg.wind.resource.atlas_dir))
+    return paths

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import re
 import warnings
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -18,6 +17,7 @@ import pandas as pd
 
 from census.config import config_to_toml, synthetic_inputs
 from census.io.outputs import inputs_provenance, package_versions
+from census.io.runfolder import LAYOUT
 from census.maps import write_maps
 from census.profiles.outputs import write_profile_outputs
 from census.report import write_report_outputs
@@ -98,7 +98,10 @@ def _sites_for_file(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame, RunContext]:
-    """Write the run folder (a no-op without ``ctx.run_folder``); ``provenance.json`` last.
+    """Write the run's files into the open ``ctx.run_folder``; ``provenance.json`` last.
+
+    A no-op without a run folder. The folder is committed (renamed into place) by
+    whoever opened it, :func:`census.pipeline.run_census`, when the chain ends.
 
     Returns
     -------
@@ -112,33 +115,32 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
         return sites, ctx
     cfg = ctx.config
     out = ctx.outputs
-    with run:
-        turbines = ctx.turbines if ctx.turbines is not None else []
-        out["sites.gpkg"] = run.write_layers(
-            "sites.gpkg",
-            {"sites": _sites_for_file(sites), **({"turbines": turbines} if len(turbines) else {})},
-        )
-        out["districts.gpkg"] = run.write_layers("districts.gpkg", {"districts": ctx.districts})
-        for name, table in (
-            ("summary_by_district.csv", ctx.district_totals),
-            ("summary_by_district_category.csv", ctx.by_district),
-            ("summary_city.csv", ctx.city),
-            ("targets.csv", ctx.targets),
-            ("screening_tally.csv", ctx.tally),
-        ):
-            out[name] = run.write_csv(name, table)
-        out["pv_hourly_profile_mw.csv"] = run.write_csv(
-            "pv_hourly_profile_mw.csv", ctx.pv_profile_mw, index=True
-        )
-        if ctx.profiles is not None:
-            out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
-        out["assumptions.csv"] = run.write_csv("assumptions.csv", pd.DataFrame(ctx.loaded.ledger))
-        out["config.toml"] = run.write_text("config.toml", config_to_toml(cfg))
-        _write_maps(sites, ctx)
-        out.update(write_report_outputs(run, ctx.to_result(sites), cfg))
-        ctx.provenance["outputs"] = sorted(run.files + ["provenance.json"])
-        ctx.provenance["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
-        out["provenance.json"] = run.write_json("provenance.json", ctx.provenance)
+    turbines = ctx.turbines if ctx.turbines is not None else []
+    layers = {LAYOUT.sites_layer: _sites_for_file(sites)}
+    if len(turbines):
+        layers[LAYOUT.turbines_layer] = turbines
+    out[LAYOUT.sites] = run.write_layers(LAYOUT.sites, layers)
+    out[LAYOUT.districts] = run.write_layers(
+        LAYOUT.districts, {LAYOUT.districts_layer: ctx.districts}
+    )
+    for name, table in (
+        (LAYOUT.summary_by_district, ctx.district_totals),
+        (LAYOUT.summary_by_district_category, ctx.by_district),
+        (LAYOUT.summary_city, ctx.city),
+        (LAYOUT.targets, ctx.targets),
+        (LAYOUT.tally, ctx.tally),
+    ):
+        out[name] = run.write_csv(name, table)
+    out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
+    if ctx.profiles is not None:
+        out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
+    out[LAYOUT.assumptions] = run.write_csv(LAYOUT.assumptions, pd.DataFrame(ctx.loaded.ledger))
+    out[LAYOUT.config] = run.write_text(LAYOUT.config, config_to_toml(cfg))
+    _write_maps(sites, ctx)
+    out.update(write_report_outputs(run, ctx.to_result(sites), cfg))
+    ctx.provenance["outputs"] = sorted({*run.files, LAYOUT.provenance})
+    ctx.provenance["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
+    out[LAYOUT.provenance] = run.write_json(LAYOUT.provenance, ctx.provenance)
     return sites, ctx
 
 
@@ -176,6 +178,5 @@ def _write_maps(sites: gpd.GeoDataFrame, ctx: RunContext) -> None:
         city_name=cfg.study_area.name,
     )
     for p in paths:
-        rel = str(Path(p).relative_to(run.tmp))
-        run.files.append(rel)
+        rel = run.add(p)
         ctx.outputs[rel] = run.final(rel)

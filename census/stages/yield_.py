@@ -12,7 +12,7 @@ from census.stages.capacity import empty_turbines
 from census.stages.context import RunContext
 from census.wind.yield_ import add_wind_yield
 
-__all__ = ["estimate_yield", "put_back"]
+__all__ = ["estimate_yield", "put_back", "sum_profiles"]
 
 
 def estimate_yield(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame, RunContext]:
@@ -73,7 +73,7 @@ def estimate_yield(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDat
             turbine_parts.append(tur)
             ctx.hourly_series.append(series)
         sites = sub if whole else put_back(sites, sub)
-    ctx.pv_profile_mw = _sum_profiles(profiles)
+    ctx.pv_profile_mw = sum_profiles(profiles)
     if turbine_parts:
         ctx.turbines = gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True), crs=sites.crs)
     else:
@@ -101,7 +101,7 @@ def put_back(sites: gpd.GeoDataFrame, sub: pd.DataFrame) -> gpd.GeoDataFrame:
     return sites
 
 
-def _sum_profiles(profiles: list[pd.DataFrame]) -> pd.DataFrame:
+def sum_profiles(profiles: list[pd.DataFrame]) -> pd.DataFrame:
     """Sum hourly profiles of several weather years (aligned hour by hour of the year)."""
     ref = profiles[0].index
     total = None

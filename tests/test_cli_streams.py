@@ -1,0 +1,137 @@
+"""The CLI's streams and exit codes: results on stdout, warnings and errors on stderr.
+
+Runs use a tiny config (two hand-made roofs in Binjiang, no maps) so they take seconds.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import geopandas as gpd
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from census.cli import INTERRUPTED, app
+from census.io.boundaries import read_districts, select_districts
+from census.io.runfolder import MARKER
+
+from .conftest import BOUNDARIES
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A config with two roofs in Binjiang (EPSG:4549) and no maps."""
+    folder = tmp_path_factory.mktemp("tiny")
+    binjiang = select_districts(read_districts(BOUNDARIES, crs="GCJ-02"), ["Binjiang"]).iloc[0]
+    p = binjiang.geometry.representative_point()
+    roofs = gpd.GeoDataFrame(
+        {"roof_id": ["r1", "r2"]},
+        geometry=[
+            shapely.box(p.x, p.y, p.x + 30, p.y + 20),
+            shapely.box(p.x + 100, p.y, p.x + 140, p.y + 25),
+        ],
+        crs="EPSG:4549",
+    )
+    roofs.to_file(folder / "roofs.gpkg", layer="roofs")
+    config = folder / "tiny.toml"
+    config.write_text(
+        "allow_synthetic_mix = true\n"
+        '[layers.roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\nid_field = "roof_id"\n'
+        "[outputs]\nmap = false\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _run(*args):
+    return CliRunner().invoke(app, ["run", *map(str, args)])
+
+
+def test_results_on_stdout_warnings_on_stderr(tiny, tmp_path):
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    prov = json.loads((tmp_path / "run" / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["warnings"], "the shipped weather year always warns about GHI = 0 hours"
+    assert "Census potential by district" in res.stdout and "Binjiang" in res.stdout
+    assert "GHI = 0" in res.stderr and "GHI = 0" not in res.stdout  # `> out.txt` keeps it visible
+    assert "Traceback" not in res.output
+
+
+def test_quiet_prints_one_line_warning_count(tiny, tmp_path):
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "run", "-q")
+    assert res.exit_code == 0, res.output
+    prov = json.loads((tmp_path / "run" / "provenance.json").read_text(encoding="utf-8"))
+    n = len(prov["warnings"])
+    assert res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"census: {n} warning")
+
+
+def test_disk_full_is_a_clear_error_and_leaves_nothing(tiny, tmp_path, monkeypatch):
+    import pyogrio
+
+    def full(df, path, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    out = tmp_path / "runs" / "r1"
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", out)
+    assert res.exit_code == 2
+    assert "census: error: Could not write " in res.stderr
+    assert "sites.gpkg" in res.stderr and "no space left" in res.stderr
+    assert "Traceback" not in res.output
+    assert list((tmp_path / "runs").iterdir()) == []  # no folder, no hidden temp
+
+
+def test_out_holding_the_config_is_refused_before_work(tiny, tmp_path):
+    res = _run("--config", tiny, "--out", tiny.parent, "--overwrite")
+    assert res.exit_code == 2
+    assert "census: error:" in res.stderr and "outside your inputs" in res.stderr
+    assert tiny.is_file() and (tiny.parent / "roofs.gpkg").is_file()
+
+
+def test_overwrite_replaces_only_census_folders(tiny, tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "provenance.json").write_text("{}")  # another tool's file of that name
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", theirs, "--overwrite")
+    assert res.exit_code == 2 and MARKER in res.stderr
+    assert (theirs / "provenance.json").read_text() == "{}"
+
+
+def test_sigint_says_nothing_written(tiny, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from census.cli import main; main()",
+            "run",
+            "--config",
+            str(tiny),
+            "-d",
+            "Binjiang",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal (machine too fast)")
+    assert proc.returncode == 130, stderr
+    assert INTERRUPTED in stderr
+    assert "Exception ignored" not in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
