@@ -11,11 +11,11 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from census.exceptions import CensusError, OutputExistsError
+from census.exceptions import CensusError, ConfigError, OutputExistsError
 
 __all__ = ["app", "main"]
 
@@ -86,6 +86,26 @@ def _warning_count(result_warnings: list[str], where: Path | None) -> None:
     typer.echo(f"census: {n} warning{'s' if n != 1 else ''}{place}", err=True)
 
 
+def _zones_option(
+    current: Any, zones: str | None, field: str | None, population_field: str | None
+) -> Any:
+    """Return ``[zones]`` with the CLI's --zones FILE[:LAYER], --zone-field, --population-field."""
+    from census.config import ZonesConfig
+
+    update = current.model_dump()
+    if zones:
+        path, _, layer = zones.partition(":") if not Path(zones).exists() else (zones, "", "")
+        update.update(path=Path(path), layer=layer or None)
+    if field:
+        update["field"] = field
+    if population_field:
+        update["population_field"] = population_field
+    try:
+        return ZonesConfig.model_validate(update)
+    except ValueError as exc:
+        raise ConfigError(f"--zones: {exc}. Give --zone-field NAME with --zones.") from exc
+
+
 @app.command()
 def run(
     config: ConfigOpt = None,
@@ -102,6 +122,19 @@ def run(
     zarr: Annotated[
         bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
     ] = False,
+    zones: Annotated[
+        str | None,
+        typer.Option(
+            "--zones", help="Zone polygons FILE[:LAYER] (villages, parks) for summary_by_zone.csv."
+        ),
+    ] = None,
+    zone_field: Annotated[
+        str | None, typer.Option("--zone-field", help="Zone key column of --zones.")
+    ] = None,
+    population_field: Annotated[
+        str | None,
+        typer.Option("--population-field", help="Zone column with population (kW per person)."),
+    ] = None,
 ) -> None:
     """Run the census (the embedded Hangzhou demo without --config)."""
     from rich.console import Console
@@ -125,11 +158,16 @@ def run(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
 
-            if zarr:  # same as [outputs] zarr = true
+            if zarr or zones or zone_field or population_field:
                 from census.config import load_config
 
                 config = load_config(config)
-                config.config.outputs.zarr = True
+                if zarr:  # same as [outputs] zarr = true
+                    config.config.outputs.zarr = True
+                if zones or zone_field or population_field:  # same as a [zones] table
+                    config.config.zones = _zones_option(
+                        config.config.zones, zones, zone_field, population_field
+                    )
             result = run_census(
                 config, district or None, out_dir=out, overwrite=overwrite, progress=progress
             )

@@ -202,6 +202,24 @@ class TerrainConfig(Strict):
     synthetic: bool = False
 
 
+class ZonesConfig(Strict):
+    """Zones to roll up by besides districts (villages, townships, industrial parks)."""
+
+    path: Path | None = Field(None, description="Polygon layer of zones; none = no zone roll-up.")
+    layer: str | None = None
+    crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
+    field: str | None = Field(None, description="Zone key column (name or code).")
+    population_field: str | None = Field(
+        None, description="Zone column with resident population, for kW per person."
+    )
+
+    @model_validator(mode="after")
+    def _field_with_path(self) -> ZonesConfig:
+        if self.path is not None and not self.field:
+            raise ValueError("[zones] needs `field` (the zone key column) when `path` is set")
+        return self
+
+
 CapacityBasis = Literal["ac", "dc"]
 """Capacity basis: ``"ac"`` (inverter output, turbine rating) or ``"dc"`` (module nameplate)."""
 
@@ -316,6 +334,7 @@ class CensusConfig(Strict):
     costs: CostsConfig
     storage_shift: StorageShiftConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    zones: ZonesConfig = Field(default_factory=ZonesConfig)
     allow_synthetic_mix: bool = Field(
         False, description="Allow real site layers together with synthetic demo inputs."
     )

@@ -57,6 +57,10 @@ class CensusResult:
         Every warning of the run (also in ``provenance["warnings"]``).
     run_dir : pathlib.Path or None
         The run folder, when outputs were written.
+    per_person : pandas.DataFrame or None
+        PV kW per resident by district and the per-person goals.
+    by_zone : pandas.DataFrame or None
+        Roll-up by the ``[zones]`` layer (sites split by area).
     outputs : dict of str to pathlib.Path
         Output files by name.
     """
@@ -77,6 +81,8 @@ class CensusResult:
     existing_capacity: pd.DataFrame | None = None
     profiles: Any = None
     storage_shift: pd.DataFrame | None = None
+    per_person: pd.DataFrame | None = None
+    by_zone: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
     run_dir: Path | None = None
     outputs: dict[str, Path] = field(default_factory=dict)

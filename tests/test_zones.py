@@ -157,3 +157,53 @@ def _district():
     import pandas as pd
 
     return pd.DataFrame({"adcode": [330109], "name_zh": ["萧山区"], "name_en": ["Xiaoshan"]})
+
+
+def test_cli_run_by_demo_parks_adds_up(tmp_path):
+    """`census run --zones` on the demo's park layer: zone rows add up to the districts."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from census.cli import app
+    from census.config import DEMO_DIR
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--district",
+            "Tonglu",
+            "--out",
+            str(out),
+            "--zones",
+            f"{DEMO_DIR / 'demo_zones.gpkg'}:parks",
+            "--zone-field",
+            "name",
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    zones = pd.read_csv(out / "summary_by_zone.csv", encoding="utf-8-sig")
+    districts = pd.read_csv(out / "summary_by_district.csv", encoding="utf-8-sig")
+    for col in ("capacity_mw_dc", "capacity_mw_ac", "energy_mwh_yr"):
+        # pieces of one site add up to the site: equal up to float summation order
+        assert_allclose(zones[col].sum(), districts[col].sum(), rtol=1e-9)
+    assert zones["sites"].sum() == districts["sites"].sum()
+    assert OUTSIDE in set(zones["zone"])  # most of Tonglu is outside its logistics parks
+    assert len(zones) >= 2  # at least one park in Tonglu besides the outside row
+    per_person = pd.read_csv(out / "per_person_by_district.csv", encoding="utf-8-sig")
+    assert per_person.loc[0, "population"] == 453_106  # Tonglu, 2020 census bulletin
+
+
+def test_cli_zones_without_field_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from census.cli import app
+
+    res = CliRunner().invoke(
+        app, ["run", "-d", "Tonglu", "--out", str(tmp_path / "r"), "--zones", "x.gpkg"]
+    )
+    assert res.exit_code == 2
+    assert "--zone-field" in res.output
+    assert not (tmp_path / "r").exists()

@@ -85,6 +85,8 @@ class Layout:
     supply_curve_png: str = "supply_curve.png"
     existing_gap: str = "existing_gap.csv"
     existing_by_district: str = "existing_by_district.csv"
+    per_person: str = "per_person_by_district.csv"
+    by_zone: str = "summary_by_zone.csv"
     workbook: str = "census.xlsx"
     report: str = "report.html"
     city_map: str = "map.html"

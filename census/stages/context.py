@@ -101,6 +101,12 @@ class RunContext:
     existing_gap, existing_by_district : pandas.DataFrame
         Targets against existing capacity plus potential (the gap columns are NaN
         without an existing-capacity table), and installed capacity per district. [roll-up]
+    zones : geopandas.GeoDataFrame or None
+        The ``[zones]`` layer in the metric CRS. [load]
+    per_person, by_zone : pandas.DataFrame or None
+        PV kW per resident by district with per-person goals
+        (:func:`census.population.per_person_table`); the roll-up by zone
+        (:func:`census.zones.summarize_by_zone`), None without zones. [roll-up]
     provenance : dict
         What ``provenance.json`` holds. [outputs]
     warnings : list of str
@@ -143,6 +149,9 @@ class RunContext:
     existing_by_district: pd.DataFrame | None = None
     profiles: Any = None
     storage_shift: pd.DataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
+    per_person: pd.DataFrame | None = None
+    by_zone: pd.DataFrame | None = None
 
     provenance: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -188,6 +197,8 @@ class RunContext:
             existing_capacity=self.existing_capacity,
             profiles=self.profiles,
             storage_shift=self.storage_shift,
+            per_person=self.per_person,
+            by_zone=self.by_zone,
             warnings=self.warnings,
             run_dir=self.run_folder.path if self.run_folder is not None and self.outputs else None,
             outputs=self.outputs,

@@ -9,11 +9,12 @@ import geopandas as gpd
 import pandas as pd
 
 from census.config import CensusConfig, LoadedConfig
-from census.exceptions import ConfigError, WeatherError
+from census.exceptions import ConfigError, SchemaError, WeatherError
 from census.io.boundaries import read_districts, select_districts
 from census.io.existing import read_existing_capacity
 from census.io.layers import load_exclusions, load_sites
 from census.io.raster import read_raster_metric
+from census.io.vector import read_vector, repair_geometries, to_metric
 from census.io.weather import (
     clearsky_year,
     read_weather,
@@ -81,6 +82,8 @@ def load_inputs(
             cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
         )
     ctx.weather_groups = weather_groups(cfg, ctx.all_districts, ctx.districts)
+    if cfg.zones.path is not None:
+        ctx.zones = _zones(cfg, metric)
     if cfg.targets.existing_capacity is not None:
         ctx.existing_capacity = read_existing_capacity(cfg.targets.existing_capacity)
     wind = _wind_rows(cfg, sites)
@@ -94,6 +97,21 @@ def load_inputs(
             points = sites.loc[wind].geometry.representative_point()
             ctx.wind_atlas = sample_wind_atlas(points, paths=paths, resampling=res.atlas_resampling)
     return sites, ctx
+
+
+def _zones(cfg: CensusConfig, metric: str) -> gpd.GeoDataFrame:
+    """Read the ``[zones]`` layer into the metric CRS, its key field checked."""
+    zc = cfg.zones
+    zones = read_vector(zc.path, layer=zc.layer, crs=zc.crs, name="zones")
+    for what, col in (("field", zc.field), ("population_field", zc.population_field)):
+        if col and col not in zones.columns:
+            raise SchemaError(
+                f"zone layer {zc.path} has no field '{col}' ([zones] {what}); its fields are "
+                f"{[c for c in zones.columns if c != zones.geometry.name]}. Fix [zones] {what} "
+                "(or the --zone-field / --population-field option)."
+            )
+    zones, _ = repair_geometries(zones, layer="zones")
+    return to_metric(zones, layer="zones", metric_crs=metric)
 
 
 def _wind_rows(cfg: CensusConfig, sites: gpd.GeoDataFrame) -> pd.Series:

@@ -129,8 +129,11 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
         (LAYOUT.summary_city, ctx.city),
         (LAYOUT.targets, ctx.targets),
         (LAYOUT.tally, ctx.tally),
+        (LAYOUT.per_person, ctx.per_person),
+        (LAYOUT.by_zone, ctx.by_zone),
     ):
-        out[name] = run.write_csv(name, table)
+        if table is not None:
+            out[name] = run.write_csv(name, table)
     out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
     if ctx.profiles is not None:
         out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import geopandas as gpd
 
+from census.population import load_population, per_person_table
 from census.profiles import build_profiles, storage_shift_by_district
 from census.rollup import city_table, district_table, summarize_by_district, targets_table
 from census.stages.context import RunContext
 from census.supply import existing_by_district, existing_gap, existing_in_run, supply_curve
+from census.zones import summarize_by_zone
 
 __all__ = ["ADDITIVE_SITE_COLUMNS", "roll_up"]
 
@@ -41,9 +44,8 @@ def roll_up(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame,
     sites = sites.copy()
     for col in ADDITIVE_SITE_COLUMNS:
         sites[col] = sites[col].fillna(0.0) if col in sites else 0.0
-    by = summarize_by_district(
-        sites,
-        ctx.districts,
+    summarize = functools.partial(
+        summarize_by_district,
         storage_technologies=targets.storage_technologies,
         storage_min_frac=targets.storage_min_frac,
         storage_duration_h=targets.storage_duration_h,
@@ -51,6 +53,7 @@ def roll_up(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame,
         storage_basis=targets.storage_basis,
         emission_factor_name=targets.emission_factor_preset,
     )
+    by = summarize(sites, ctx.districts)
     ctx.by_district = by
     ctx.district_totals = district_table(by)
     ctx.city = city_table(by)
@@ -65,6 +68,16 @@ def roll_up(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame,
         basis=pv_bases[0] if pv_bases else "ac",
         pv_dc_ac_ratio=targets.existing_pv_dc_ac_ratio,
     )
+    ctx.per_person = per_person_table(by, load_population())
+    if ctx.zones is not None:
+        zc = ctx.config.zones
+        ctx.by_zone = summarize_by_zone(
+            sites,
+            ctx.zones,
+            zone_field=str(zc.field),
+            summarize=summarize,
+            population_field=zc.population_field,
+        )
     ctx.profiles = _profiles(sites, ctx)
     if ctx.profiles is not None:
         ctx.storage_shift = storage_shift_by_district(
