@@ -8,6 +8,7 @@ Python package, driven with ``executable_path="/usr/bin/chromium"``; never run
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -214,7 +215,9 @@ def test_layer_toggle_hides_and_shows_a_category(city_page):
     p = city_page
     rooftops = "path.census-cat-0"
     assert p.count(rooftops) == N_ROOFTOPS
-    box = p.page.locator(".leaflet-control-layers-overlays label", has_text="Rooftop")
+    box = p.page.locator(
+        ".leaflet-control-layers-overlays label", has_text=re.compile(r"^\s*Rooftop")
+    )
     box.locator("input").click()
     assert p.count(rooftops) == 0
     assert p.count("path.census-site") == 3
@@ -328,7 +331,9 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
             assert drawn["district"] == 1
             assert p.page.locator("#census-synthetic-banner").is_visible()
             # toggle the rooftop layer off and on
-            box = p.page.locator(".leaflet-control-layers-overlays label", has_text="Rooftop")
+            box = p.page.locator(
+                ".leaflet-control-layers-overlays label", has_text=re.compile(r"^\s*Rooftop")
+            )
             n_roofs = int((result.sites.category == "rooftop").sum())
             assert p.count("path.census-site") == len(result.sites)
             box.locator("input").click()
