@@ -46,8 +46,8 @@ CASES = [
     ),
     (
         "nan_number",
-        {"targets": {"pv_2025_mw": math.nan}},
-        ["targets.pv_2025_mw", "nan", "finite"],
+        {"targets": {"storage_min_frac": math.nan}},
+        ["targets.storage_min_frac", "nan", "finite"],
     ),
     (
         "minus_inf_number",
@@ -61,8 +61,8 @@ CASES = [
     ),
     (
         "wrong_type",
-        {"targets": {"pv_2025_mw": "lots"}},
-        ["targets.pv_2025_mw", "lots"],
+        {"targets": {"storage_duration_h": "lots"}},
+        ["targets.storage_duration_h", "lots"],
     ),
     (
         "fraction_out_of_range",
