@@ -82,7 +82,9 @@ def _screened_wind_sites() -> gpd.GeoDataFrame:
 
 
 def test_capacity_stage_decides_no_turbine_room_and_tally_agrees():
-    ctx = _ctx(wind={"layout": {"prevailing_direction_deg": 0.0}})  # wind from the north
+    # the V126/3450 (windpowerlib) the hand count below is worked out for; wind from the north
+    v126 = {"library": "windpowerlib", "type": "V126/3450", "hub_height_m": 117.0}
+    ctx = _ctx(wind={"layout": {"prevailing_direction_deg": 0.0}, "turbine": v126})
     sites = _screened_wind_sites()
     ctx.usable_geometry = sites.geometry
     out, ctx = size_capacity(sites, ctx)
@@ -106,7 +108,9 @@ def test_roll_up_stage_computes_supply_curve_and_gap(tmp_path):
 
     csv = tmp_path / "existing.csv"
     csv.write_text("adcode,technology,capacity_mw_dc\n1,pv_rooftop,40\n", encoding="utf-8")
-    ctx = _ctx(targets={"pv_2030_mw": 650.0})
+    # targets on the DC basis, as the hand figures below and the existing table are
+    dc = {"capacity_basis": "dc"}
+    ctx = _ctx(targets={"records": {"pv_2025": dc, "pv_2030": {**dc, "capacity_mw": 650.0}}})
     ctx.districts = pd.DataFrame({"adcode": [1], "name_zh": ["甲区"], "name_en": ["Alpha"]})
     ctx.existing_capacity = read_existing_capacity(csv)
     sites = pd.DataFrame(
