@@ -166,6 +166,11 @@ class OutputsConfig(_Strict):
         None, description="Base-tile URL template with {z}/{x}/{y}; none keeps maps offline."
     )
     map_tiles_attribution: str | None = None
+    language: Literal["auto", "zh", "en"] = Field(
+        "auto",
+        description="Language of the report, workbook, maps and CLI table: zh, en, or auto "
+        "(Chinese when the study area lies in China).",
+    )
     map_max_sites: int = Field(
         300_000,
         ge=0,

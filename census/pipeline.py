@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from census.config import CensusConfig, LoadedConfig, config_to_toml, load_config
+from census.i18n import resolve_language
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
 from census.io.layers import load_exclusion, load_sites
@@ -285,6 +286,7 @@ def run_census(
             "config_file": str(loaded.user_path) if loaded.user_path else None,
             "districts": chosen["name_en"].tolist(),
         },
+        "language": resolve_language(cfg.outputs.language, chosen),
         "synthetic_inputs": bool(synthetic),
         "synthetic_layers": synthetic,
         "note": SYNTHETIC_NOTE if synthetic else "",
@@ -586,6 +588,7 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
                 tiles=cfg.outputs.map_tiles,
                 attribution=cfg.outputs.map_tiles_attribution,
                 city_name=cfg.study_area.name,
+                lang=result.provenance["language"],
             )
             for p in paths:
                 rel = Path(p).relative_to(run.tmp)
