@@ -24,7 +24,7 @@ import pandas as pd
 import pvlib
 
 from census.io.weather import read_weather
-from census.solar.settings import PVConfig, default_pv_config
+from census.settings.pv import PVConfig, default_pv_config
 from census.solar.yield_ import add_pv_yield
 
 EPW = Path(__file__).resolve().parents[1] / "data/raw/weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from census.exceptions import InputError, SchemaError
+from census.exceptions import InputError
+from census.schema import require_columns
 
 __all__ = ["COMPARED_METRICS", "compare_runs", "format_comparison", "read_run_summary"]
 
@@ -79,9 +80,7 @@ def read_run_summary(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{folder / SUMMARY}: not a readable CSV ({exc}).") from exc
     needed = [*_KEYS, "capacity_mw_dc", "energy_gwh_yr"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise SchemaError(f"{folder / SUMMARY}: needs columns {needed}; missing {missing}.")
+    require_columns(table, needed, what=str(folder / SUMMARY))
     return table, prov
 
 

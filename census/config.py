@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from census.crs import METRIC_CRS
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
-from census.sites.rules import RulesConfig
-from census.solar.settings import PVConfig
-from census.supply import CostsConfig
-from census.wind.settings import WindConfig
+from census.settings.base import Strict
+from census.settings.costs import CostsConfig
+from census.settings.pv import PVConfig
+from census.settings.rules import RulesConfig
+from census.settings.wind import WindConfig
 
 __all__ = [
     "PROJECT_ROOT",
@@ -62,11 +63,7 @@ _PATH_KEYS = frozenset(
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StudyAreaConfig(_Strict):
+class StudyAreaConfig(Strict):
     """District boundaries of the study area and the metric CRS."""
 
     name: str = "study area"
@@ -78,7 +75,7 @@ class StudyAreaConfig(_Strict):
     synthetic: bool = False
 
 
-class LayerConfig(_Strict):
+class LayerConfig(Strict):
     """One candidate-site layer (``enabled = false`` drops a default layer)."""
 
     enabled: bool = True
@@ -101,7 +98,7 @@ class LayerConfig(_Strict):
         return self
 
 
-class ExclusionLayerConfig(_Strict):
+class ExclusionLayerConfig(Strict):
     """One exclusion layer; ``enabled = false`` makes the rules that use it exclude nothing."""
 
     enabled: bool = True
@@ -117,7 +114,7 @@ class ExclusionLayerConfig(_Strict):
         return self
 
 
-class WeatherConfig(_Strict):
+class WeatherConfig(Strict):
     """The weather year: one file for the city or one per district (adcode -> file)."""
 
     path: Path | None = None
@@ -135,7 +132,7 @@ class WeatherConfig(_Strict):
     )
 
 
-class TerrainConfig(_Strict):
+class TerrainConfig(Strict):
     """Terrain and land-cover rasters."""
 
     dem: Path | None = None
@@ -143,7 +140,7 @@ class TerrainConfig(_Strict):
     synthetic: bool = False
 
 
-class TargetsConfig(_Strict):
+class TargetsConfig(Strict):
     """City targets, storage obligation and emission factor (from targets.yaml)."""
 
     pv_2025_mw: float = Field(ge=0)
@@ -157,7 +154,7 @@ class TargetsConfig(_Strict):
     existing_capacity: Path | None = None
 
 
-class OutputsConfig(_Strict):
+class OutputsConfig(Strict):
     """Where and what a run writes."""
 
     dir: Path = Path("data/processed")
@@ -179,7 +176,7 @@ class OutputsConfig(_Strict):
     )
 
 
-class CensusConfig(_Strict):
+class CensusConfig(Strict):
     """The whole configuration of a census run."""
 
     study_area: StudyAreaConfig

@@ -61,6 +61,7 @@ from jinja2 import Template
 from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
 from census.exceptions import InputError, OutputExistsError, SchemaError
 from census.i18n import Translator, load_terms
+from census.schema import require_columns
 from census.units import capacity_factor_to_full_load_hours, mwh_to_gwh
 
 __all__ = [
@@ -521,11 +522,7 @@ def _script_json(obj: Any) -> str:
 
 
 def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise SchemaError(
-            f"{what} needs columns {list(required)}; missing {missing}; got {list(df.columns)}."
-        )
+    require_columns(df, required, what=what)
 
 
 def _metric(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, MissingCRSError
@@ -46,6 +46,7 @@ from census.io.osm import OSM_LAYERS, read_osm, tags_match
 from census.io.outputs import RunFolder, file_sha256
 from census.io.vector import read_vector, repair_geometries, to_metric
 from census.resources import read_text, split_entries
+from census.settings.base import Strict
 
 __all__ = [
     "ATLAS_FILE_PATTERN",
@@ -120,11 +121,7 @@ def _norm_conditions(value: Any) -> Any:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FieldStep(_Strict):
+class FieldStep(Strict):
     """One way to get a field's value; the first step that gives one wins."""
 
     when: dict[str, TagValue] | None = None
@@ -148,14 +145,14 @@ class FieldStep(_Strict):
         return self
 
 
-class FieldSpec(_Strict):
+class FieldSpec(Strict):
     """How a census column is derived from OSM tags."""
 
     type: Literal["str", "float", "int"]
     steps: list[FieldStep] = Field(alias="from", min_length=1)
 
 
-class LayerSpec(_Strict):
+class LayerSpec(Strict):
     """One census layer made from OSM features."""
 
     output: Literal["sites", "exclusions"]
@@ -203,7 +200,7 @@ class LayerSpec(_Strict):
         return list(dict.fromkeys(keys))
 
 
-class OsmTagSpec(_Strict):
+class OsmTagSpec(Strict):
     """The OSM tag mapping: parameters and layers (``osm_tags.yaml``)."""
 
     parameters: dict[str, Any] = Field(default_factory=dict)

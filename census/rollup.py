@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from census.exceptions import SchemaError
+from census.schema import require_columns
 from census.units import HOURS_PER_YEAR, m2_to_km2, mwh_to_gwh
 
 __all__ = ["district_table", "city_table", "targets_table", "summarize_by_district"]
@@ -43,9 +43,7 @@ SUM_COLUMNS = (
 
 
 def _check(sites: pd.DataFrame) -> None:
-    missing = [c for c in _REQUIRED if c not in sites.columns]
-    if missing:
-        raise SchemaError(f"rollup needs columns {list(_REQUIRED)}; missing {missing}.")
+    require_columns(sites, _REQUIRED, what="rollup")
 
 
 def _aggregate(

@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from census.exceptions import ConfigError, InputError, SchemaError
+from census.schema import require_columns
+from census.settings.costs import CostsConfig, TechnologyCost
 from census.units import mwh_to_gwh
 
 __all__ = [
@@ -49,48 +50,6 @@ CURVES: dict[str, str] = {"pv": "pv_", "wind": "wind"}
 """Supply curves and the technology prefix each one gathers."""
 
 _TARGET_FIELDS = ("pv_2025_mw", "pv_2030_mw", "wind_2025_ensured_mw", "wind_2025_strived_mw")
-
-
-class TechnologyCost(BaseModel):
-    """Cost of one technology.
-
-    Attributes
-    ----------
-    capex_cny_kw : float
-        Overnight installed cost per kW of the site table's capacity (DC kWp for
-        PV, rated kW for wind). [CNY kW⁻¹]
-    opex_cny_kw_yr : float
-        Fixed operation and maintenance cost per kW and year. [CNY kW⁻¹ yr⁻¹]
-    lifetime_yr : int
-        Economic lifetime. [yr]
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    capex_cny_kw: float = Field(gt=0)
-    opex_cny_kw_yr: float = Field(ge=0)
-    lifetime_yr: int = Field(gt=0, le=100)
-
-
-class CostsConfig(BaseModel):
-    """Cost assumptions of the supply curve (the ``costs`` section of a run's config).
-
-    No field has a default: every value, with unit and source, lives in
-    ``census/resources/costs.yaml``.
-
-    Attributes
-    ----------
-    discount_rate_frac : float
-        Real discount rate, 0-1. [frac]
-    technologies : dict of str to TechnologyCost
-        Costs by site-table technology (``pv_rooftop``, ``pv_ground``,
-        ``pv_floating``, ``pv_bipv``, ``wind``).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    discount_rate_frac: float = Field(ge=0, lt=1)
-    technologies: dict[str, TechnologyCost]
 
 
 def capital_recovery_factor(
@@ -199,11 +158,7 @@ def target_values(targets: Any) -> dict[str, float]:
     if targets is None:
         return {}
     if isinstance(targets, pd.DataFrame):
-        missing = [c for c in ("target", "target_mw") if c not in targets.columns]
-        if missing:
-            raise SchemaError(
-                f"targets table needs columns ['target', 'target_mw']; got {list(targets.columns)}."
-            )
+        require_columns(targets, ("target", "target_mw"), what="targets table")
         return {
             str(t): float(v) for t, v in zip(targets["target"], targets["target_mw"], strict=True)
         }
@@ -277,11 +232,7 @@ def supply_curve(
     ConfigError
         If ``costs`` has no entry for a technology in the table.
     """
-    missing = [c for c in _SITE_COLUMNS if c not in sites.columns]
-    if missing:
-        raise SchemaError(
-            f"supply_curve needs site columns {list(_SITE_COLUMNS)}; missing {missing}."
-        )
+    require_columns(sites, _SITE_COLUMNS, what="supply_curve")
     df = pd.DataFrame(sites).copy()
     if "geometry" in df.columns:
         df = df.drop(columns="geometry")

@@ -10,6 +10,7 @@ import geopandas as gpd
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, SchemaError
 from census.io.vector import apply_field_map, read_vector, repair_geometries, to_metric
+from census.schema import require_columns
 
 __all__ = ["BOUNDARY_COLUMNS", "read_districts", "select_districts"]
 
@@ -50,13 +51,12 @@ def read_districts(
     gdf = read_vector(path, layer=layer, crs=crs, name="districts")
     if fields:
         gdf = apply_field_map(gdf, fields, layer="districts", path=path)
-    missing = [c for c in BOUNDARY_COLUMNS if c not in gdf.columns]
-    if missing:
-        raise SchemaError(
-            f"District boundaries {path} need columns {list(BOUNDARY_COLUMNS)}; missing "
-            f"{missing}, present {[c for c in gdf.columns if c != 'geometry']}. Map them with "
-            "[study_area.fields] in your config."
-        )
+    require_columns(
+        gdf,
+        BOUNDARY_COLUMNS,
+        what=f"District boundaries {path}",
+        fix="Map them with [study_area.fields] in your config.",
+    )
     gdf, _ = repair_geometries(gdf, layer="districts")
     gdf = to_metric(gdf, layer="districts", metric_crs=metric_crs)
     out = gdf[list(BOUNDARY_COLUMNS) + [gdf.geometry.name]].copy()

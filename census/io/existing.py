@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from census.exceptions import InputError, SchemaError
+from census.exceptions import InputError
+from census.schema import require_columns
 
 __all__ = ["EXISTING_TECHNOLOGIES", "read_existing_capacity"]
 
@@ -74,15 +75,11 @@ def read_existing_capacity(path: str | Path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a valid CSV file ({exc}).") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in ("technology", "capacity_mw_dc") if c not in df.columns]
-    if "adcode" not in df.columns and "district" not in df.columns:
-        missing.insert(0, "adcode or district")
-    if missing:
-        raise SchemaError(
-            f"{path}: existing-capacity table needs columns 'adcode' or "
-            f"'district', 'technology', 'capacity_mw_dc'; missing {missing}, got "
-            f"{list(df.columns)}."
-        )
+    require_columns(
+        df,
+        [("adcode", "district"), "technology", "capacity_mw_dc"],
+        what=f"{path}: existing-capacity table",
+    )
     if df.empty:
         raise InputError(f"{path}: the table has a header but no rows.")
     for col in df.columns:

@@ -44,6 +44,7 @@ import pandas as pd
 import pvlib
 
 from census.exceptions import InputError, SchemaError, WeatherError
+from census.schema import require_columns
 from census.units import hpa_to_pa
 
 __all__ = [
@@ -331,13 +332,14 @@ def validate_weather(data: pd.DataFrame, *, source: str = "<weather>") -> None:
     WeatherError
         Naming the file and the offending column, with the fix.
     """
-    missing = [c for c in WEATHER_COLUMNS if c not in data.columns]
-    if missing:
-        raise WeatherError(
-            f"weather file {source!r} lacks column(s) {missing}; got {list(data.columns)}. "
-            "Add the column (pvlib names: ghi, dni, dhi [W m-2], temp_air [degC], "
-            "wind_speed [m s-1], pressure [Pa]) or use a complete export."
-        )
+    require_columns(
+        data,
+        WEATHER_COLUMNS,
+        what=f"weather file {source!r}",
+        fix="Add the column (pvlib names: ghi, dni, dhi [W m-2], temp_air [degC], "
+        "wind_speed [m s-1], pressure [Pa]) or use a complete export.",
+        error=WeatherError,
+    )
     if not isinstance(data.index, pd.DatetimeIndex) or data.index.tz is None:
         raise WeatherError(
             f"weather file {source!r}: the index must be a timezone-aware DatetimeIndex; "
@@ -503,12 +505,7 @@ def nearest_weather(
         ("points", points, ("latitude", "longitude")),
         ("stations", stations, ("latitude", "longitude", id_column)),
     ):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise SchemaError(
-                f"nearest_weather: {name} needs columns {list(cols)}; missing {missing}, "
-                f"got {list(frame.columns)}."
-            )
+        require_columns(frame, cols, what=f"nearest_weather ({name})")
     if len(stations) == 0:
         raise InputError("nearest_weather: no stations given; list at least one weather file.")
     lat1 = np.radians(points["latitude"].to_numpy(dtype=float))[:, None]
@@ -686,13 +683,13 @@ def _read_plain_csv(
 # shared steps
 # ---------------------------------------------------------------------------
 def _require(data: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise WeatherError(
-            f"weather file {str(path)!r} lacks column(s) {missing} (after mapping to pvlib "
-            f"names); got {list(data.columns)}. Use a complete export of that format, or "
-            "rename the column."
-        )
+    require_columns(
+        data,
+        columns,
+        what=f"weather file {str(path)!r} (after mapping to pvlib names)",
+        fix="Use a complete export of that format, or rename the column.",
+        error=WeatherError,
+    )
 
 
 def _coerce_year(data: pd.DataFrame, year: int, meta: dict[str, Any]) -> pd.DataFrame:

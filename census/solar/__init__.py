@@ -1,9 +1,9 @@
 """PV physics: weather to irradiance, system archetypes, capacity and yield (pvlib).
 
+The ``pv`` config section is :class:`census.settings.pv.PVConfig`.
+
 Modules
 -------
-settings
-    :class:`~census.solar.settings.PVConfig`, the ``pv`` config section.
 resource
     Sun position at mid-interval, extraterrestrial irradiance, airmass.
 systems

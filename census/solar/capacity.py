@@ -18,8 +18,9 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from census.exceptions import ConfigError, SchemaError
-from census.solar.settings import PVConfig
+from census.exceptions import ConfigError
+from census.schema import require_columns
+from census.settings.pv import PVConfig
 from census.solar.systems import capacity_density_w_m2
 from census.units import w_to_mw
 
@@ -82,12 +83,7 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
     10 000 × 0.62 × 0.225 × 1000 W = 1.395 MW.
     """
     required = ["eligible", "usable_area_m2", "pv_archetype"]
-    missing = [c for c in required if c not in sites.columns]
-    if missing:
-        raise SchemaError(
-            f"add_pv_capacity needs columns {required}; missing {missing}, got "
-            f"{list(sites.columns)}. Run the screening stage first."
-        )
+    require_columns(sites, required, what="add_pv_capacity", fix="Run the screening stage first.")
     out = sites.copy()
     is_pv = pv_rows(out)
     for col, dtype in (("technology", "object"), ("pv_technology", "object")):

@@ -13,7 +13,7 @@ import logging
 import numpy as np
 import pvlib
 
-from census.solar.settings import PVArchetype, PVTechnology
+from census.settings.pv import PVArchetype, PVTechnology
 
 __all__ = [
     "STC_IRRADIANCE_W_M2",

@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from census.exceptions import ConfigError, InputError, SchemaError
+from census.exceptions import ConfigError, InputError
+from census.schema import require_columns
+from census.settings.pv import PVArchetype, PVConfig, PVTechnology
 from census.solar.capacity import pv_rows
 from census.solar.resource import sun_geometry
-from census.solar.settings import PVArchetype, PVConfig, PVTechnology
 from census.solar.systems import cell_temperature
 from census.units import HOURS_PER_YEAR, kwh_to_mwh, mw_to_kw
 
@@ -469,12 +470,12 @@ def add_pv_yield(
         If a tilt is outside [0, 90] deg.
     """
     required = ["pv_archetype", "pv_technology", "capacity_mw_dc", "category"]
-    missing = [c for c in required if c not in sites.columns]
-    if missing:
-        raise SchemaError(
-            f"add_pv_yield needs columns {required}; missing {missing}, got "
-            f"{list(sites.columns)}. Run census.solar.capacity.add_pv_capacity first."
-        )
+    require_columns(
+        sites,
+        required,
+        what="add_pv_yield",
+        fix="Run census.solar.capacity.add_pv_capacity first.",
+    )
     out = sites.copy()
     for col in ("specific_yield_kwh_kwp", "energy_mwh_yr", "capacity_factor"):
         if col not in out.columns:

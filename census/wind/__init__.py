@@ -1,9 +1,10 @@
 """Wind physics of the census: profile, turbines, layout, wake losses, annual energy.
 
+The ``wind`` config section is :class:`census.settings.wind.WindConfig` (defaults in
+``resources/wind.yaml``).
+
 Modules
 -------
-settings
-    :class:`WindConfig`, the ``wind`` config section (defaults in ``resources/wind.yaml``).
 profile
     Wind speed at hub height (log law or Hellman) and air density (windpowerlib).
 turbines
@@ -18,4 +19,4 @@ yield_
 from __future__ import annotations
 
 # Submodules are imported where used (e.g. ``census.wind.yield_``): importing the
-# package stays light, and ``census.config`` only needs ``census.wind.settings``.
+# package stays light.

@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 
 from census.crs import require_projected
-from census.exceptions import InputError, SchemaError, WeatherError
-
-from .settings import LayoutConfig
+from census.exceptions import InputError, WeatherError
+from census.schema import require_columns
+from census.settings.wind import LayoutConfig
 
 __all__ = [
     "layout_turbines",
@@ -114,12 +114,13 @@ def resolve_prevailing_direction_deg(weather: pd.DataFrame, layout: LayoutConfig
     """
     if layout.prevailing_direction_deg is not None:
         return float(layout.prevailing_direction_deg)
-    missing = [c for c in ("wind_speed", "wind_direction") if c not in weather.columns]
-    if missing:
-        raise WeatherError(
-            f"the wind rose needs weather columns ['wind_speed', 'wind_direction']; missing "
-            f"{missing}. Set wind.layout.prevailing_direction_deg instead."
-        )
+    require_columns(
+        weather,
+        ("wind_speed", "wind_direction"),
+        what="the wind rose (weather)",
+        fix="Set wind.layout.prevailing_direction_deg instead.",
+        error=WeatherError,
+    )
     direction = prevailing_direction_deg(
         weather["wind_direction"], weather["wind_speed"], n_sectors=layout.direction_sectors
     )
@@ -202,12 +203,12 @@ def layout_turbines(
     the direction is used without meridian-convergence correction.
     """
     require_projected(sites, layer="wind sites")
-    missing = [c for c in ("site_id", "eligible") if c not in sites.columns]
-    if missing:
-        raise SchemaError(
-            f"layout_turbines needs site columns ['site_id', 'eligible', 'geometry']; missing "
-            f"{missing}. Run the screening stage first."
-        )
+    require_columns(
+        sites,
+        ("site_id", "eligible", "geometry"),
+        what="layout_turbines",
+        fix="Run the screening stage first.",
+    )
     for name, value in (
         ("rotor_diameter_m", rotor_diameter_m),
         ("spacing_along_d", spacing_along_d),

@@ -23,9 +23,9 @@ import windpowerlib
 from windpowerlib import WindTurbine, get_turbine_types
 
 from census.exceptions import ConfigError, InputError
+from census.schema import require_columns
+from census.settings.wind import TurbineConfig
 from census.units import w_to_mw
-
-from .settings import TurbineConfig
 
 __all__ = ["TurbineSpec", "library_turbine_types", "make_turbine"]
 
@@ -221,12 +221,9 @@ def _library_turbine(config: TurbineConfig) -> TurbineSpec:
 
 def _checked_curve(curve: pd.DataFrame, *, origin: str) -> pd.DataFrame:
     """Return ``curve`` as float columns; check increasing speed, non-negative power."""
-    missing = {"wind_speed", "value"} - set(curve.columns)
-    if missing:
-        raise InputError(
-            f"{origin}: a power curve needs columns ['wind_speed', 'value']; got "
-            f"{list(curve.columns)}."
-        )
+    require_columns(
+        curve, ("wind_speed", "value"), what=f"{origin}: a power curve", error=InputError
+    )
     out = pd.DataFrame(
         {
             "wind_speed": curve["wind_speed"].to_numpy(float),

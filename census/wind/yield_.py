@@ -33,10 +33,11 @@ from windpowerlib import wake_losses as wpl_wake_losses
 
 from census.exceptions import SchemaError, WeatherError
 from census.io.windatlas import atlas_column
+from census.schema import require_columns
+from census.settings.wind import WindConfig
 from census.units import HOURS_PER_YEAR, wh_to_mwh
 
 from .profile import air_density_hub, roughness_length_by_category, wind_speed_at_height
-from .settings import WindConfig
 from .turbines import TurbineSpec, make_turbine
 
 __all__ = [
@@ -292,12 +293,13 @@ def _check_weather(weather: pd.DataFrame) -> pd.DataFrame:
     if "pressure" not in weather.columns and "atmospheric_pressure" in weather.columns:
         # pvlib.iotools.read_epw (>= 0.11) names station pressure 'atmospheric_pressure'
         weather = weather.rename(columns={"atmospheric_pressure": "pressure"})
-    missing = [c for c in _WEATHER_COLUMNS if c not in weather.columns]
-    if missing:
-        raise WeatherError(
-            f"wind yield needs weather columns {list(_WEATHER_COLUMNS)} (pvlib names: m/s, °C, "
-            f"Pa); missing {missing}, got {list(weather.columns)}."
-        )
+    require_columns(
+        weather,
+        _WEATHER_COLUMNS,
+        what="wind yield (weather)",
+        fix="Use pvlib names and units: wind_speed [m/s], temp_air [°C], pressure [Pa].",
+        error=WeatherError,
+    )
     for col in _WEATHER_COLUMNS:
         n_bad = int(weather[col].isna().sum())
         if n_bad:
@@ -386,12 +388,7 @@ def add_wind_yield(
         ("sites", sites, ("site_id", "category", "technology")),
         ("turbines", turbines, ("site_id",)),
     ):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise SchemaError(
-                f"add_wind_yield needs {name} columns {list(cols)}; missing {missing}, got "
-                f"{list(frame.columns)}."
-            )
+        require_columns(frame, cols, what=f"add_wind_yield ({name})")
     if "altitude" not in metadata:
         raise SchemaError(
             "weather metadata has no 'altitude' [m] of the station; pvlib.iotools.read_epw "

@@ -49,7 +49,7 @@ def test_missing_file(tmp_path):
 
 def test_missing_columns_named(tmp_path):
     path = _write(tmp_path, "name,technology,mw\nA,pv,1\n")
-    with pytest.raises(SchemaError, match=r"adcode or district.*capacity_mw_dc"):
+    with pytest.raises(SchemaError, match=r"'adcode' or 'district'.*capacity_mw_dc"):
         read_existing_capacity(path)
 
 

@@ -8,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from census.exceptions import ConfigError, SchemaError
+from census.settings.pv import default_pv_config
 from census.solar.capacity import add_pv_capacity
-from census.solar.settings import default_pv_config
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests of census.solar.settings and the pv.yaml assumption table."""
+"""Tests of census.settings.pv and the pv.yaml assumption table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose
 from pydantic import ValidationError
 
 from census.resources import load_assumptions
-from census.solar.settings import PVConfig, default_pv_config
+from census.settings.pv import PVConfig, default_pv_config
 from census.solar.systems import capacity_density_w_m2, gcr_no_winter_shading
 
 HANGZHOU_LATITUDE_DEG = 30.23  # CSWD station 58457 (data/raw/SOURCES.md)

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from census.exceptions import InputError, SchemaError
 from census.io.weather import read_weather
-from census.solar.settings import default_pv_config
+from census.settings.pv import default_pv_config
 from census.solar.yield_ import add_pv_yield, simulate_orientation, specific_yield
 
 ROOT = Path(__file__).resolve().parents[2]

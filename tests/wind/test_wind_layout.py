@@ -10,12 +10,12 @@ import shapely
 from scipy.spatial.distance import pdist
 
 from census.exceptions import CRSError, MissingCRSError, SchemaError, WeatherError
+from census.settings.wind import LayoutConfig
 from census.wind.layout import (
     layout_turbines,
     prevailing_direction_deg,
     resolve_prevailing_direction_deg,
 )
-from census.wind.settings import LayoutConfig
 
 X0, Y0 = 520_000.0, 3_350_000.0  # EPSG:4549 metres, near the Qiantang estuary
 ROTOR_M = 126.0

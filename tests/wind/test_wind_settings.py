@@ -1,4 +1,4 @@
-"""Tests of census.wind.settings and the assumption table census/resources/wind.yaml."""
+"""Tests of census.settings.wind and the assumption table census/resources/wind.yaml."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from census.resources import load_assumptions, read_text
-from census.wind.settings import WAKE_MODELS, WindConfig
+from census.settings.wind import WAKE_MODELS, WindConfig
 
 UNIT_TOKENS = {
     "m",

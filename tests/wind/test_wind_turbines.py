@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from census.exceptions import ConfigError, InputError
-from census.wind.settings import TurbineConfig
+from census.settings.wind import TurbineConfig
 from census.wind.turbines import library_turbine_types, make_turbine
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "wind"

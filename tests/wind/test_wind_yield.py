@@ -20,7 +20,7 @@ from windpowerlib import ModelChain
 
 from census.exceptions import ConfigError, SchemaError, WeatherError
 from census.resources import load_assumptions
-from census.wind.settings import WindConfig
+from census.settings.wind import WindConfig
 from census.wind.turbines import make_turbine
 from census.wind.yield_ import (
     add_wind_yield,

@@ -15,7 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from census.settings.base import Strict
 
 __all__ = [
     "WAKE_MODELS",
@@ -42,11 +44,7 @@ WAKE_MODELS: tuple[str, ...] = WakeModel.__args__  # type: ignore[attr-defined]
 """Names of windpowerlib's wind-farm efficiency curves, plus ``"none"``."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TurbineConfig(_Strict):
+class TurbineConfig(Strict, frozen=True):
     """Turbine model and its placement height.
 
     Attributes
@@ -85,7 +83,7 @@ class TurbineConfig(_Strict):
         return self
 
 
-class ProfileConfig(_Strict):
+class ProfileConfig(Strict, frozen=True):
     """Vertical wind profile, air density and reference heights.
 
     Attributes
@@ -130,7 +128,7 @@ class ProfileConfig(_Strict):
         return self
 
 
-class LayoutConfig(_Strict):
+class LayoutConfig(Strict, frozen=True):
     """Turbine spacing and orientation of the layout grid.
 
     Attributes
@@ -152,7 +150,7 @@ class LayoutConfig(_Strict):
     direction_sectors: int = Field(ge=4, le=72)
 
 
-class LossesConfig(_Strict):
+class LossesConfig(Strict, frozen=True):
     """Losses applied after wakes.
 
     Attributes
@@ -168,7 +166,7 @@ class LossesConfig(_Strict):
     electrical_efficiency_frac: float = Field(gt=0, le=1)
 
 
-class WakeConfig(_Strict):
+class WakeConfig(Strict, frozen=True):
     """Wake-loss model.
 
     Attributes
@@ -182,7 +180,7 @@ class WakeConfig(_Strict):
     model: WakeModel
 
 
-class ResourceConfig(_Strict):
+class ResourceConfig(Strict, frozen=True):
     """Optional wind-atlas rasters and how they are used.
 
     Attributes
@@ -220,7 +218,7 @@ class ResourceConfig(_Strict):
         return self
 
 
-class WindConfig(_Strict):
+class WindConfig(Strict, frozen=True):
     """Wind section of a run's configuration (see ``census/resources/wind.yaml``)."""
 
     turbine: TurbineConfig

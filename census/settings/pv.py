@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pvlib
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from census.settings.base import Strict
 from census.units import frac_to_percent
 
 __all__ = [
@@ -41,11 +42,7 @@ TEMPERATURE_PARAMETER_NAMES: dict[str, tuple[frozenset[str], frozenset[str]]] = 
 """Required and optional parameters of each pvlib cell-temperature model."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PVTechnology(_Strict):
+class PVTechnology(Strict, frozen=True):
     """A module technology.
 
     Attributes
@@ -66,7 +63,7 @@ class PVTechnology(_Strict):
     bifaciality_frac: float = Field(ge=0.0, le=1.0)
 
 
-class PVArchetype(_Strict):
+class PVArchetype(Strict, frozen=True):
     """A system archetype: mounting, default orientation, thermal model.
 
     Attributes
@@ -127,7 +124,7 @@ class PVArchetype(_Strict):
         return self
 
 
-class PVLosses(_Strict):
+class PVLosses(Strict, frozen=True):
     """DC system losses in the PVWatts v5 categories, as fractions.
 
     Attributes
@@ -163,7 +160,7 @@ class PVLosses(_Strict):
         return total_percent / 100.0
 
 
-class PVInverter(_Strict):
+class PVInverter(Strict, frozen=True):
     """PVWatts inverter efficiencies (pvlib.inverter.pvwatts).
 
     Attributes
@@ -178,7 +175,7 @@ class PVInverter(_Strict):
     eta_inv_ref_frac: float = Field(gt=0.0, le=1.0)
 
 
-class PVConfig(_Strict):
+class PVConfig(Strict, frozen=True):
     """All PV assumptions of a run.
 
     Build it from the packaged table with :func:`default_pv_config`, or with
