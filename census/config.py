@@ -67,6 +67,7 @@ class StudyAreaConfig(Strict):
     """District boundaries of the study area and the metric CRS."""
 
     name: str = "study area"
+    name_zh: str | None = Field(None, description="Chinese name, for Chinese reports and maps.")
     boundaries: Path
     layer: str | None = None
     crs: str | None = None

@@ -343,6 +343,8 @@ def localize_table(
         elif col == "capacity_factor" and tr.zh:
             s = units.capacity_factor_to_full_load_hours(pd.to_numeric(s, errors="coerce"))
             fmt = "full_load_hours_h"
+        elif term is not None and term.unit == "count" and col not in ("rank",):
+            fmt = "count"  # whole numbers even where a total row made the column float
         elif term is not None and pd.api.types.is_numeric_dtype(s):
             _, conv = tr.unit(term.unit, scale=scale)
             if conv is not None:
@@ -393,6 +395,8 @@ def format_cell(key: str, value: Any) -> str:
             return "∞" if x > 0 else "-∞"
         if key in ("adcode", "rank") and x.is_integer():
             return str(int(x))
+        if key == "count" and x.is_integer():
+            return f"{int(x):,}"
         if key == "full_load_hours_h":
             return f"{x:,.0f}"
         if any(k in key for k in _FMT3):

@@ -587,7 +587,11 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
                 synthetic=bool(result.provenance["synthetic_inputs"]),
                 tiles=cfg.outputs.map_tiles,
                 attribution=cfg.outputs.map_tiles_attribution,
-                city_name=cfg.study_area.name,
+                city_name=(
+                    cfg.study_area.name_zh
+                    if result.provenance["language"] == "zh" and cfg.study_area.name_zh
+                    else cfg.study_area.name
+                ),
                 lang=result.provenance["language"],
             )
             for p in paths:

@@ -364,6 +364,9 @@ tr.total td{font-weight:600;background:#f4f4f4}
 .caption{color:#333;font-size:.85rem;font-weight:600;margin:.8rem 0 .2rem}
 .wide{overflow-x:auto}img.chart{max-width:100%;height:auto;border:1px solid #eee;
 background:#fff}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{background:#fff}main{max-width:none;padding:0}nav{display:none}
+table{font-size:.68rem}h2{break-after:avoid}img.chart{max-height:12cm}}
 nav a{margin-right:.8rem}code{font-size:.8rem;word-break:break-all}
 """
 
@@ -625,7 +628,7 @@ def report_context(
         for name in ("pv", "wind"):
             label = tr.code("technology", name) if name == "pv" else tr("chart.wind")
             part = supply[supply["curve"] == name]
-            marked = part[part["reaches_target"].astype(str) != ""]
+            marked = part[part["reaches_target"].fillna("").astype(str) != ""]
             head = part.head(max_sites)
             later = marked[~marked["rank"].isin(head["rank"])]
             shown = pd.concat([head, later])
@@ -1089,7 +1092,10 @@ def write_report_outputs(
     )
     out["census.xlsx"] = run_folder.final("census.xlsx")
     write_workbook(run_folder.file("census.xlsx"), localize_workbook(tables, tr))
-    name = getattr(getattr(cfg, "study_area", None), "name", None)
+    area = getattr(cfg, "study_area", None)
+    name = getattr(area, "name", None)
+    if lang == "zh" and getattr(area, "name_zh", None):
+        name = area.name_zh
     ctx = report_context(
         result,
         study_area=name,
@@ -1101,8 +1107,29 @@ def write_report_outputs(
     out["report.html"] = run_folder.write_text(
         "report.html", build_report_html(result, context=ctx)
     )
+    from census.report_docx import write_report_docx
+
+    write_report_docx(run_folder.file("report.docx"), ctx)
+    out["report.docx"] = run_folder.final("report.docx")
+    out.update(_write_pdf(run_folder, ctx, prov))
     _record_missing_terms(prov, tr, ctx["tr"])
     return out
+
+
+def _write_pdf(run_folder: RunFolder, ctx: dict[str, Any], prov: dict[str, Any]) -> dict[str, Path]:
+    """Write report.pdf (Chromium, else reportlab); without either, warn and say why."""
+    from census.report_pdf import write_report_pdf
+
+    pdf = run_folder.tmp / "report.pdf"
+    path, how = write_report_pdf(pdf, ctx, html_path=run_folder.tmp / "report.html")
+    if path is None:
+        msg = f"report.pdf was not written: {how}"
+        logger.warning(msg)
+        prov.setdefault("warnings", []).append(f"UserWarning: {msg}")
+        return {}
+    run_folder.file("report.pdf")
+    prov["report_pdf"] = {"renderer": how}
+    return {"report.pdf": run_folder.final("report.pdf")}
 
 
 def localize_workbook(

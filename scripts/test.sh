@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh Debian machine, then run them.
 #   bash scripts/test.sh [pytest args...]
-# Installs Debian's chromium + chromium-driver for the browser test of the HTML maps
-# (when run as root with apt-get; otherwise that test is skipped), creates .venv,
+# Installs Debian's chromium + chromium-driver for the browser test of the HTML maps and
+# report.pdf, and fonts-noto-cjk for Chinese charts (when run as root with apt-get;
+# otherwise those tests are skipped), creates .venv,
 # installs census with its dev extra, checks ruff, and runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing chromium (Debian) for the browser test"
+    echo "== installing chromium and a Chinese font (Debian) for the browser test and zh reports"
     export DEBIAN_FRONTEND=noninteractive
     if ! { apt-get update -qq >/dev/null &&
-           apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; then
-      echo "== could not install chromium with apt-get: the browser test will be skipped"
+           apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+             fonts-noto-cjk >/dev/null; }; then
+      echo "== could not install chromium/fonts-noto-cjk with apt-get: the browser test" \
+           "and the Chinese-chart test will be skipped, report.pdf drawn with reportlab"
     fi
   else
     echo "== chromium not found and cannot apt-get install it: the browser test will be skipped"
