@@ -316,9 +316,22 @@ def data_prepare(
         Path | None, typer.Option(help="Study-area polygons (default: the districts).")
     ] = None,
     tags: Annotated[Path | None, typer.Option(help="YAML overriding the OSM tag mapping.")] = None,
+    landuse: Annotated[
+        Path | None, typer.Option(help="Land-use survey extract (三调 parcels, GB/T 21010 codes).")
+    ] = None,
+    landuse_layer: Annotated[str, typer.Option(help="Layer of the survey parcels.")] = "DLTB",
+    code_field: Annotated[str, typer.Option(help="Survey field of the land-use code.")] = "DLBM",
+    id_field: Annotated[str, typer.Option(help="Survey field of the feature id.")] = "BSM",
+    village_field: Annotated[str, typer.Option(help="Survey field of the village.")] = "ZLDWMC",
+    landuse_crs: Annotated[
+        str | None, typer.Option(help="CRS of the survey if its file declares none.")
+    ] = None,
+    landuse_codes: Annotated[
+        Path | None, typer.Option(help="YAML overriding the land-use code table.")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
-    """Build census layers and a config (census.toml) from OSM, DEM, land cover, wind atlas."""
+    """Build census layers and a config (census.toml) from OSM, a land-use survey, DEM, ..."""
     import warnings as _warnings
 
     from census.prepare import prepare_data
@@ -336,6 +349,13 @@ def data_prepare(
                 out=out,
                 overwrite=overwrite,
                 tags=tags,
+                landuse=landuse,
+                landuse_layer=landuse_layer or None,
+                landuse_code_field=code_field,
+                landuse_id_field=id_field,
+                landuse_village_field=village_field or None,
+                landuse_crs=landuse_crs,
+                landuse_codes=landuse_codes,
             )
     except (CensusError, OSError) as exc:
         _fail(exc)

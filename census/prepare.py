@@ -42,6 +42,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, MissingCRSError
 from census.io.boundaries import BOUNDARY_COLUMNS, read_districts
+from census.io.landuse import (
+    LanduseResult,
+    classify_landuse,
+    load_landuse_codes,
+    read_landuse,
+)
 from census.io.osm import OSM_LAYERS, read_osm, tags_match
 from census.io.outputs import RunFolder, file_sha256
 from census.io.vector import read_vector, repair_geometries, to_metric
@@ -888,6 +894,69 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
     return msgs
 
 
+def _landuse_layers(
+    path: Path,
+    area: shapely.Geometry,
+    *,
+    layer: str | None,
+    code_field: str,
+    id_field: str,
+    village_field: str | None,
+    crs: str | None,
+    codes: Path | None,
+    metric_crs: str,
+) -> LanduseResult:
+    """Read, clip and classify a land-use survey extract."""
+    parcels = read_landuse(
+        path,
+        layer=layer,
+        code_field=code_field,
+        id_field=id_field,
+        village_field=village_field,
+        crs=crs,
+        metric_crs=metric_crs,
+    )
+    parcels = clip_to_area(parcels, area, kind="polygon").reset_index(drop=True)
+    return classify_landuse(parcels, load_landuse_codes(codes))
+
+
+def _write_landuse(
+    run: RunFolder,
+    survey: LanduseResult,
+    config: dict[str, Any],
+    result_layers: dict[str, Path],
+    layers: dict[str, gpd.GeoDataFrame],
+    metric_crs: str,
+    note: Any,
+) -> None:
+    """Write one site layer per survey category and its config entry."""
+    from census.config import default_tree
+
+    known = set(default_tree()[0].get("rules", {}).get("categories", {}))
+    for category, gdf in sorted(survey.layers.items()):
+        name = f"landuse_{category}"
+        _write_gpkg(run.file(_SITE_FILE), name, gdf, kind="polygon")
+        result_layers[name] = run.final(_SITE_FILE)
+        layers[name] = gdf
+        entry: dict[str, Any] = {
+            "path": _SITE_FILE,
+            "layer": name,
+            "crs": metric_crs,
+            "category": category,
+            "id_field": "survey_id",
+            "synthetic": False,
+        }
+        if category not in known:
+            entry["enabled"] = False
+            note(
+                f"land-use layer '{name}' ({len(gdf)} parcels) has category '{category}', which "
+                "has no screening rules yet; census.toml writes it with enabled = false. Add "
+                f"[rules.categories.{category}] and set enabled = true to screen it."
+            )
+        config["layers"][name] = entry
+    run.write_csv("landuse_codes_report.csv", survey.counts_by_code)
+
+
 def prepare_data(
     *,
     osm: Path | None,
@@ -902,6 +971,13 @@ def prepare_data(
     metric_crs: str = METRIC_CRS,
     dem_resolution_m: float = 30.0,
     landcover_resolution_m: float = 30.0,
+    landuse: Path | None = None,
+    landuse_layer: str | None = "DLTB",
+    landuse_code_field: str = "DLBM",
+    landuse_id_field: str = "BSM",
+    landuse_village_field: str | None = "ZLDWMC",
+    landuse_crs: str | None = None,
+    landuse_codes: Path | None = None,
 ) -> PrepareResult:
     """Build census layers, rasters and a run config from real data sources.
 
@@ -942,6 +1018,16 @@ def prepare_data(
     landcover_resolution_m : float, default 30.0
         Cell size of ``landcover.tif``; WorldCover's own is 10 m (about 3 GB of memory
         in ``census run`` for all of Hangzhou, hence the coarser default). [m]
+    landuse : pathlib.Path, optional
+        Land-use survey extract (Third National Land Survey parcels). Its parcels become the
+        site layers ``landuse_<category>`` (codes mapped by ``landuse_codes``) and replace
+        the OSM site layers of the same categories; ids and villages are kept.
+    landuse_layer, landuse_code_field, landuse_id_field, landuse_village_field : str
+        Layer and fields of the survey (default ``DLTB``, ``DLBM``, ``BSM``, ``ZLDWMC``).
+    landuse_crs : str, optional
+        CRS of the survey when its file declares none.
+    landuse_codes : pathlib.Path, optional
+        Your own code table (the shape of ``census/resources/landuse_codes.yaml``).
 
     Returns
     -------
@@ -987,8 +1073,38 @@ def prepare_data(
         note("No OSM file given: every site and exclusion layer is written empty.")
     selected = select_osm_layers(frames, spec)
 
+    survey = None
+    if landuse is not None:
+        survey = _landuse_layers(
+            Path(landuse),
+            area,
+            layer=landuse_layer,
+            code_field=landuse_code_field,
+            id_field=landuse_id_field,
+            village_field=landuse_village_field,
+            crs=landuse_crs,
+            codes=landuse_codes,
+            metric_crs=metric_crs,
+        )
+        sources.append(_source_entry("landuse", Path(landuse)))
+        for msg in survey.notes:
+            note(f"land-use survey {Path(landuse).name}: {msg}")
+    replaced = set(survey.layers) if survey is not None else set()
+    osm_layers = {
+        name: layer
+        for name, layer in spec.layers.items()
+        if not (layer.output == "sites" and layer.category in replaced)
+    }
+    if replaced:
+        dropped = sorted(set(spec.layers) - set(osm_layers))
+        if dropped:
+            note(
+                f"the land-use survey gives the categories {sorted(replaced)}: the OSM site "
+                f"layers {dropped} are not written (no double counting)."
+            )
+
     layers: dict[str, gpd.GeoDataFrame] = {}
-    for name, layer in spec.layers.items():
+    for name, layer in osm_layers.items():
         gdf = selected[name]
         if len(gdf):
             gdf, _ = repair_geometries(gdf, layer=name)
@@ -1023,7 +1139,9 @@ def prepare_data(
         districts_out = districts[list(BOUNDARY_COLUMNS) + [districts.geometry.name]]
         _write_gpkg(run.file(_DISTRICT_FILE), "districts", districts_out, kind="polygon")
         result_layers["districts"] = run.final(_DISTRICT_FILE)
-        for name, layer in spec.layers.items():
+        if survey is not None:
+            _write_landuse(run, survey, config, result_layers, layers, metric_crs, note)
+        for name, layer in osm_layers.items():
             fname = _SITE_FILE if layer.output == "sites" else _EXCLUSION_FILE
             _write_gpkg(run.file(fname), name, layers[name], kind=layer.geometry_kind)
             result_layers[name] = run.final(fname)

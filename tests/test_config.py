@@ -57,7 +57,7 @@ def test_user_override_key_by_key(tmp_path):
     pond = loaded.config.rules.categories["pond"]
     assert pond.min_area_m2 == 5000.0
     # siblings keep their defaults
-    assert pond.coverage_cap_frac == 0.5
+    assert pond.edge_setback_m == 5.0
     assert loaded.config.targets.pv_2030_mw == 6500.0
     rows = {r["key"]: r for r in loaded.ledger}
     assert rows["rules.categories.pond.min_area_m2"]["value"] == 5000.0

@@ -33,6 +33,7 @@ __all__ = [
 
 TemperatureModel = Literal["sapm", "faiman", "pvsyst"]
 Mounting = Literal["rows", "flush", "vertical"]
+RowSpacing = Literal["fixed", "winter_solstice"]
 
 TEMPERATURE_PARAMETER_NAMES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "sapm": (frozenset({"a", "b", "deltaT"}), frozenset()),
@@ -80,7 +81,20 @@ class PVArchetype(Strict, frozen=True):
         ``flush`` / ``vertical``: modules on the roof or facade plane,
         ``coverage_frac`` is the packing fraction of that plane.
     coverage_frac : float
-        Module area per usable area. [frac]
+        Module area per usable area on level ground. For ``row_spacing =
+        "winter_solstice"`` it is the level-ground value at the reference
+        latitude, used where the bifacial rear-side model needs one GCR. [frac]
+    row_spacing : {"fixed", "winter_solstice"}
+        ``fixed``: every site uses ``coverage_frac``; ``winter_solstice``: each
+        site's GCR follows its slope, aspect and latitude by the GB 50797-2012
+        rule (:func:`census.solar.spacing.row_layout`), rows following the
+        terrain, capped by ``max_gcr_frac``. Only for ``mounting == "rows"``.
+    max_gcr_frac : float or None
+        Upper limit of the GCR under ``winter_solstice`` spacing. [frac]
+    max_cover_frac : float or None
+        Largest share of the usable area that the modules' horizontal
+        projection may cover (a fishery-PV limit on shaded water, for
+        example); applied once, to the module area. None: no limit. [frac]
     tilt_deg, azimuth_deg : float
         Default orientation when a site gives none; azimuth clockwise from
         North (South = 180). [deg]
@@ -103,6 +117,9 @@ class PVArchetype(Strict, frozen=True):
     technology: str
     mounting: Mounting
     coverage_frac: float = Field(gt=0.0, le=1.0)
+    row_spacing: RowSpacing
+    max_gcr_frac: float | None = Field(gt=0.0, le=1.0)
+    max_cover_frac: float | None = Field(gt=0.0, le=1.0)
     tilt_deg: float = Field(ge=0.0, le=90.0)
     azimuth_deg: float = Field(ge=0.0, le=360.0)
     albedo_frac: float = Field(ge=0.0, le=1.0)
@@ -111,6 +128,17 @@ class PVArchetype(Strict, frozen=True):
     dc_ac_ratio: float = Field(gt=0.0, le=3.0)
     row_height_m: float | None = Field(ge=0.0)
     collector_width_m: float | None = Field(gt=0.0)
+
+    @model_validator(mode="after")
+    def _check_row_spacing(self) -> PVArchetype:
+        if self.row_spacing == "winter_solstice":
+            if self.mounting != "rows":
+                raise ValueError(
+                    f"row_spacing 'winter_solstice' needs mounting 'rows'; got {self.mounting!r}"
+                )
+            if self.max_gcr_frac is None:
+                raise ValueError("row_spacing 'winter_solstice' needs max_gcr_frac (0-1)")
+        return self
 
     @model_validator(mode="after")
     def _check_temperature_params(self) -> PVArchetype:

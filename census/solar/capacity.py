@@ -1,13 +1,22 @@
 """DC capacity of PV sites from usable area, coverage and module efficiency.
 
-``capacity_mw_dc = usable_area_m2 × coverage_frac × efficiency_frac × 1000 W m⁻²``
+``capacity_mw_dc = usable_area_m2 × coverage × efficiency_frac × 1000 W m⁻²``
 ``capacity_mw_ac = capacity_mw_dc / dc_ac_ratio`` (the archetype's inverter sizing)
 
-``coverage_frac`` is the archetype's ground coverage ratio for tilted rows
-(module slant area per ground area) and its packing fraction for flush or
-vertical mounting (module area per roof or facade area); ``efficiency_frac``
-is the module technology's STC efficiency, i.e. DC watts per m² of module at
-1000 W m⁻². No single "MW per km²" number is assumed.
+``coverage`` (column ``pv_coverage_frac``) is module area per usable area:
+
+* flush or vertical mounting: the archetype's packing fraction ``coverage_frac``;
+* rows with ``row_spacing = "fixed"``: the archetype's ground coverage ratio;
+* rows with ``row_spacing = "winter_solstice"``: the site's own shade-free GCR on
+  its slope and aspect (:func:`census.solar.spacing.row_layout`, GB 50797-2012
+  clause 7.2.2), capped by ``max_gcr_frac``; such rows follow the terrain, so
+  their module tilt and azimuth are written to ``surface_tilt_deg`` and
+  ``surface_azimuth_deg`` where the site gives none;
+* then, once, ``max_cover_frac`` limits the modules' horizontal projection to
+  that share of the usable area: ``coverage ≤ max_cover_frac / cos(tilt)``.
+
+``efficiency_frac`` is the module technology's STC efficiency, i.e. DC watts
+per m² of module at 1000 W m⁻². No single "MW per km²" number is assumed.
 """
 
 from __future__ import annotations
@@ -18,10 +27,12 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from census.exceptions import ConfigError
+from census.crs import DISPLAY_CRS
+from census.exceptions import ConfigError, InputError, SchemaError
 from census.schema import require_columns
 from census.settings.pv import PVConfig
-from census.solar.systems import capacity_density_w_m2
+from census.solar.spacing import row_layout
+from census.solar.systems import STC_IRRADIANCE_W_M2
 from census.units import w_to_mw
 
 __all__ = ["add_pv_capacity", "pv_rows"]
@@ -47,7 +58,9 @@ def pv_rows(sites: pd.DataFrame) -> np.ndarray:
     return (archetype.notna() & (archetype.astype("string").str.strip() != "")).to_numpy(dtype=bool)
 
 
-def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
+def add_pv_capacity(
+    sites: FrameT, config: PVConfig, *, latitude_deg: float | None = None
+) -> FrameT:
     """Add the DC capacity, site technology and module technology of PV sites.
 
     Parameters
@@ -57,16 +70,25 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
         ``pv_archetype`` (a key of ``config.archetypes``; missing for rows that
         are not PV, which are left untouched). An optional ``pv_technology``
         column overrides the archetype's module technology where it is set.
+        Archetypes whose ``row_spacing`` is ``"winter_solstice"`` also read
+        ``slope_deg`` and ``aspect_deg`` [deg] (absent or NaN: level ground).
     config : PVConfig
         Archetypes and technologies.
+    latitude_deg : float, optional
+        Latitude of every site [deg], for the winter-solstice row spacing. By
+        default each site's own, from its geometry's centroid (a GeoDataFrame
+        with a CRS); needed only when ``sites`` has no geometry.
 
     Returns
     -------
     same type as ``sites``
         A copy with ``technology`` (e.g. ``pv_rooftop``), ``pv_technology``
-        (module technology), ``capacity_mw_dc`` (module nameplate at STC) [MW]
-        and ``capacity_mw_ac`` (inverter rating, DC / the archetype's
+        (module technology), ``pv_coverage_frac`` (module area per usable
+        area) [frac], ``capacity_mw_dc`` (module nameplate at STC) [MW] and
+        ``capacity_mw_ac`` (inverter rating, DC / the archetype's
         ``dc_ac_ratio``) [MW] set on PV rows; 0 MW for ineligible PV rows.
+        Rows under winter-solstice spacing also get ``surface_tilt_deg`` and
+        ``surface_azimuth_deg`` where those are missing (rows follow the terrain).
 
     Raises
     ------
@@ -123,21 +145,96 @@ def add_pv_capacity(sites: FrameT, config: PVConfig) -> FrameT:
             f"column 'usable_area_m2' is negative or missing for {int(bad.sum())} eligible PV "
             "site(s); the screening stage must give every eligible site an area >= 0 [m2]."
         )
-    # one density per distinct (archetype, technology) pair, then a vectorized lookup
-    pairs = pd.MultiIndex.from_arrays([archetypes.to_numpy(), tech.to_numpy()])
-    distinct = pairs.unique()
-    lookup = pd.Series(
-        [capacity_density_w_m2(config.archetypes[a], config.technologies[t]) for a, t in distinct],
-        index=distinct,
-    )
-    density_w_m2 = lookup.reindex(pairs).to_numpy(dtype=float)
+    coverage = _coverage(out, is_pv, archetypes.to_numpy(), config, latitude_deg)
+    efficiency = tech.map({k: t.efficiency_frac for k, t in config.technologies.items()})
+    density_w_m2 = coverage * efficiency.to_numpy(dtype=float) * STC_IRRADIANCE_W_M2
     capacity_mw_dc = np.where(eligible, w_to_mw(area_m2 * density_w_m2), 0.0)
     dc_ac_ratio = archetypes.map({k: a.dc_ac_ratio for k, a in config.archetypes.items()})
     capacity_mw_ac = capacity_mw_dc / dc_ac_ratio.to_numpy(dtype=float)
 
+    out.loc[is_pv, "pv_coverage_frac"] = coverage
     out.loc[is_pv, "technology"] = archetypes.map(config.category_technology).to_numpy()
     out.loc[is_pv, "pv_technology"] = tech.to_numpy()
     out.loc[is_pv, "capacity_mw_dc"] = capacity_mw_dc
     out.loc[is_pv, "capacity_mw_ac"] = capacity_mw_ac
     logger.debug("PV capacity: %d sites, %.1f MW DC", int(is_pv.sum()), float(capacity_mw_dc.sum()))
     return out
+
+
+def _coverage(
+    out: pd.DataFrame,
+    is_pv: np.ndarray,
+    archetypes: np.ndarray,
+    config: PVConfig,
+    latitude_deg: float | None,
+) -> np.ndarray:
+    """Return module area per usable area of each PV row; fill terrain-following orientations.
+
+    Writes ``surface_tilt_deg`` / ``surface_azimuth_deg`` into ``out`` (in place)
+    where winter-solstice rows have none.
+    """
+    if "pv_coverage_frac" not in out.columns:
+        out["pv_coverage_frac"] = np.nan
+    for col in ("surface_tilt_deg", "surface_azimuth_deg"):
+        if col not in out.columns:
+            out[col] = np.nan
+    pv_index = out.index[is_pv]
+    coverage = np.array([config.archetypes[a].coverage_frac for a in archetypes], dtype=float)
+    tilt = pd.to_numeric(out.loc[pv_index, "surface_tilt_deg"], errors="coerce").to_numpy(float)
+    tilt = tilt.copy()
+    for name in sorted(set(archetypes)):
+        arch = config.archetypes[name]
+        rows = np.flatnonzero(archetypes == name)
+        if arch.row_spacing == "winter_solstice":
+            idx = pv_index[rows]
+            layout = row_layout(
+                _latitudes(out, idx, latitude_deg),
+                tilt_deg=arch.tilt_deg,
+                azimuth_deg=arch.azimuth_deg,
+                slope_deg=_column(out, idx, "slope_deg", 0.0),
+                aspect_deg=_column(out, idx, "aspect_deg", 180.0),
+                max_gcr_frac=arch.max_gcr_frac,
+            )
+            coverage[rows] = layout["module_area_per_map_area_frac"].to_numpy()
+            given_tilt = tilt[rows]
+            missing = np.isnan(given_tilt)
+            tilt[rows] = np.where(missing, layout["surface_tilt_deg"].to_numpy(), given_tilt)
+            for col in ("surface_tilt_deg", "surface_azimuth_deg"):
+                given = pd.to_numeric(out.loc[idx, col], errors="coerce").to_numpy(float)
+                out.loc[idx, col] = np.where(missing, layout[col].to_numpy(), given)
+        if arch.max_cover_frac is not None:
+            # the horizontal projection of a module of tilt t covers cos(t) of its area
+            t = np.where(np.isnan(tilt[rows]), arch.tilt_deg, tilt[rows])
+            cap = arch.max_cover_frac / np.cos(np.radians(np.minimum(t, 89.0)))
+            coverage[rows] = np.minimum(coverage[rows], cap)
+    return coverage
+
+
+def _column(out: pd.DataFrame, idx: pd.Index, column: str, default: float) -> np.ndarray:
+    if column not in out.columns:
+        return np.full(len(idx), default)
+    values = pd.to_numeric(out.loc[idx, column], errors="coerce").to_numpy(float)
+    return np.where(np.isnan(values), default, values)
+
+
+def _latitudes(out: pd.DataFrame, idx: pd.Index, latitude_deg: float | None) -> np.ndarray:
+    """Latitude of each site [deg]: the keyword, else the geometry's centroid."""
+    if latitude_deg is not None:
+        return np.full(len(idx), float(latitude_deg))
+    geometry = getattr(out, "geometry", None) if "geometry" in out.columns else None
+    crs = getattr(out, "crs", None)
+    if geometry is None or crs is None:
+        raise SchemaError(
+            "add_pv_capacity needs each site's latitude for the winter-solstice row spacing: "
+            "give a GeoDataFrame with a CRS, or latitude_deg=<degrees north>."
+        )
+    centroids = out.loc[idx].geometry.centroid.to_crs(DISPLAY_CRS)
+    lat = centroids.y.to_numpy(dtype=float)
+    bad = ~((lat > 0.0) & (lat < 66.0))
+    if bad.any():
+        ids = out.loc[idx[bad], "site_id"].tolist()[:5] if "site_id" in out.columns else []
+        raise InputError(
+            f"{int(bad.sum())} PV site(s) lie outside latitudes 0-66 N (e.g. {ids}), where the "
+            "winter-solstice row spacing is not defined; check the layer's CRS."
+        )
+    return lat
