@@ -210,6 +210,9 @@ def test_pdf_without_chromium_uses_reportlab(zh_run, monkeypatch):
     path, how = report_pdf.write_report_pdf(run.parent / "r.pdf", ctx, html_path=None)
     assert how == "reportlab" and path.read_bytes()[:5] == b"%PDF-"
     assert b"STSong-Light" in path.read_bytes()  # the CID font PDF readers supply
+    compact = re.sub(r"\s+", "", _pdf_text(path))
+    cap = float(res.district_totals["capacity_mw_dc"].iloc[0]) / 10.0  # MW -> 万千瓦
+    assert f"{cap:,.1f}" in compact and "分区县开发潜力" in compact and "钱塘区" in compact
     # nothing at all: the reason is returned (the pipeline warns with it)
     monkeypatch.setattr(report_pdf, "build_pdf_reportlab", _raise)
     path, how = report_pdf.write_report_pdf(run.parent / "s.pdf", ctx, html_path=None)
@@ -218,3 +221,23 @@ def test_pdf_without_chromium_uses_reportlab(zh_run, monkeypatch):
 
 def _raise(ctx):
     raise RuntimeError("no Chromium found and reportlab is not installed")
+
+
+def test_zh_workbook_sheets_headers_and_values(zh_run):
+    import openpyxl
+    from numpy.testing import assert_allclose
+
+    run, _ = zh_run
+    wb = openpyxl.load_workbook(run / "census.xlsx", read_only=True)
+    assert wb.sheetnames[:4] == ["分区县汇总", "分区县分类型", "全市汇总", "规划目标"]
+    rows = list(wb["分区县汇总"].iter_rows(values_only=True))
+    totals = _csv(run, "summary_by_district.csv")
+    cols = [c for c in totals.columns if c != "name_en"]
+    assert rows[0][cols.index("co2_avoided_t_yr")] == "二氧化碳减排量（万吨/年）"
+    for j, col in enumerate(cols):
+        if col in ("name_zh",):
+            assert [r[j] for r in rows[1:]] == list(totals[col])
+            continue
+        factor = FACTORS.get(_unit(rows[0][j]), 1.0)
+        # full precision in the workbook: only the unit conversion differs from the CSV
+        assert_allclose([r[j] for r in rows[1:]], totals[col].to_numpy(float) * factor, rtol=1e-12)
