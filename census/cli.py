@@ -184,19 +184,45 @@ def config_show(config: ConfigOpt = None) -> None:
 
 @app.command()
 def validate(config: ConfigOpt = None) -> None:
-    """Check a configuration and that every input file it names exists."""
+    """Check a configuration against its inputs: every problem `census run` would stop on."""
     from census.config import load_config
-    from census.pipeline import _input_paths
+    from census.validate import format_problems, validate_config
 
     try:
         loaded = load_config(config)
+        problems = validate_config(loaded)
     except CensusError as exc:
         _fail(exc)
         return
-    missing = [str(p) for p in _input_paths(loaded.config) if not Path(p).exists()]
-    if missing:
-        _fail(CensusError("missing input files: " + ", ".join(missing)))
-    typer.echo("configuration OK")
+    if problems:
+        typer.echo(format_problems(problems), err=True)
+        raise typer.Exit(code=2)
+    typer.echo("configuration OK: `census run` finds every input it needs")
+
+
+@app.command()
+def init(
+    layers: Annotated[list[Path], typer.Argument(help="Your vector files (any CRS, any format).")],
+    dem: Annotated[Path | None, typer.Option(help="Your DEM (GeoTIFF).")] = None,
+    landcover: Annotated[
+        Path | None, typer.Option(help="Your land-cover raster (ESA WorldCover classes).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Config file to write.")] = Path(
+        "census.toml"
+    ),
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+) -> None:
+    """Write a starter config from your own layers (fields mapped, unsupported rules off)."""
+    from census.starter import write_starter_config
+
+    try:
+        path = write_starter_config(
+            layers, out=out, dem=dem, landcover=landcover, overwrite=overwrite
+        )
+    except CensusError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"written: {path}\ncheck its TODO lines, then: census validate --config {path}")
 
 
 @app.command("map")
@@ -301,10 +327,58 @@ def batch(
         typer.echo(f"city outputs: {result.city_dir}")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder (or a batch's city).")],
+    postgis: Annotated[
+        str,
+        typer.Option(
+            help="PostgreSQL URL, e.g. postgresql://gis@dbhost:5432/planning or service=NAME; "
+            "the password comes from PGPASSWORD, ~/.pgpass or pg_service.conf.",
+        ),
+    ],
+    schema: Annotated[str, typer.Option(help="Schema to write into (created if missing).")] = (
+        "census"
+    ),
+    run_id: Annotated[
+        str | None, typer.Option(help="Key of the run in the database (default: folder name).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Export a finished run into PostGIS; exporting it again replaces only its rows."""
+    from census.io.postgis import export_run, has_password
+
+    _setup_logging(quiet, False)
+    if has_password(postgis) and not quiet:
+        typer.echo(
+            "census: warning: the URL holds a password (it is not shown or stored); prefer "
+            "PGPASSWORD, ~/.pgpass or a service file.",
+            err=True,
+        )
+    try:
+        result = export_run(run_dir, postgis, schema=schema, run_id=run_id)
+    except (CensusError, OSError) as exc:
+        _fail(exc)
+        return
+    if quiet:
+        return
+    for table, n in result.rows.items():
+        typer.echo(f"{result.schema}.{table}: {n:,} rows")
+    verb = "replaced" if result.replaced else "exported"
+    typer.echo(
+        f"{verb} run {result.run_id!r} in {result.target} ({sum(result.rows.values()):,} rows "
+        f"in {result.seconds:.1f} s, {result.rows_per_s:,.0f} rows/s)"
+    )
+
+
 @data_app.command("prepare")
 def data_prepare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (new).")],
     osm: Annotated[Path | None, typer.Option(help="OpenStreetMap extract (.osm.pbf).")] = None,
+    overture_buildings: Annotated[
+        Path | None,
+        typer.Option(help="Overture Maps buildings GeoParquet; replaces OSM's rooftops."),
+    ] = None,
     dem: Annotated[list[Path] | None, typer.Option(help="DEM GeoTIFF tile; repeat.")] = None,
     landcover: Annotated[
         list[Path] | None, typer.Option(help="ESA WorldCover GeoTIFF tile; repeat.")
@@ -331,7 +405,7 @@ def data_prepare(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
-    """Build census layers and a config (census.toml) from OSM, a land-use survey, DEM, ..."""
+    """Build census layers and a config (census.toml) from OSM, Overture, land use, DEM, ..."""
     import warnings as _warnings
 
     from census.prepare import prepare_data
@@ -342,6 +416,7 @@ def data_prepare(
             _warnings.simplefilter("always", UserWarning)
             result = prepare_data(
                 osm=osm,
+                overture_buildings=overture_buildings,
                 dem=dem or [],
                 landcover=landcover or [],
                 wind_atlas=wind_atlas,

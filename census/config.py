@@ -332,6 +332,7 @@ def load_config(
     if overrides:
         user = deep_merge(user, overrides)
     merged = deep_merge(base, user)
+    _own_paths_are_real(user, merged)
     for table in _REPLACED_TABLES:
         # a user's own layer set replaces the demo's, never adds to it (no double counting)
         if table in user:
@@ -360,6 +361,21 @@ def load_config(
             }
         )
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
+
+
+def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Mark a table where the user gives a path of their own as not synthetic.
+
+    ``synthetic = true`` of the demo's [terrain] or [study_area] would otherwise carry
+    over key by key onto the user's own DEM or boundaries. A demo path left in the
+    same table is still caught by :func:`is_demo_path`.
+    """
+    for table in ("study_area", "terrain"):
+        own = user.get(table)
+        if not isinstance(own, dict) or "synthetic" in own:
+            continue
+        if any(k in _PATH_KEYS and v is not None for k, v in own.items()):
+            merged[table]["synthetic"] = False
 
 
 _REPLACED_TABLES = ("layers", "exclusions")

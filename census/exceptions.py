@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "MissingCRSError",
     "OutputExistsError",
+    "PostGISError",
     "SchemaError",
     "WeatherError",
 ]
@@ -49,3 +50,7 @@ class WeatherError(InputError):
 
 class OutputExistsError(CensusError, FileExistsError):
     """An output folder already exists and overwriting was not asked for."""
+
+
+class PostGISError(CensusError):
+    """A PostgreSQL/PostGIS database cannot be reached or refused an export."""

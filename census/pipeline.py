@@ -28,7 +28,7 @@ from census.config import CensusConfig, LoadedConfig, config_to_toml, load_confi
 from census.i18n import resolve_language
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
-from census.io.layers import load_exclusion, load_sites
+from census.io.layers import load_exclusions, load_sites
 from census.io.outputs import RunFolder, inputs_provenance, package_versions
 from census.io.raster import read_raster_metric
 from census.io.weather import clearsky_year, read_weather
@@ -207,20 +207,7 @@ def run_census(
             sites, layer_reports = load_sites(active, chosen, metric_crs=metric)
             categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
             needed = required_exclusions(cfg.rules, categories)
-            exclusions = {}
-            for name in sorted(needed):
-                if name not in cfg.exclusions:
-                    continue  # screen_sites raises a ConfigError naming the rule and the layer
-                if not cfg.exclusions[name].enabled:
-                    warnings.warn(
-                        f"Exclusion layer '{name}' is disabled (enabled = false); the screening "
-                        "rules that use it exclude nothing.",
-                        UserWarning,
-                        stacklevel=2,
-                    )
-                    exclusions[name] = gpd.GeoSeries([], crs=metric)
-                    continue
-                exclusions[name] = load_exclusion(name, cfg.exclusions[name], metric_crs=metric)
+            exclusions = load_exclusions(cfg.exclusions, needed, metric_crs=metric)
             dem = None
             if cfg.terrain.dem is not None:
                 dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")

@@ -50,6 +50,11 @@ from census.io.landuse import (
 )
 from census.io.osm import OSM_LAYERS, read_osm, tags_match
 from census.io.outputs import RunFolder, file_sha256
+from census.io.overture import (
+    OVERTURE_ATTRIBUTION,
+    map_overture_buildings,
+    read_overture_buildings,
+)
 from census.io.vector import read_vector, repair_geometries, to_metric
 from census.resources import read_text, split_entries
 from census.settings.base import Strict
@@ -79,6 +84,7 @@ _ATLAS_NAMES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _ATTRIBUTION = {
+    "overture_buildings": OVERTURE_ATTRIBUTION,
     "osm": "© OpenStreetMap contributors; data under the ODbL 1.0 (openstreetmap.org/copyright)",
     "dem": "See docs/data-sources.md for the attribution of your DEM product",
     "landcover": "© ESA WorldCover project 2021 / Contains modified Copernicus Sentinel data "
@@ -725,6 +731,37 @@ def _crop_atlas(src_path: Path, dst_path: Path, area: shapely.Geometry, *, metri
         )
 
 
+# ---------------------------------------------------------------- Overture buildings
+
+
+def _overture_rooftops(
+    path: Path,
+    area: shapely.Geometry,
+    *,
+    metric_crs: str,
+    parameters: Mapping[str, Any],
+    note: Any,
+) -> dict[str, Any]:
+    """Read, clip and map an Overture buildings file into the rooftop layer."""
+    area_4326 = gpd.GeoSeries([area], crs=metric_crs).to_crs("EPSG:4326").iloc[0]
+    raw = read_overture_buildings(path, bbox_4326=tuple(area_4326.bounds))
+    raw, _ = repair_geometries(raw, layer="Overture buildings")
+    raw = raw.to_crs(metric_crs)
+    raw = clip_to_area(raw, area, kind="polygon").reset_index(drop=True)
+    layer, counts = map_overture_buildings(raw, parameters=parameters)
+    if len(layer) == 0:
+        note(
+            f"Overture file {path.name} has no building inside the study area: the rooftop "
+            "layer is written with zero rows. Check the --bbox of the download."
+        )
+    if counts["underground_dropped"]:
+        note(
+            f"{counts['underground_dropped']:,} Overture buildings are underground "
+            "(is_underground) and were left out."
+        )
+    return {"layer": layer, "counts": {"inside_study_area": int(len(layer)), **counts}}
+
+
 # ---------------------------------------------------------------- the gateway
 
 
@@ -960,6 +997,7 @@ def _write_landuse(
 def prepare_data(
     *,
     osm: Path | None,
+    overture_buildings: Path | None = None,
     dem: Sequence[Path] = (),
     landcover: Sequence[Path] = (),
     wind_atlas: Path | None = None,
@@ -988,6 +1026,11 @@ def prepare_data(
     osm : pathlib.Path or None
         OpenStreetMap extract (``.osm.pbf``), e.g. Geofabrik's China or Zhejiang file.
         ``None`` writes every layer empty (fill them yourself).
+    overture_buildings : pathlib.Path, optional
+        Overture Maps buildings GeoParquet (``overturemaps download -f geoparquet
+        --type=building``); it becomes the rooftop layer in place of OSM's buildings,
+        with roof type, floors, height and use mapped by
+        ``census/resources/overture_buildings.yaml``.
     dem : sequence of pathlib.Path
         DEM tiles of one product (SRTM, Copernicus GLO-30, ASTER GDEM), mosaicked,
         clipped to the study area's bounds and reprojected to ``metric_crs``
@@ -1051,6 +1094,13 @@ def prepare_data(
     dem = [Path(p) for p in dem]
     landcover = [Path(p) for p in landcover]
     spec = load_osm_tags(tags)
+    roof_layer = None
+    if overture_buildings is not None:
+        # Overture's buildings replace OSM's: the rooftop layers are not read from OSM
+        roofs = [n for n, lay in spec.layers.items() if lay.category == "rooftop"]
+        roof_layer = roofs[0] if roofs else "rooftops"
+        keep = {n: lay for n, lay in spec.layers.items() if n not in roofs}
+        spec = spec.model_copy(update={"layers": keep})
     run = RunFolder(out, overwrite=overwrite)  # fails fast if it exists
     messages: list[str] = []
 
@@ -1070,8 +1120,21 @@ def prepare_data(
         sources.append(_source_entry("osm", osm))
     else:
         frames = {}
-        note("No OSM file given: every site and exclusion layer is written empty.")
+        note(
+            "No OSM file given: every site and exclusion layer"
+            f"{' but the Overture rooftops' if roof_layer else ''} is written empty."
+        )
     selected = select_osm_layers(frames, spec)
+    overture: dict[str, Any] = {}
+    if overture_buildings is not None:
+        overture = _overture_rooftops(
+            Path(overture_buildings),
+            area,
+            metric_crs=metric_crs,
+            parameters=spec.parameter_values,
+            note=note,
+        )
+        sources.append(_source_entry("overture_buildings", Path(overture_buildings)))
 
     survey = None
     if landuse is not None:
@@ -1151,6 +1214,18 @@ def prepare_data(
                 config["layers"][name] = {**entry, "synthetic": False}
             else:
                 config["exclusions"][name] = {**entry, "synthetic": False}
+        if roof_layer is not None:
+            _write_gpkg(run.file(_SITE_FILE), roof_layer, overture["layer"], kind="polygon")
+            result_layers[roof_layer] = run.final(_SITE_FILE)
+            layers[roof_layer] = overture["layer"]
+            config["layers"][roof_layer] = {
+                "path": _SITE_FILE,
+                "layer": roof_layer,
+                "crs": metric_crs,
+                "category": "rooftop",
+                "id_field": "building_id",
+                "synthetic": False,
+            }
 
         terrain: dict[str, Any] = {}
         if dem:
@@ -1238,6 +1313,7 @@ def prepare_data(
                 "sources": sources,
                 "tag_mapping": spec.origin,
                 "tag_parameters": spec.ledger,
+                **({"overture_buildings": overture["counts"]} if overture else {}),
                 "layers": {
                     name: {"file": str(result_layers[name].name), "rows": counts[name]}
                     for name in result_layers

@@ -2,7 +2,8 @@
 # Set up everything the tests need on a fresh Debian machine, then run them.
 #   bash scripts/test.sh [pytest args...]
 # Installs Debian's chromium + chromium-driver for the browser test of the HTML maps and
-# report.pdf, and fonts-noto-cjk for Chinese charts (when run as root with apt-get;
+# report.pdf, fonts-noto-cjk for Chinese charts, and PostgreSQL 15 + PostGIS 3 for the
+# PostGIS export tests (when run as root with apt-get;
 # otherwise those tests are skipped), creates .venv,
 # installs census with its dev extra, checks ruff, and runs pytest.
 set -euo pipefail
@@ -20,6 +21,27 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | gre
     fi
   else
     echo "== chromium not found and cannot apt-get install it: the browser test will be skipped"
+  fi
+fi
+
+# PostgreSQL 15 + PostGIS 3 for the PostGIS export tests: they start a throwaway server
+# on a temporary data directory and a free port (tests/io/pg_server.py), never the
+# system's cluster; without the packages those tests are skipped.
+if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing PostgreSQL 15 + PostGIS 3 (Debian) for the PostGIS export tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+      # no system cluster: the tests bring their own server
+      mkdir -p /etc/postgresql-common
+      echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
+    if ! { apt-get update -qq >/dev/null &&
+           apt-get install -y -qq --no-install-recommends postgresql-15-postgis-3 >/dev/null; }; then
+      echo "== could not install postgresql-15-postgis-3 with apt-get: the PostGIS tests will be skipped"
+    fi
+  else
+    echo "== PostGIS not found and cannot apt-get install it: the PostGIS tests will be skipped"
   fi
 fi
 

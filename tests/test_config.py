@@ -195,3 +195,39 @@ def test_disabled_layer_needs_no_path(tmp_path):
 def test_overrides_are_named_in_errors():
     with pytest.raises(ConfigError, match="overrides: unknown key 'targets.pv_2025'"):
         load_config(overrides={"targets": {"pv_2025": 1.0}})
+
+
+def test_own_dem_is_not_taken_for_the_demo_synthetic_one(tmp_path):
+    # [terrain] synthetic = true of the demo must not carry over onto a user's own DEM
+    user = tmp_path / "c.toml"
+    user.write_text(
+        '[layers.my_mines]\npath = "mines.gpkg"\ncategory = "mine"\n'
+        '[exclusions]\n[terrain]\ndem = "my_dem.tif"\nlandcover = ""\n'
+        '[wind.resource]\natlas_dir = ""\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(user).config
+    assert cfg.terrain.synthetic is False
+    assert cfg.terrain.dem == tmp_path / "my_dem.tif"
+    # the demo's land cover left in place is still caught as synthetic (by its path)
+    user.write_text(
+        '[layers.my_mines]\npath = "mines.gpkg"\ncategory = "mine"\n'
+        '[exclusions]\n[terrain]\ndem = "my_dem.tif"\n[wind.resource]\natlas_dir = ""\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"terrain\.landcover") as info:
+        load_config(user)
+    assert "terrain.dem" not in str(info.value)
+
+
+def test_empty_exclusions_table_means_no_exclusion_layers():
+    import warnings
+
+    from census.io.layers import load_exclusions
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = load_exclusions({}, {"roads", "airport"}, metric_crs="EPSG:4549")
+    assert sorted(got) == ["airport", "roads"]
+    assert all(len(s) == 0 for s in got.values())
+    assert any("[exclusions] is empty" in str(w.message) for w in caught)

@@ -16,7 +16,14 @@ from census.crs import METRIC_CRS
 from census.exceptions import InputError, SchemaError
 from census.io.vector import apply_field_map, read_vector, repair_geometries, to_metric
 
-__all__ = ["SITE_BASE_COLUMNS", "LayerReport", "assign_districts", "load_exclusion", "load_sites"]
+__all__ = [
+    "SITE_BASE_COLUMNS",
+    "LayerReport",
+    "assign_districts",
+    "load_exclusion",
+    "load_exclusions",
+    "load_sites",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -225,3 +232,50 @@ def load_exclusion(name: str, cfg, *, metric_crs: str = METRIC_CRS) -> gpd.GeoSe
     if gdf.geometry.name not in gdf.columns:  # pragma: no cover - defensive
         raise InputError(f"Exclusion layer '{name}' ({cfg.path}) has no geometry column.")
     return gdf.geometry.reset_index(drop=True)
+
+
+def load_exclusions(
+    configs: dict, needed: set[str], *, metric_crs: str = METRIC_CRS
+) -> dict[str, gpd.GeoSeries]:
+    """Load the exclusion layers the screening rules name.
+
+    Parameters
+    ----------
+    configs : dict of str to ExclusionLayerConfig
+        The run's ``[exclusions]`` table.
+    needed : set of str
+        Layer names the active rules use (:func:`census.sites.screen.required_exclusions`).
+    metric_crs : str
+
+    Returns
+    -------
+    dict of str to geopandas.GeoSeries
+        Layers by name. A disabled layer, or every layer when ``[exclusions]`` is
+        empty (the user's way to say "no exclusion layers"), is an empty series with
+        a warning, so its rules exclude nothing. A name the table lacks is left out:
+        screening then stops with an error naming the rule and the layer.
+    """
+    out: dict[str, gpd.GeoSeries] = {}
+    if not configs:
+        if needed:
+            warnings.warn(
+                f"[exclusions] is empty: the screening rules that use the layers "
+                f"{sorted(needed)} exclude nothing. Add those layers to use them.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return {name: gpd.GeoSeries([], crs=metric_crs) for name in needed}
+    for name in sorted(needed):
+        if name not in configs:
+            continue  # screen_sites raises a ConfigError naming the rule and the layer
+        if not configs[name].enabled:
+            warnings.warn(
+                f"Exclusion layer '{name}' is disabled (enabled = false); the screening "
+                "rules that use it exclude nothing.",
+                UserWarning,
+                stacklevel=2,
+            )
+            out[name] = gpd.GeoSeries([], crs=metric_crs)
+            continue
+        out[name] = load_exclusion(name, configs[name], metric_crs=metric_crs)
+    return out

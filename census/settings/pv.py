@@ -71,9 +71,6 @@ class PVArchetype(Strict, frozen=True):
     ----------
     label : str
         Human-readable name.
-    site_technology : str
-        Site-table technology written to the ``technology`` column
-        (``pv_rooftop``, ``pv_ground``, ``pv_floating``, ``pv_bipv``).
     technology : str
         Default module technology, a key of :attr:`PVConfig.technologies`.
     mounting : {"rows", "flush", "vertical"}
@@ -113,7 +110,6 @@ class PVArchetype(Strict, frozen=True):
     """
 
     label: str
-    site_technology: str
     technology: str
     mounting: Mounting
     coverage_frac: float = Field(gt=0.0, le=1.0)
@@ -257,11 +253,6 @@ class PVConfig(Strict, frozen=True):
                     "[pv.technologies] or pick one of those."
                 )
         return self
-
-    @property
-    def category_technology(self) -> dict[str, str]:
-        """Site technology (``pv_rooftop``, ...) of each archetype."""
-        return {name: a.site_technology for name, a in self.archetypes.items()}
 
 
 def default_pv_config() -> PVConfig:

@@ -13,7 +13,14 @@ from pydantic import Field, model_validator
 
 from census.settings.base import Strict
 
-__all__ = ["AttributeRule", "CategoryRules", "ExclusionRule", "RulesConfig"]
+__all__ = [
+    "AttributeRule",
+    "CategoryRules",
+    "ExclusionRule",
+    "LandTypeClass",
+    "LandTypesConfig",
+    "RulesConfig",
+]
 
 
 class ExclusionRule(Strict):
@@ -70,10 +77,68 @@ class CategoryRules(Strict):
     landcover_min_allowed_frac: float = Field(0.5, ge=0.0, le=1.0)
     attribute_rules: list[AttributeRule] = Field(default_factory=list)
     exclusions: list[ExclusionRule] = Field(default_factory=list)
+    land_type_rule: bool = Field(
+        False,
+        description="Apply the forest-type and cultivated-land rule ([rules.land_types]) to "
+        "this category.",
+    )
+    disabled_rules: list[str] = Field(
+        default_factory=list,
+        description="Rule families (area, attributes, forest_type, exclusions, setbacks, "
+        "land_cover, terrain, roof_geometry, coverage) or reason codes switched off.",
+    )
+
+
+class LandTypeClass(Strict):
+    """One land type of the forest-type / cultivated-land rule and what PV arrays may do on it."""
+
+    arrays: Literal["closed", "conditional", "open"] = Field(
+        description="closed: no PV arrays; conditional: forest-PV co-use (林光互补) under the "
+        "shrub-land conditions; open: this rule does not exclude."
+    )
+    code: str = Field(description="Stable reason code when arrays are closed here.")
+    names: list[str] = Field(
+        default_factory=list, description="Values of the forest_type field meaning this type."
+    )
+    gbt21010: list[str] = Field(
+        default_factory=list,
+        description="GB/T 21010-2017 land-use codes (prefixes: '01' = every 01xx code).",
+    )
+    worldcover: list[int] = Field(
+        default_factory=list, description="ESA WorldCover classes counted as this type."
+    )
+
+
+class LandTypesConfig(Strict):
+    """The forest-type and cultivated-land rule (自然资办发〔2023〕12号) as data."""
+
+    field: str = "forest_type"
+    classes: dict[str, LandTypeClass]
+    annual_precipitation_mm: float = Field(ge=0.0)
+    dry_precipitation_mm: float = Field(ge=0.0)
+    shrub_max_cover_frac: float = Field(ge=0.0, le=1.0)
+    shrub_cover_field: str = "shrub_cover_frac"
+    shrub_cover_unknown: Literal["exclude", "allow"] = "exclude"
+    min_clearance_above_shrub_m: float = Field(ge=0.0)
+    min_open_frac: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _unique_values(self) -> LandTypesConfig:
+        seen: dict[str, str] = {}
+        for name, cls in self.classes.items():
+            for alias in [a.strip().lower() for a in cls.names + cls.gbt21010]:
+                if alias in seen and seen[alias] != name:
+                    raise ValueError(
+                        f"land-type value {alias!r} is listed under both {seen[alias]!r} and "
+                        f"{name!r}"
+                    )
+                seen[alias] = name
+        return self
 
 
 class RulesConfig(Strict):
     """All screening rules: one :class:`CategoryRules` per category (the set is open)."""
 
     reference_year: int
+    land_types: LandTypesConfig | None = None
     categories: dict[str, CategoryRules]

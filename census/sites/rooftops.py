@@ -1,11 +1,21 @@
-"""Rooftop geometry: roof faces of pitched roofs from the footprint."""
+"""Rooftop geometry: roof faces of pitched roofs from the footprint, and the roof rule family."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
+import pandas as pd
 import shapely
 
-__all__ = ["ridge_azimuths_deg", "pitched_faces"]
+from census.exceptions import InputError, SchemaError
+
+if TYPE_CHECKING:
+    from census.sites.registry import Need, RuleOutcome, SiteGroup  # noqa: F401
+    from census.sites.rules import CategoryRules
+
+__all__ = ["pitched_faces", "ridge_azimuths_deg", "roof_geometry", "roof_needs"]
 
 
 def ridge_azimuths_deg(footprints: np.ndarray) -> np.ndarray:
@@ -72,3 +82,83 @@ def pitched_faces(
     azimuth = np.where(da <= db, face_a, face_b)
     kept = 0.5 * keep_a + 0.5 * keep_b
     return azimuth, kept
+
+
+def roof_geometry(g: SiteGroup) -> Iterator[RuleOutcome]:
+    """Rule family ``roof_geometry``: pitched roofs carry modules on their kept faces.
+
+    A pitched roof (``roof_type = pitched``) gets the archetype's pitched variant,
+    tilt = its ``roof_pitch_deg``, azimuth = its kept face nearest south, and a usable
+    area scaled by the kept share of the footprint over cos(pitch) (the sloped face
+    is larger than its footprint). Roofs with no face within the limit fail as
+    ``north_facing``. Roofs without a ``roof_type`` count as flat.
+
+    Raises
+    ------
+    SchemaError
+        Pitched roofs and no ``roof_pitch_deg`` field.
+    InputError
+        A pitched roof whose pitch is missing or outside (0, 90) deg.
+    """
+    from census.sites.registry import RuleOutcome
+
+    r = g.rules
+    n = g.n
+    g.columns["surface_tilt_deg"] = np.full(n, np.nan)
+    g.columns["surface_azimuth_deg"] = np.full(n, np.nan)
+    g.columns["pv_archetype"] = np.array([r.pv_archetype] * n, dtype=object)
+    if not r.pv_archetype_pitched:
+        return
+    col = g.column("roof_type")
+    if col is None:
+        return
+    pitched = g.sites[col].astype("string").str.lower().eq("pitched").fillna(False).to_numpy()
+    if not pitched.any():
+        return
+    if "roof_pitch_deg" not in g.sites.columns:
+        raise SchemaError(
+            f"Category '{g.category}' has pitched roofs but no 'roof_pitch_deg' field. "
+            'Map it with [layers.<name>.fields] roof_pitch_deg = "<column>".'
+        )
+    az, kept = pitched_faces(
+        g.sites.geometry.values[pitched], max_from_south_deg=r.pitched_max_from_south_deg
+    )
+    pitch = pd.to_numeric(g.sites["roof_pitch_deg"], errors="coerce").to_numpy()[pitched]
+    bad = ~((pitch > 0.0) & (pitch < 90.0))
+    if bad.any():
+        rows = g.sites["site_id"].to_numpy()[pitched][bad]
+        raise InputError(
+            f"Category '{g.category}': {int(bad.sum())} pitched roofs have no valid "
+            f"roof_pitch_deg (missing, <= 0 or >= 90), e.g. {list(rows[:5])}. Give "
+            "every pitched roof a pitch between 0 and 90 deg, or set its roof_type "
+            "to flat."
+        )
+    g.columns["surface_tilt_deg"][pitched] = pitch
+    g.columns["surface_azimuth_deg"][pitched] = az
+    g.columns["pv_archetype"][pitched] = r.pv_archetype_pitched
+    # sloped face area = footprint share / cos(pitch)
+    factor = np.ones(n)
+    factor[pitched] = kept / np.cos(np.radians(pitch))
+    fail = np.zeros(n, bool)
+    fail[np.flatnonzero(pitched)[kept == 0]] = True
+    yield RuleOutcome("north_facing", fail, factor)
+
+
+def roof_needs(rules: CategoryRules) -> list[Need]:
+    """Fields the roof-geometry family reads (both optional: without them roofs are flat)."""
+    from census.sites.registry import Need
+
+    if not rules.pv_archetype_pitched:
+        return []
+    note = "roofs without roof_type count as flat"
+    return [
+        Need("field", "roof_type", "north_facing", "roof_geometry", required=False, note=note),
+        Need(
+            "field",
+            "roof_pitch_deg",
+            "north_facing",
+            "roof_geometry",
+            required=False,
+            note="needed when any roof_type is 'pitched'",
+        ),
+    ]

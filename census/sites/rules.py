@@ -14,12 +14,21 @@ import numpy as np
 import shapely
 
 from census.crs import require_projected
-from census.settings.rules import AttributeRule, CategoryRules, ExclusionRule, RulesConfig
+from census.settings.rules import (
+    AttributeRule,
+    CategoryRules,
+    ExclusionRule,
+    LandTypeClass,
+    LandTypesConfig,
+    RulesConfig,
+)
 
 __all__ = [
     "AttributeRule",
     "CategoryRules",
     "ExclusionRule",
+    "LandTypeClass",
+    "LandTypesConfig",
     "RulesConfig",
     "cut_exclusions",
     "overlaps_any",

@@ -61,14 +61,15 @@ def pv_rows(sites: pd.DataFrame) -> np.ndarray:
 def add_pv_capacity(
     sites: FrameT, config: PVConfig, *, latitude_deg: float | None = None
 ) -> FrameT:
-    """Add the DC capacity, site technology and module technology of PV sites.
+    """Add the DC capacity and module technology of PV sites.
 
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
-        Site table with ``eligible`` (bool), ``usable_area_m2`` [m²] and
-        ``pv_archetype`` (a key of ``config.archetypes``; missing for rows that
-        are not PV, which are left untouched). An optional ``pv_technology``
+        Site table with ``eligible`` (bool), ``usable_area_m2`` [m²],
+        ``technology`` (the site technology screening took from the category's
+        rules) and ``pv_archetype`` (a key of ``config.archetypes``; missing for
+        rows that are not PV, which are left untouched). An optional ``pv_technology``
         column overrides the archetype's module technology where it is set.
         Archetypes whose ``row_spacing`` is ``"winter_solstice"`` also read
         ``slope_deg`` and ``aspect_deg`` [deg] (absent or NaN: level ground).
@@ -82,10 +83,9 @@ def add_pv_capacity(
     Returns
     -------
     same type as ``sites``
-        A copy with ``technology`` (e.g. ``pv_rooftop``), ``pv_technology``
-        (module technology), ``pv_coverage_frac`` (module area per usable
-        area) [frac], ``capacity_mw_dc`` (module nameplate at STC) [MW] and
-        ``capacity_mw_ac`` (inverter rating, DC / the archetype's
+        A copy with ``pv_technology`` (module technology), ``pv_coverage_frac``
+        (module area per usable area) [frac], ``capacity_mw_dc`` (module nameplate
+        at STC) [MW] and ``capacity_mw_ac`` (inverter rating, DC / the archetype's
         ``dc_ac_ratio``) [MW] set on PV rows; 0 MW for ineligible PV rows.
         Rows under winter-solstice spacing also get ``surface_tilt_deg`` and
         ``surface_azimuth_deg`` where those are missing (rows follow the terrain).
@@ -104,6 +104,8 @@ def add_pv_capacity(
     A 10 000 m² ground site with GCR 0.62 and 22.5 % modules:
     10 000 × 0.62 × 0.225 × 1000 W = 1.395 MW.
     """
+    # the site technology (pv_rooftop, pv_ground ...) is the category's, set by screening
+    # from rules.yaml; this stage only adds the module technology and the capacity
     required = ["eligible", "usable_area_m2", "pv_archetype"]
     require_columns(sites, required, what="add_pv_capacity", fix="Run the screening stage first.")
     out = sites.copy()
@@ -153,7 +155,6 @@ def add_pv_capacity(
     capacity_mw_ac = capacity_mw_dc / dc_ac_ratio.to_numpy(dtype=float)
 
     out.loc[is_pv, "pv_coverage_frac"] = coverage
-    out.loc[is_pv, "technology"] = archetypes.map(config.category_technology).to_numpy()
     out.loc[is_pv, "pv_technology"] = tech.to_numpy()
     out.loc[is_pv, "capacity_mw_dc"] = capacity_mw_dc
     out.loc[is_pv, "capacity_mw_ac"] = capacity_mw_ac

@@ -20,7 +20,7 @@ def sites():
             "eligible": [True, False, True, True, True],
             "usable_area_m2": [10_000.0, 10_000.0, 500.0, 1e6, 2_000.0],
             "pv_archetype": ["ground", "ground", "rooftop_pitched", None, "bipv_facade"],
-            "technology": [None, None, None, "wind", None],
+            "technology": ["pv_ground", "pv_ground", "pv_rooftop", "wind", "pv_bipv"],
             "capacity_mw_dc": [np.nan, np.nan, np.nan, 12.0, np.nan],
         }
     )

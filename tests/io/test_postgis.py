@@ -1,0 +1,309 @@
+"""PostGIS export against a real, throwaway PostgreSQL 15 + PostGIS 3 server (no mocks).
+
+The server comes from Debian's postgresql-15-postgis-3 (scripts/test.sh installs it as
+root); where it cannot run, every test here is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from census.cli import app
+from census.exceptions import InputError, PostGISError
+from census.io.postgis import export_run, has_password, redact
+from census.pipeline import run_census
+from tests.conftest import DEMO_DIR
+from tests.io import pg_server
+
+psycopg = pytest.importorskip("psycopg")
+
+RUN_NAME = "qiantang-run"
+
+
+@pytest.fixture(scope="module")
+def server():
+    try:
+        srv = pg_server.start()
+    except pg_server.Unavailable as exc:
+        pytest.skip(f"no PostgreSQL/PostGIS server for the export tests: {exc}")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def pgpassword(monkeypatch):
+    # the password reaches libpq through the environment, never through the URL
+    monkeypatch.setenv("PGPASSWORD", pg_server.SUPERUSER_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    if not (DEMO_DIR / "demo_sites.gpkg").exists():
+        pytest.skip("demo layers not generated")
+    out = tmp_path_factory.mktemp("pg") / RUN_NAME
+    # Qiantang has rooftops, ponds and mudflats: PV and wind sites, turbines
+    run_census(None, ["Qiantang"], out_dir=out)
+    return out
+
+
+def _query(server, sql, params=None, *, db=pg_server.POSTGIS_DB):
+    with psycopg.connect(server.url(db, password=pg_server.SUPERUSER_PASSWORD)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _reset(server):
+    with psycopg.connect(
+        server.url(password=pg_server.SUPERUSER_PASSWORD), autocommit=True
+    ) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS census CASCADE")
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://gis:s3cret@db:5432/x", "postgresql://gis:***@db:5432/x"),
+        ("postgres://gis:p%40ss@db/x?sslmode=require", "postgres://gis:***@db/x?sslmode=require"),
+        ("host=db password=s3cret dbname=x", "host=db password=*** dbname=x"),
+        ("host=db password='a b\\' c' dbname=x", "host=db password=*** dbname=x"),
+        (
+            "postgresql://db/x?user=gis&password=s3cret&sslmode=x",
+            "postgresql://db/x?user=gis&password=***&sslmode=x",
+        ),
+        ("postgresql://gis@db/x", "postgresql://gis@db/x"),
+        ("service=planning", "service=planning"),
+    ],
+)
+def test_redact(text, expected):
+    assert redact(text) == expected
+    assert has_password(text) == (text != expected)
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_run_lands_with_the_totals_of_its_csvs(server, run_dir, pgpassword):
+    _reset(server)
+    result = export_run(run_dir, server.url())
+    assert result.run_id == RUN_NAME and not result.replaced
+    sites = pyogrio.read_dataframe(run_dir / "sites.gpkg", layer="sites")
+    city = pd.read_csv(run_dir / "summary_city.csv", encoding="utf-8-sig")
+    by_district = pd.read_csv(run_dir / "summary_by_district.csv", encoding="utf-8-sig")
+    assert result.rows["sites"] == len(sites)
+    (n, n_eligible, mw_dc, mw_ac, mwh, area_db, srid) = _query(
+        server,
+        "SELECT count(*), count(*) FILTER (WHERE eligible), "
+        "sum(capacity_mw_dc) FILTER (WHERE eligible), sum(capacity_mw_ac) FILTER (WHERE eligible), "
+        "sum(energy_mwh_yr) FILTER (WHERE eligible), sum(ST_Area(geom)), min(ST_SRID(geom)) "
+        "FROM census.sites WHERE run_id = %s",
+        (RUN_NAME,),
+    )[0]
+    total = city[city["category"] == "all"].iloc[0]
+    assert n == len(sites)
+    assert n_eligible == int(total["eligible_sites"])
+    # the same doubles summed in another order: equal to ~1e-12
+    assert_allclose(
+        [mw_dc, mw_ac, mwh],
+        total[["capacity_mw_dc", "capacity_mw_ac", "energy_mwh_yr"]].astype(float),
+        rtol=1e-9,
+    )
+    # PostGIS's ST_Area against shapely's area of the GeoPackage's polygons (both planar)
+    assert srid == 4549
+    assert_allclose(area_db, shapely.area(sites.geometry.values).sum(), rtol=1e-9)
+    # the summary tables land as they are in the CSVs
+    db_district = _query(
+        server,
+        "SELECT adcode, capacity_mw_dc, energy_mwh_yr FROM census.summary_by_district "
+        "WHERE run_id = %s ORDER BY adcode",
+        (RUN_NAME,),
+    )
+    expected = by_district.sort_values("adcode")[["adcode", "capacity_mw_dc", "energy_mwh_yr"]]
+    assert_allclose(np.array(db_district, dtype=float), expected.to_numpy(dtype=float), rtol=1e-12)
+    name_zh = _query(
+        server, "SELECT name_zh FROM census.summary_by_district WHERE run_id = %s", (RUN_NAME,)
+    )
+    assert {r[0] for r in name_zh} == set(by_district["name_zh"])
+    # turbines and targets too
+    turbines = pyogrio.read_dataframe(run_dir / "sites.gpkg", layer="turbines")
+    assert _query(server, "SELECT count(*) FROM census.turbines")[0][0] == len(turbines) > 0
+    targets = pd.read_csv(run_dir / "targets.csv", encoding="utf-8-sig")
+    db_targets = dict(_query(server, "SELECT target, potential_mw FROM census.targets"))
+    assert_allclose([db_targets[t] for t in targets["target"]], targets["potential_mw"], rtol=1e-12)
+    # spatial index on the geometry, and every site column kept
+    indexes = [
+        r[0] for r in _query(server, "SELECT indexdef FROM pg_indexes WHERE tablename = 'sites'")
+    ]
+    assert any("USING gist (geom)" in d for d in indexes)
+    cols = {
+        r[0]
+        for r in _query(
+            server, "SELECT column_name FROM information_schema.columns WHERE table_name = 'sites'"
+        )
+    }
+    assert set(sites.columns) - {"geometry"} <= cols
+
+
+def test_runs_table_holds_provenance_and_no_password(server, run_dir, pgpassword):
+    _reset(server)
+    export_run(run_dir, server.url())
+    prov = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
+    (run_id, chash, prov_db, text) = _query(
+        server, "SELECT run_id, config_hash, provenance, provenance::text FROM census.runs"
+    )[0]
+    assert run_id == RUN_NAME
+    assert chash == prov["census_run"]["config_hash"] == prov_db["census_run"]["config_hash"]
+    assert prov_db["counts"] == prov["counts"]
+    assert pg_server.SUPERUSER_PASSWORD not in text
+
+
+def test_exported_twice_without_duplicates(server, run_dir, pgpassword):
+    _reset(server)
+    first = export_run(run_dir, server.url())
+    second = export_run(run_dir, server.url())
+    assert second.replaced and second.rows == first.rows
+    for table, n in first.rows.items():
+        assert _query(server, f"SELECT count(*) FROM census.{table}")[0][0] == n, table
+    assert _query(server, "SELECT count(*) FROM census.runs")[0][0] == 1
+
+
+def test_reexport_keeps_other_runs(server, run_dir, pgpassword):
+    _reset(server)
+    export_run(run_dir, server.url())
+    other = export_run(run_dir, server.url(), run_id="other-run")
+    export_run(run_dir, server.url())  # replaces RUN_NAME's rows only
+    counts = dict(_query(server, "SELECT run_id, count(*) FROM census.sites GROUP BY run_id"))
+    assert counts == {RUN_NAME: other.rows["sites"], "other-run": other.rows["sites"]}
+    assert _query(server, "SELECT count(*) FROM census.runs")[0][0] == 2
+
+
+def test_failed_export_changes_nothing(server, run_dir, tmp_path, pgpassword):
+    _reset(server)
+    before = export_run(run_dir, server.url())
+    bad = tmp_path / RUN_NAME
+    shutil.copytree(run_dir, bad)
+    sites = pyogrio.read_dataframe(bad / "sites.gpkg", layer="sites")
+    turbines = pyogrio.read_dataframe(bad / "sites.gpkg", layer="turbines")
+    dup = pd.concat([sites, sites.iloc[:1]], ignore_index=True)  # a site_id twice: key violation
+    (bad / "sites.gpkg").unlink()
+    pyogrio.write_dataframe(gpd.GeoDataFrame(dup, crs=sites.crs), bad / "sites.gpkg", layer="sites")
+    pyogrio.write_dataframe(turbines, bad / "sites.gpkg", layer="turbines", append=True)
+    with pytest.raises(PostGISError, match="nothing was changed") as info:
+        export_run(bad, server.url())
+    assert "duplicate key" in str(info.value)
+    assert _query(server, "SELECT count(*) FROM census.sites")[0][0] == before.rows["sites"]
+
+
+def test_new_column_is_added_and_types_widen(server, run_dir, tmp_path, pgpassword):
+    _reset(server)
+    export_run(run_dir, server.url())
+    changed = tmp_path / "changed-run"
+    shutil.copytree(run_dir, changed)
+    targets = pd.read_csv(changed / "targets.csv", encoding="utf-8-sig")
+    targets["note"] = "new column"
+    targets["target_mw"] = [f"{v:.0f} MW" for v in targets["target_mw"]]  # number -> text
+    targets.to_csv(changed / "targets.csv", index=False, encoding="utf-8-sig")
+    export_run(changed, server.url())
+    rows = _query(
+        server, "SELECT run_id, target_mw, note FROM census.targets ORDER BY run_id, target"
+    )
+    old = [r for r in rows if r[0] == RUN_NAME]
+    new = [r for r in rows if r[0] == "changed-run"]
+    assert all(r[2] is None for r in old) and all(r[2] == "new column" for r in new)
+    original = pd.read_csv(run_dir / "targets.csv", encoding="utf-8-sig")
+    # the old run's numbers survive the widening to text, exactly
+    assert sorted(float(r[1]) for r in old) == sorted(original["target_mw"].astype(float))
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_wrong_password(server, run_dir, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "not-the-password-123")
+    with pytest.raises(PostGISError, match="password authentication failed") as info:
+        export_run(run_dir, server.url())
+    assert "PGPASSWORD" in str(info.value)
+    assert "not-the-password-123" not in str(info.value)
+    wrong = "Wrong-In-Url-987"
+    monkeypatch.delenv("PGPASSWORD")
+    with pytest.raises(PostGISError, match="password authentication failed") as info:
+        export_run(run_dir, server.url(password=wrong))
+    assert wrong not in str(info.value)
+
+
+def test_missing_postgis_extension(server, run_dir, pgpassword):
+    with pytest.raises(PostGISError, match="no PostGIS extension.*CREATE EXTENSION postgis"):
+        export_run(run_dir, server.url(pg_server.PLAIN_DB))
+    # nothing was created in that database
+    assert (
+        _query(
+            server,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'census'",
+            db=pg_server.PLAIN_DB,
+        )[0][0]
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("this is not a url", "Not a PostgreSQL connection URL"),
+        (
+            "postgresql://u:Secret-Bad-1@127.0.0.1:99999/x",
+            "Not a PostgreSQL connection URL|Cannot connect",
+        ),
+        ("postgresql://u@no-such-host.invalid/x", "Cannot connect.*host name"),
+    ],
+)
+def test_bad_url(run_dir, url, match):
+    with pytest.raises(PostGISError, match=match) as info:
+        export_run(run_dir, url, connect_timeout_s=5)
+    assert "Secret-Bad-1" not in str(info.value)
+
+
+def test_unreachable_server(run_dir, pgpassword):
+    port = pg_server.free_port()  # nobody listens there
+    with pytest.raises(PostGISError, match="Cannot connect.*Check host and port"):
+        export_run(run_dir, f"postgresql://u@127.0.0.1:{port}/x", connect_timeout_s=5)
+
+
+def test_not_a_run_folder(tmp_path):
+    with pytest.raises(InputError, match="provenance.json"):
+        export_run(tmp_path, "postgresql://u@127.0.0.1/x")
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_export_never_prints_the_password(server, run_dir, monkeypatch):
+    _reset(server)
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        ["export", str(run_dir), "--postgis", server.url(password=pg_server.SUPERUSER_PASSWORD)],
+    )
+    assert res.exit_code == 0, res.output
+    n_sites = pyogrio.read_info(run_dir / "sites.gpkg", layer="sites")["features"]
+    assert f"census.sites: {n_sites:,} rows" in res.stdout
+    assert "rows/s" in res.stdout
+    assert pg_server.SUPERUSER_PASSWORD not in res.output
+    assert "holds a password" in res.stderr
+    monkeypatch.setenv("PGPASSWORD", "wrong-Pass-55")
+    res = runner.invoke(
+        app, ["export", str(run_dir), "--postgis", server.url(), "--schema", "other"]
+    )
+    assert res.exit_code == 2
+    assert res.stderr.startswith("census: error: Cannot connect") and "Traceback" not in res.output
+    assert "wrong-Pass-55" not in res.output

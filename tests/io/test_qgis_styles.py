@@ -1,0 +1,106 @@
+"""QGIS layer styles in sites.gpkg: the HTML map's category colours, read back with sqlite3."""
+
+from __future__ import annotations
+
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import pyogrio
+import shapely
+
+from census.io.qgis_styles import (
+    categories_in_map_order,
+    sites_style_qml,
+    turbines_style_qml,
+    write_layer_styles,
+)
+from census.maps import CATEGORY_COLORS
+
+
+def _gpkg(tmp_path):
+    path = tmp_path / "sites.gpkg"
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["a", "b", "c"],
+            "category": ["pond", "rooftop", "solar_canopy"],
+            "eligible": [True, False, True],
+        },
+        geometry=[
+            shapely.box(0, 0, 10, 10),
+            shapely.box(20, 0, 30, 10),
+            shapely.box(40, 0, 50, 10),
+        ],
+        crs="EPSG:4549",
+    )
+    turbines = gpd.GeoDataFrame(
+        {"turbine_id": ["t1"]}, geometry=[shapely.Point(5, 5)], crs="EPSG:4549"
+    )
+    pyogrio.write_dataframe(sites, path, layer="sites")
+    pyogrio.write_dataframe(turbines, path, layer="turbines", append=True)
+    return path, sites
+
+
+def _rules(qml):
+    root = ET.fromstring(qml.split("\n", 1)[1])  # past the DOCTYPE line
+    renderer = root.find("renderer-v2")
+    symbols = {
+        s.get("name"): {p.get("k"): p.get("v") for p in s.iter("prop")}
+        for s in renderer.find("symbols")
+    }
+    return renderer, {r.get("filter"): symbols[r.get("symbol")] for r in renderer.iter("rule")}
+
+
+def test_categories_follow_the_map_order():
+    # known categories in CATEGORY_COLORS order, then the others sorted
+    assert categories_in_map_order(["solar_canopy", "pond", "rooftop", "pond", "a_new"]) == [
+        "rooftop",
+        "pond",
+        "a_new",
+        "solar_canopy",
+    ]
+
+
+def test_site_rules_use_the_map_colours():
+    cats = ["rooftop", "pond", "solar_canopy"]
+    renderer, rules = _rules(sites_style_qml(cats))
+    assert renderer.get("type") == "RuleRenderer"
+    # rooftop #d95f02 = (217, 95, 2); eligible fill 60 % opaque = 153/255, as styleE on the map
+    assert CATEGORY_COLORS["rooftop"] == "#d95f02"
+    rooftop = rules['"category" = \'rooftop\' AND "eligible"']
+    assert rooftop["color"] == "217,95,2,153" and rooftop["outline_color"] == "217,95,2,242"
+    pond = rules['"category" = \'pond\' AND "eligible"']
+    assert pond["color"] == "31,120,180,153"  # #1f78b4
+    # an unknown category takes the map's first extra colour at its index (2): #a6761d
+    extra = rules['"category" = \'solar_canopy\' AND "eligible"']
+    assert extra["color"] == "166,118,29,153"
+    # excluded sites: grey #a8a8a8 at 35 % (89/255), dashed #555 outline, as styleX
+    excluded = rules['NOT coalesce("eligible", 0)']
+    assert excluded["color"] == "168,168,168,89" and excluded["outline_style"] == "dash"
+
+
+def test_quotes_in_a_category_are_escaped():
+    _, rules = _rules(sites_style_qml(["farmer's roofs"]))
+    assert "\"category\" = 'farmer''s roofs' AND \"eligible\"" in rules
+
+
+def test_styles_written_as_defaults_and_layers_unchanged(tmp_path):
+    path, sites = _gpkg(tmp_path)
+    before = [tuple(x) for x in pyogrio.list_layers(path)]
+    write_layer_styles(path, {"sites": sites_style_qml(categories_in_map_order(sites["category"]))})
+    write_layer_styles(path, {"turbines": turbines_style_qml()})
+    # writing again replaces the default, it does not add a second one
+    write_layer_styles(path, {"sites": sites_style_qml(["pond"])})
+    with sqlite3.connect(path) as con:
+        rows = con.execute(
+            "SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles "
+            "ORDER BY f_table_name"
+        ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("sites", "geom", 1), ("turbines", "geom", 1)]
+    _, rules = _rules(rows[0][3])
+    assert list(rules)[1] == '"category" = \'pond\' AND "eligible"'
+    # GDAL still sees the same two layers (and the styles as a table without geometry)
+    after = [tuple(x) for x in pyogrio.list_layers(path)]
+    assert [x for x in after if x[1] is not None] == before
+    assert ("layer_styles", None) in after
+    assert len(pyogrio.read_dataframe(path, layer="sites")) == 3
