@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-import yaml
 from numpy.testing import assert_allclose
 
 from census.i18n import (
@@ -76,13 +75,30 @@ def _literal_keys() -> set[str]:
     return {k for k in keys if not files.search(k)}
 
 
+def _walk_codes(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "code" and isinstance(v, str):
+                yield v
+            else:
+                yield from _walk_codes(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk_codes(v)
+
+
 def _rules_codes() -> tuple[set[str], set[str]]:
-    """Categories and reason codes named in rules.yaml and hard-coded in screening."""
-    rules = yaml.safe_load((RESOURCES / "rules.yaml").read_text(encoding="utf-8"))
+    """Categories and reason codes: from the resolved rules and from the screening code."""
+    from census.config import load_config
+    from census.sites.screen import DERIVED_REASON
+
+    rules = load_config().config.rules.model_dump(mode="json")
     categories = set(rules["categories"])
-    text = (RESOURCES / "rules.yaml").read_text(encoding="utf-8")
-    codes = set(re.findall(r"code: ([a-z_]+)", text))
+    codes = set(_walk_codes(rules)) | {DERIVED_REASON}
     screen = "".join(p.read_text(encoding="utf-8") for p in (CENSUS / "sites").glob("*.py"))
+    # rule outcomes with a fail mask are reason codes (None = only an area factor)
+    codes |= set(re.findall(r'RuleOutcome\("([a-z_]+)", (?!None)', screen))
+    codes |= set(re.findall(r'\bfail\("([a-z_]+)"', screen))
     codes |= set(re.findall(r'fails\["([a-z_]+)"\]', screen))
     return categories, codes
 

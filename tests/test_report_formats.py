@@ -241,3 +241,17 @@ def test_zh_workbook_sheets_headers_and_values(zh_run):
         factor = FACTORS.get(_unit(rows[0][j]), 1.0)
         # full precision in the workbook: only the unit conversion differs from the CSV
         assert_allclose([r[j] for r in rows[1:]], totals[col].to_numpy(float) * factor, rtol=1e-12)
+
+
+def test_zh_run_report_and_map_legend_have_no_untranslated_label(zh_run):
+    from tests.i18n_scan import english_words, visible_text
+
+    run, _ = zh_run
+    names = set(_csv(run, "summary_by_district.csv")["name_en"])  # proper names
+    html = (run / "report.html").read_text(encoding="utf-8")
+    left = english_words(visible_text(html), proper_names=names)
+    assert not left, f"English words in the zh report of a run: {sorted(set(left))}"
+    page = (run / "map.html").read_text(encoding="utf-8")
+    start = page.index('id="census-legend"')
+    legend = visible_text("<div " + page[start : page.index("</div></div>", start)] + "</div>")
+    assert "图例" in legend and not english_words(legend, proper_names=names), legend
