@@ -62,7 +62,12 @@ COSTS = CostsConfig.model_validate(
     {
         "discount_rate_frac": 0.06,
         "technologies": {
-            t: {"capex_cny_kw": c, "opex_cny_kw_yr": 40.0, "lifetime_yr": 25}
+            t: {
+                "capex_cny_kw": c,
+                "opex_cny_kw_yr": 40.0,
+                "lifetime_yr": 25,
+                "degradation_frac_yr": 0.0,
+            }
             for t, c in (
                 ("pv_rooftop", 3200.0),
                 ("pv_ground", 3400.0),

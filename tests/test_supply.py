@@ -28,11 +28,36 @@ COSTS = CostsConfig.model_validate(
     {
         "discount_rate_frac": 0.10,
         "technologies": {
-            "pv_rooftop": {"capex_cny_kw": 4000.0, "opex_cny_kw_yr": 40.0, "lifetime_yr": 2},
-            "pv_ground": {"capex_cny_kw": 3000.0, "opex_cny_kw_yr": 30.0, "lifetime_yr": 2},
-            "pv_floating": {"capex_cny_kw": 3500.0, "opex_cny_kw_yr": 35.0, "lifetime_yr": 2},
-            "pv_bipv": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 60.0, "lifetime_yr": 2},
-            "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 2},
+            "pv_rooftop": {
+                "capex_cny_kw": 4000.0,
+                "opex_cny_kw_yr": 40.0,
+                "lifetime_yr": 2,
+                "degradation_frac_yr": 0.0,
+            },
+            "pv_ground": {
+                "capex_cny_kw": 3000.0,
+                "opex_cny_kw_yr": 30.0,
+                "lifetime_yr": 2,
+                "degradation_frac_yr": 0.0,
+            },
+            "pv_floating": {
+                "capex_cny_kw": 3500.0,
+                "opex_cny_kw_yr": 35.0,
+                "lifetime_yr": 2,
+                "degradation_frac_yr": 0.0,
+            },
+            "pv_bipv": {
+                "capex_cny_kw": 6000.0,
+                "opex_cny_kw_yr": 60.0,
+                "lifetime_yr": 2,
+                "degradation_frac_yr": 0.0,
+            },
+            "wind": {
+                "capex_cny_kw": 6000.0,
+                "opex_cny_kw_yr": 150.0,
+                "lifetime_yr": 2,
+                "degradation_frac_yr": 0.0,
+            },
         },
     }
 )
@@ -116,6 +141,65 @@ def test_lcoe_by_hand():
     assert_allclose(got, 2.344761904761905, rtol=1e-12)
 
 
+def test_lcoe_with_degradation_by_hand():
+    # capex 4000 CNY/kW at t = 0, opex 40 CNY/kW in years 1 and 2, r = 0.10,
+    # first-year energy 1000 kWh/kW, degradation 0.4 %/yr -> year 2 gives 996 kWh/kW:
+    # discounted costs  = 4000 + 40 / 1.1 + 40 / 1.21 = 4000 + 36.363636 + 33.057851
+    #                   = 4069.421488 CNY/kW
+    # discounted energy = 1000 / 1.1 + 996 / 1.21 = 909.090909 + 823.140496 = 1732.231405 kWh/kW
+    # LCOE = 4069.421488 / 1732.231405 = 2.349237 CNY/kWh
+    got = lcoe_cny_kwh(
+        4000.0, 40.0, 1000.0, discount_rate_frac=0.10, lifetime_yr=2, degradation_frac_yr=0.004
+    )
+    assert_allclose(got, 2.349237, rtol=1e-6)  # hand arithmetic to 7 digits
+    # and without degradation it is the constant-output LCOE of test_lcoe_by_hand
+    assert got > 2.344761904761905
+
+
+def test_lifetime_energy_factor_25_years_by_hand():
+    from census.supply import lifetime_energy_factor
+
+    # r = 0, n = 25, d = 0.004: sum_{k=0..24} 0.996^k = (1 - 0.996^25) / 0.004;
+    # 0.996^25 = exp(25 ln 0.996) = exp(-0.1002005) = 0.904656 -> (1 - 0.904656) / 0.004
+    # = 23.8360; per year of constant output: 23.8360 / 25 = 0.953440
+    assert_allclose(lifetime_energy_factor(0.0, 25, 0.004), 0.953440, rtol=1e-5)
+    # r = 6 %: direct sum over the years, written out independently of the closed form
+    t = np.arange(1, 26)
+    ref = np.sum(0.996 ** (t - 1) / 1.06**t) / np.sum(1.0 / 1.06**t)
+    assert_allclose(lifetime_energy_factor(0.06, 25, 0.004), ref, rtol=1e-12)
+    assert lifetime_energy_factor(0.06, 25, 0.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="fraction"):
+        lifetime_energy_factor(0.06, 25, 0.4 * 100)
+
+
+def test_supply_curve_lcoe_uses_degradation():
+    # same hand case as test_lcoe_with_degradation_by_hand, through the supply curve
+    costs = CostsConfig.model_validate(
+        {
+            "discount_rate_frac": 0.10,
+            "technologies": {
+                "pv_rooftop": {
+                    "capex_cny_kw": 4000.0,
+                    "opex_cny_kw_yr": 40.0,
+                    "lifetime_yr": 2,
+                    "degradation_frac_yr": 0.004,
+                }
+            },
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "site_id": ["a"],
+            "technology": ["pv_rooftop"],
+            "eligible": [True],
+            "capacity_mw_dc": [2.0],
+            "energy_mwh_yr": [2000.0],  # 1000 kWh/kW in year 1
+        }
+    )
+    curve = supply_curve(sites, costs)
+    assert_allclose(curve["lcoe_cny_kwh"], 2.349237, rtol=1e-6)
+
+
 def test_lcoe_vectorized_and_zero_energy():
     got = lcoe_cny_kwh(
         np.array([4000.0, 4000.0, 4000.0]),
@@ -193,7 +277,12 @@ def test_supply_curve_technology_filter_and_errors():
         {
             "discount_rate_frac": 0.05,
             "technologies": {
-                "wind": {"capex_cny_kw": 6000.0, "opex_cny_kw_yr": 150.0, "lifetime_yr": 20}
+                "wind": {
+                    "capex_cny_kw": 6000.0,
+                    "opex_cny_kw_yr": 150.0,
+                    "lifetime_yr": 20,
+                    "degradation_frac_yr": 0.0,
+                }
             },
         }
     )
@@ -211,7 +300,7 @@ def test_costs_yaml_is_complete_and_validates():
     assert 0 < costs.discount_rate_frac < 1
     keys = {row["key"] for row in ledger}
     for tech in TECHS:
-        for field in ("capex_cny_kw", "opex_cny_kw_yr", "lifetime_yr"):
+        for field in ("capex_cny_kw", "opex_cny_kw_yr", "lifetime_yr", "degradation_frac_yr"):
             assert f"costs.technologies.{tech}.{field}" in keys
     for row in ledger:
         assert row["unit"] and row["source"]
@@ -230,6 +319,7 @@ def test_costs_config_has_no_defaults_and_forbids_unknown_keys():
                         "capex_cny_kw": 1.0,
                         "opex_cny_kw_yr": 1.0,
                         "lifetime_yr": 20,
+                        "degradation_frac_yr": 0.0,
                         "capex_pct": 3,
                     }
                 },

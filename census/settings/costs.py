@@ -25,11 +25,15 @@ class TechnologyCost(Strict, frozen=True):
         Fixed operation and maintenance cost per kW and year. [CNY kW⁻¹ yr⁻¹]
     lifetime_yr : int
         Economic lifetime. [yr]
+    degradation_frac_yr : float
+        Yearly decline of output after the first year, applied geometrically
+        (year ``t`` gives ``(1 - d)^(t - 1)`` of the first year's energy). [frac yr⁻¹]
     """
 
     capex_cny_kw: float = Field(gt=0)
     opex_cny_kw_yr: float = Field(ge=0)
     lifetime_yr: int = Field(gt=0, le=100)
+    degradation_frac_yr: float = Field(ge=0, lt=1)
 
 
 class CostsConfig(Strict, frozen=True):

@@ -217,6 +217,11 @@ class PVConfig(Strict, frozen=True):
         PVWatts inverter efficiencies.
     transposition_model : {"perez", "haydavies", "isotropic"}
         Sky-diffuse transposition (pvlib.irradiance.get_total_irradiance).
+    diffuse_iam_model : {"marion", "none"}
+        ``marion``: sky-diffuse and ground-reflected irradiance take the IAM of
+        ``iam_model`` integrated over their solid angles
+        (:func:`pvlib.iam.marion_diffuse`); ``none``: diffuse light has no
+        reflection loss.
     iam_model : {"physical", "ashrae", "martin_ruiz", "none"}
         Incidence-angle modifier on the beam (pvlib.iam), pvlib defaults.
     bin_width_tilt_deg, bin_width_azimuth_deg : float
@@ -232,6 +237,7 @@ class PVConfig(Strict, frozen=True):
     inverter: PVInverter
     transposition_model: Literal["perez", "haydavies", "isotropic"]
     iam_model: Literal["physical", "ashrae", "martin_ruiz", "none"]
+    diffuse_iam_model: Literal["marion", "none"]
     bin_width_tilt_deg: float = Field(gt=0.0, le=90.0)
     bin_width_azimuth_deg: float = Field(gt=0.0, le=180.0)
     bin_interpolation: Literal["bilinear", "nearest"]

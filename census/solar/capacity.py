@@ -101,8 +101,9 @@ def add_pv_capacity(
 
     Examples
     --------
-    A 10 000 m² ground site with GCR 0.62 and 22.5 % modules:
-    10 000 × 0.62 × 0.225 × 1000 W = 1.395 MW.
+    A 10 000 m² ground site on level ground at 30.23 N (winter-solstice GCR
+    0.616 at 22 deg tilt) with 22.5 % modules: 10 000 × 0.616 × 0.225 × 1000 W
+    = 1.386 MW.
     """
     # the site technology (pv_rooftop, pv_ground ...) is the category's, set by screening
     # from rules.yaml; this stage only adds the module technology and the capacity

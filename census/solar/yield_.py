@@ -5,7 +5,8 @@ The physics chain (as pvlib's ModelChain with the PVWatts models):
 1. sun position at mid-interval, extraterrestrial DNI, relative airmass
    (:mod:`census.solar.resource`);
 2. plane-of-array irradiance by Perez (``dni_extra`` and airmass given);
-3. incidence-angle modifier on the beam component (PVWatts v5 practice);
+3. incidence-angle modifiers: the beam's by ``iam_model``, sky-diffuse and
+   ground-reflected light by Marion's integral of the same IAM;
 4. cell temperature per archetype (SAPM, Faiman or PVsyst);
 5. PVWatts DC power with the technology's temperature coefficient;
 6. :func:`pvlib.pvsystem.pvwatts_losses` stack (from ``config.losses``);
@@ -22,6 +23,7 @@ binning error.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -40,6 +42,7 @@ from census.units import HOURS_PER_YEAR, kwh_to_mwh, mw_to_kw
 
 __all__ = [
     "add_pv_yield",
+    "diffuse_iam",
     "orientation_nodes",
     "simulate_nodes",
     "simulate_orientation",
@@ -114,18 +117,24 @@ def simulate_nodes(
         albedo=archetype.albedo_frac,
         model=config.transposition_model,
     )
-    poa_direct = np.nan_to_num(np.asarray(irradiance["poa_direct"], dtype=float))
-    poa_diffuse = np.nan_to_num(np.asarray(irradiance["poa_diffuse"], dtype=float))
-    poa_diffuse = np.maximum(poa_diffuse, 0.0)
-    poa_direct = np.maximum(poa_direct, 0.0)
-    poa_global = poa_direct + poa_diffuse
+
+    def part(name: str) -> np.ndarray:
+        return np.maximum(np.nan_to_num(np.asarray(irradiance[name], dtype=float)), 0.0)
+
+    poa_direct, poa_sky, poa_ground = (
+        part("poa_direct"),
+        part("poa_sky_diffuse"),
+        part("poa_ground_diffuse"),
+    )
+    poa_global = poa_direct + poa_sky + poa_ground
 
     if config.iam_model == "none":
         iam = 1.0
     else:
         aoi = pvlib.irradiance.aoi(tilt, azimuth, zenith, sun_azimuth)
         iam = np.nan_to_num(getattr(pvlib.iam, config.iam_model)(aoi))
-    effective = poa_direct * iam + poa_diffuse
+    iam_sky, iam_ground = diffuse_iam(tilt[:, 0], config=config)
+    effective = poa_direct * iam + poa_sky * iam_sky[:, None] + poa_ground * iam_ground[:, None]
     rear = rear_irradiance(
         weather,
         sun,
@@ -173,6 +182,65 @@ def simulate_nodes(
         raise ValueError(f"outputs must be among {sorted(results)}; got {sorted(unknown)}")
     shape = (tilt.shape[0], len(weather))
     return {k: np.broadcast_to(results[k], shape) for k in outputs}
+
+
+def diffuse_iam(tilt_deg: np.ndarray, *, config: PVConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Incidence-angle modifiers of sky-diffuse and ground-reflected light.
+
+    Marion's method integrates the beam IAM (``config.iam_model``) over the
+    solid angle of the sky dome and of the ground seen by the module, treating
+    both as isotropic; one value per tilt, so it is computed per orientation
+    node, not per hour.
+
+    Parameters
+    ----------
+    tilt_deg : numpy.ndarray
+        Module tilts, shape (n,). [deg]
+    config : PVConfig
+        ``iam_model`` and ``diffuse_iam_model``.
+
+    Returns
+    -------
+    iam_sky, iam_ground : numpy.ndarray
+        Shape (n,); ones when either model is ``"none"``. [frac]
+
+    References
+    ----------
+    .. [1] B. Marion, "Numerical method for angle-of-incidence correction
+       factors for diffuse radiation incident photovoltaic modules," Solar
+       Energy 147, 344-348, 2017, :doi:`10.1016/j.solener.2017.03.027`.
+    """
+    tilt = np.asarray(tilt_deg, dtype=float)
+    if config.diffuse_iam_model == "none" or config.iam_model == "none":
+        return np.ones_like(tilt), np.ones_like(tilt)
+    # Marion's integral costs ~0.02 s per tilt, so it is computed once per whole degree
+    # and cached; node tilts (multiples of the bin width) are whole degrees and exact,
+    # other tilts (exact=True runs) interpolate linearly between whole degrees: below
+    # 1e-5 for the sky IAM, below 1.5e-3 for the ground IAM above 2 deg tilt
+    lo = np.floor(tilt)
+    frac = tilt - lo
+    sky_lo, ground_lo = _marion_whole_degrees(config.iam_model, lo)
+    sky_hi, ground_hi = _marion_whole_degrees(config.iam_model, np.minimum(lo + 1.0, 180.0))
+    sky = sky_lo + frac * (sky_hi - sky_lo)
+    ground = ground_lo + frac * (ground_hi - ground_lo)
+    return sky, ground
+
+
+def _marion_whole_degrees(model: str, tilt_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    unique, inverse = np.unique(tilt_deg, return_inverse=True)
+    values = np.array([_marion_one(model, float(t)) for t in unique]).reshape(-1, 2)
+    return values[inverse, 0], values[inverse, 1]
+
+
+@functools.lru_cache(maxsize=512)
+def _marion_one(model: str, tilt_deg: float) -> tuple[float, float]:
+    """Sky and ground IAM of Marion (2017) for one tilt [deg]; NaN (no view) -> 1."""
+    function = getattr(pvlib.iam, model)
+    sky, ground = (
+        float(np.nan_to_num(pvlib.iam.marion_integrate(function, tilt_deg, region), nan=1.0))
+        for region in ("sky", "ground")
+    )
+    return sky, ground
 
 
 def rear_irradiance(

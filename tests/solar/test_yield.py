@@ -73,7 +73,13 @@ def test_matches_independent_pvlib_chain(hangzhou, config):
         model="perez",  # grass 0.20
     ).fillna(0.0)
     aoi = pvlib.irradiance.aoi(25.0, 180.0, zen, azi)
-    effective = poa["poa_direct"] * pvlib.iam.physical(aoi) + poa["poa_diffuse"]
+    # diffuse IAM: Marion 2017 integral of the physical IAM over sky dome and ground
+    diffuse = pvlib.iam.marion_diffuse("physical", 25.0)
+    effective = (
+        poa["poa_direct"] * pvlib.iam.physical(aoi)
+        + poa["poa_sky_diffuse"] * diffuse["sky"]
+        + poa["poa_ground_diffuse"] * diffuse["ground"]
+    )
     # SAPM open rack glass/glass: King et al. 2004 (SAND2004-3535) table 1
     t_cell = pvlib.temperature.sapm_cell(
         poa["poa_global"],
@@ -86,8 +92,9 @@ def test_matches_independent_pvlib_chain(hangzhou, config):
     # 1 kW DC; PERC gamma -0.34 %/K (LONGi Hi-MO 5m datasheet)
     pdc = pvlib.pvsystem.pvwatts_dc(effective, t_cell, 1.0, -0.0034)
     pdc = pdc * (1 - pvlib.pvsystem.pvwatts_losses() / 100)  # pvlib defaults = 14.08 %
-    # DC/AC 1.1 -> AC rating 1/1.1 kW; PVWatts pdc0 = pac0 / eta_nom (Dobos 2014)
-    pac = pvlib.inverter.pvwatts(pdc, 1.0 / 1.1 / 0.96, eta_inv_nom=0.96)
+    # DC/AC 1.25 -> AC rating 1/1.25 kW; PVWatts pdc0 = pac0 / eta_nom (Dobos 2014);
+    # weighted inverter efficiency 98.5 % (pv.yaml inverter source)
+    pac = pvlib.inverter.pvwatts(pdc, 1.0 / 1.25 / 0.985, eta_inv_nom=0.985)
     expected = float(pac.clip(lower=0).sum())  # kWh per kWp over 8760 h
 
     # 0.5 % is the issue's tolerance; both sides use the same pvlib models, so the
@@ -155,8 +162,9 @@ def test_ground_default_tilt_near_optimum(hangzhou, config):
         specific_yield(weather, meta, archetype="ground", tilt_deg=t, config=config) for t in tilts
     ]
     default = specific_yield(weather, meta, archetype="ground", config=config)
-    # pv.yaml: 22 deg gives up about 0.1 % against the optimum (25-26 deg)
-    assert 24.0 <= tilts[int(np.argmax(yields))] <= 28.0
+    # pv.yaml: 22 deg gives up about 0.4 % against the optimum (28-30 deg for bifacial
+    # TOPCon with the Marion diffuse IAM, whose ground-reflected modifier grows with tilt)
+    assert 26.0 <= tilts[int(np.argmax(yields))] <= 32.0
     assert default > max(yields) * (1 - 5e-3)
 
 
@@ -277,3 +285,57 @@ def test_bifacial_rear_gain_matches_infinite_sheds(hangzhou, config):
             weather, meta, archetype=arch, technology="mono_si_perc", config=config
         )
         assert_allclose(a["effective_irradiance"], b["effective_irradiance"], rtol=1e-12)
+
+
+def test_diffuse_iam_matches_marion_published_values(config):
+    from census.solar.yield_ import diffuse_iam
+
+    # pvlib.iam.marion_diffuse docstring example (Marion 2017 method, physical IAM, tilt 20):
+    # sky 0.9539178294437575, ground 0.6387140117795903
+    sky, ground = diffuse_iam(np.array([20.0, 20.0]), config=config)
+    assert_allclose(sky, 0.9539178294437575, rtol=1e-9)
+    assert_allclose(ground, 0.6387140117795903, rtol=1e-9)
+    off = config.model_copy(update={"diffuse_iam_model": "none"})
+    assert_allclose(diffuse_iam(np.array([20.0]), config=off), [[1.0], [1.0]])
+
+
+def test_flat_roof_runs_warmer_than_open_rack(hangzhou, config):
+    # flat-roof racks: SAPM close roof mount glass/glass (King et al. 2004, table 1)
+    assert config.archetypes["rooftop_flat"].temperature_params == dict(
+        pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["close_mount_glass_glass"]
+    )
+    weather, meta = hangzhou
+    kw = {"technology": "mono_si_topcon", "tilt_deg": 15.0, "azimuth_deg": 180.0, "config": config}
+    roof = simulate_orientation(weather, meta, archetype="rooftop_flat", **kw)
+    ground = simulate_orientation(weather, meta, archetype="ground", **kw)
+    day = roof["poa_global"] > 600.0
+    # SAPM at 1000 W/m2, 1 m/s: close mount e^(-2.98-0.0471)+1 K = 49.5 K above air vs open rack
+    # e^(-3.47-0.0594) x 1000 + 3 K = 32.3 K: about 17 K warmer at full sun, ~10 K at 600 W/m2
+    assert (roof["temp_cell"][day] - ground["temp_cell"][day]).mean() > 8.0
+
+
+@pytest.mark.parametrize("archetype", list(default_pv_config().archetypes))
+def test_inverter_clipping_consistent_with_dc_ac_ratio(hangzhou, config, archetype):
+    """AC output never exceeds the AC rating DC / dc_ac_ratio; clipping loss is small."""
+    weather, meta = hangzhou
+    arch = config.archetypes[archetype]
+    hourly = simulate_orientation(weather, meta, archetype=archetype, config=config)
+    pac0 = 1.0 / arch.dc_ac_ratio  # kW AC per kW DC
+    assert hourly["p_ac"].max() <= pac0 * (1 + 1e-12)
+    # independent reference: the same PVWatts inverter without a power limit (pdc0 huge)
+    eta = config.inverter.eta_inv_nom_frac
+    unclipped = pvlib.inverter.pvwatts(
+        hourly["p_dc"], pac0 / eta, eta_inv_nom=eta, eta_inv_ref=config.inverter.eta_inv_ref_frac
+    )
+    # below the rating both curves are the PVWatts efficiency curve of the same pdc0
+    assert_allclose(
+        hourly["p_ac"][unclipped < pac0 * 0.999], unclipped[unclipped < pac0 * 0.999], rtol=1e-9
+    )
+    no_limit = (hourly["p_dc"] * eta).clip(lower=0).sum()
+    loss = 1.0 - hourly["p_ac"].sum() / no_limit
+    # clipping plus part-load efficiency: a few percent at most for current ratios
+    assert loss < 0.05, (archetype, loss)
+    if archetype == "bipv_facade":
+        # pv.yaml: a vertical facade at DC/AC 1.3 clips (almost) nothing
+        clipped = (hourly["p_dc"] * eta - pac0).clip(lower=0).sum() / no_limit
+        assert clipped < 0.01
