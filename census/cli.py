@@ -69,6 +69,9 @@ def run(
             "(default: [outputs] language, auto = Chinese for a study area in China).",
         ),
     ] = None,
+    zarr: Annotated[
+        bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
+    ] = False,
 ) -> None:
     """Run the census (the embedded Hangzhou demo without --config)."""
     from rich.console import Console
@@ -92,6 +95,11 @@ def run(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"census: {stage}", completed=done, total=total)
 
+            if zarr:  # same as [outputs] zarr = true
+                from census.config import load_config
+
+                config = load_config(config)
+                config.config.outputs.zarr = True
             result = run_census(
                 _with_language(config, lang),
                 district or None,
@@ -116,7 +124,7 @@ def _with_language(config: Path | None, lang: str | None):  # noqa: ANN202 - Loa
 
     if lang.strip().lower() not in ("zh", "en", "auto"):
         raise ConfigError(f"--lang must be zh, en or auto; got {lang!r}.")
-    loaded = load_config(config)
+    loaded = config if hasattr(config, "config") else load_config(config)
     loaded.config.outputs.language = lang.strip().lower()  # type: ignore[assignment]
     return loaded
 

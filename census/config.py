@@ -32,6 +32,7 @@ __all__ = [
     "LayerConfig",
     "LoadedConfig",
     "OutputsConfig",
+    "StorageShiftConfig",
     "StudyAreaConfig",
     "TargetsConfig",
     "TerrainConfig",
@@ -155,6 +156,13 @@ class TargetsConfig(Strict):
     existing_capacity: Path | None = None
 
 
+class StorageShiftConfig(Strict):
+    """What the obligated storage could shift (storage_shift.yaml; census.profiles.storage)."""
+
+    export_limit_frac: float = Field(gt=0, le=1)
+    round_trip_efficiency_frac: float = Field(gt=0, le=1)
+
+
 class OutputsConfig(Strict):
     """Where and what a run writes."""
 
@@ -175,6 +183,9 @@ class OutputsConfig(Strict):
         description="Above this many sites `census run` writes no maps (use `census map "
         "RUN_DIR --district ...`): one HTML file with every site would be too large to open.",
     )
+    zarr: bool = Field(
+        False, description="Also write the hourly profiles as a Zarr store (profiles.zarr)."
+    )
 
 
 class CensusConfig(Strict):
@@ -190,6 +201,7 @@ class CensusConfig(Strict):
     wind: WindConfig
     targets: TargetsConfig
     costs: CostsConfig
+    storage_shift: StorageShiftConfig
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     allow_synthetic_mix: bool = Field(
         False, description="Allow real site layers together with synthetic demo inputs."

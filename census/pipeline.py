@@ -76,6 +76,12 @@ class CensusResult:
         Sites failing each screening rule, per category.
     pv_profile_mw : pandas.DataFrame
         Hourly AC PV output per category for the whole run. [MW]
+    profiles : xarray.Dataset or None
+        Hourly generation by district and technology
+        (:func:`census.profiles.build_profiles`); None without PV or wind sites.
+    storage_shift : pandas.DataFrame or None
+        What the obligated storage could shift per district
+        (:func:`census.profiles.storage_shift_by_district`).
     provenance : dict
         What ``provenance.json`` holds.
     run_dir : pathlib.Path or None
@@ -96,6 +102,8 @@ class CensusResult:
     provenance: dict[str, Any]
     run_dir: Path | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
+    profiles: Any = None
+    storage_shift: pd.DataFrame | None = None
 
 
 def config_hash(config: CensusConfig) -> str:
@@ -226,24 +234,35 @@ def run_census(
             sites = screened.sites
         with timer.stage("PV capacity and yield"):
             sites = add_pv_capacity(sites, cfg.pv)
+            hourly: list = []  # the yield stage's hourly series, for census.profiles
             if len(groups) == 1:
-                sites, pv_profile = add_pv_yield(sites, weather, weather_meta, cfg.pv)
+                sites, pv_profile, pv_series = add_pv_yield(
+                    sites, weather, weather_meta, cfg.pv, return_series=True
+                )
+                hourly.append(pv_series)
             else:
                 profiles = []
                 for (w, m), adcodes in groups:
                     mask = sites["adcode"].isin(adcodes).to_numpy()
-                    sub, prof = add_pv_yield(sites.loc[mask], w, m, cfg.pv)
+                    sub, prof, pv_series = add_pv_yield(
+                        sites.loc[mask], w, m, cfg.pv, return_series=True
+                    )
                     sites = _put_back(sites, sub)
                     profiles.append(prof)
+                    hourly.append(pv_series)
                 pv_profile = _sum_profiles(profiles)
         with timer.stage("wind layout and yield"):
             if len(groups) == 1:
-                sites, turbines = _wind(sites, screened.usable_geometry, weather, weather_meta, cfg)
+                sites, turbines = _wind(
+                    sites, screened.usable_geometry, weather, weather_meta, cfg, hourly=hourly
+                )
             else:
                 parts = []
                 for (w, m), adcodes in groups:
                     mask = sites["adcode"].isin(adcodes).to_numpy()
-                    sub, tur = _wind(sites.loc[mask], screened.usable_geometry[mask], w, m, cfg)
+                    sub, tur = _wind(
+                        sites.loc[mask], screened.usable_geometry[mask], w, m, cfg, hourly=hourly
+                    )
                     sites = _put_back(sites, sub)
                     parts.append(tur)
                 turbines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=sites.crs)
@@ -261,6 +280,8 @@ def run_census(
             totals = district_table(by_district)
             city = city_table(by_district)
             targets = targets_table(by_district, cfg.targets)
+            hourly_profiles = _profiles(sites, hourly, chosen)
+            shift = _storage_shift(hourly_profiles, by_district, cfg)
         caught = [f"{w.category.__name__}: {w.message}" for w in wlist]
     for msg in caught:
         logger.warning("%s", msg)
@@ -305,6 +326,8 @@ def run_census(
         tally=screened.tally,
         pv_profile_mw=pv_profile,
         provenance=provenance,
+        profiles=hourly_profiles,
+        storage_shift=shift,
     )
     if run_folder is not None:
         with timer.stage("write outputs"):
@@ -319,6 +342,8 @@ def _wind(
     weather: pd.DataFrame,
     meta: dict[str, Any],
     cfg: CensusConfig,
+    *,
+    hourly: list | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from census.wind.turbines import make_turbine
 
@@ -372,8 +397,35 @@ def _wind(
         atlas = sample_wind_atlas(
             points, paths=paths, resampling=cfg.wind.resource.atlas_resampling
         )
-    sites, turbines = add_wind_yield(sites, turbines, weather, meta, cfg.wind, atlas=atlas)
+    sites, turbines, series = add_wind_yield(
+        sites, turbines, weather, meta, cfg.wind, atlas=atlas, return_series=True
+    )
+    if hourly is not None:
+        hourly.append(series)
     return sites, turbines
+
+
+def _profiles(sites: gpd.GeoDataFrame, hourly: list, chosen: gpd.GeoDataFrame) -> Any:
+    """Hourly profiles by district and technology (census.profiles), None without series."""
+    from census.profiles import build_profiles
+
+    if not any(s is not None and s.weights.shape[0] for s in hourly):
+        return None
+    return build_profiles(sites, hourly, chosen[["adcode", "name_zh", "name_en"]])
+
+
+def _storage_shift(profiles: Any, by_district: pd.DataFrame, cfg: CensusConfig) -> Any:
+    from census.profiles import storage_shift_by_district
+
+    if profiles is None:
+        return None
+    return storage_shift_by_district(
+        profiles,
+        by_district,
+        technologies=list(cfg.targets.storage_technologies),
+        export_limit_frac=cfg.storage_shift.export_limit_frac,
+        round_trip_efficiency_frac=cfg.storage_shift.round_trip_efficiency_frac,
+    )
 
 
 def _weather_groups(
@@ -540,6 +592,10 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
         result.outputs["pv_hourly_profile_mw.csv"] = run.write_csv(
             "pv_hourly_profile_mw.csv", result.pv_profile_mw, index=True
         )
+        if result.profiles is not None:
+            from census.profiles.outputs import write_profile_outputs
+
+            result.outputs.update(write_profile_outputs(run, result, cfg))
         result.outputs["assumptions.csv"] = run.write_csv(
             "assumptions.csv", pd.DataFrame(loaded.ledger)
         )

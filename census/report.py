@@ -446,6 +446,13 @@ src="{{ supply_chart }}"><p class="caption">{{ captions.supply_chart }}</p>{% en
 <h2 id="storage">{{ t("report.storage") }}</h2>
 <p>{{ t("report.storage_note", storage_rule=storage_rule) }}</p>
 {{ table(storage, total_last=True, caption=captions.storage) }}
+{% if shift_table %}<h3>{{ shift_heading }}</h3>
+<p>{{ shift_note }}</p>
+{{ table(shift_table, caption=captions.shift) }}{% endif %}
+{% if profiles_heading %}<h3>{{ profiles_heading }}</h3><p>{{ profiles_note }}</p>
+{% if profiles_chart %}<img class="chart" alt="{{ profiles_heading }}"
+src="{{ profiles_chart }}"><p class="caption">{{ captions.profiles_chart }}</p>{% endif %}
+{% endif %}
 
 <h2 id="co2">{{ t("report.co2") }}</h2>
 <p>{{ co2_rule }}</p>
@@ -647,6 +654,13 @@ def report_context(
     captions["districts"] = caption("table", "caption.districts")
     captions["by_district"] = caption("table", "caption.by_district")
     captions["storage"] = caption("table", "caption.storage")
+    profile_block = _profile_block(result_like, tr, charts=charts)
+    if profile_block["shift_table"] is not None:
+        profile_block["shift_table"] = _table(profile_block["shift_table"], tr=tr)
+        captions["shift"] = caption("table", "caption.shift")
+    if profile_block["profiles_chart"]:
+        captions["profiles_chart"] = caption("figure", "caption.profiles_chart")
+        figures["profiles"] = base64.b64decode(profile_block["profiles_chart"].split(",", 1)[1])
     captions["co2"] = caption("table", "caption.co2")
 
     storage_cols = ["storage_mw", "storage_mwh"]
@@ -733,7 +747,24 @@ def report_context(
         "captions": captions,
         "figures": figures,
         "notices": notices,
+        **profile_block,
     }
+
+
+def _profile_block(result_like: Any, tr: Translator, *, charts: bool) -> dict[str, Any]:
+    """Return the hourly-profile block (census.profiles.report) in the report's language."""
+    import matplotlib
+
+    from census.profiles.report import TEXT_EN
+    from census.profiles.report import report_context as profile_context
+
+    chart_tr, rc = _chart_language(tr)
+    text = {k: tr(f"profile.{k}") for k in TEXT_EN}
+    if chart_tr is not tr:  # no CJK font: the chart keeps English words
+        for k in ("title", "xlabel", "ylabel", "DJF", "MAM", "JJA", "SON"):
+            text[k] = TEXT_EN[k]
+    with matplotlib.rc_context(rc):
+        return profile_context(result_like, text=text, charts=charts)
 
 
 def glossary_table() -> pd.DataFrame:
@@ -1079,6 +1110,9 @@ def write_report_outputs(
         tables["existing_gap"] = gap
         tables["existing_by_district"] = per_district
     tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
+    from census.profiles.report import workbook_tables  # monthly energy, storage shift
+
+    tables.update(workbook_tables(result))
     tally = getattr(result, "tally", None)
     if isinstance(tally, pd.DataFrame):
         tables["screening_tally"] = tally

@@ -281,6 +281,16 @@ def build_report_docx(ctx: dict[str, Any]) -> Any:
     document.add_paragraph(tr("report.storage_note", storage_rule=ctx["storage_rule"]))
     _caption(document, caps["storage"])
     _table(document, ctx["storage"], total_last=True)
+    if ctx.get("shift_table"):
+        document.add_heading(ctx["shift_heading"], level=2)
+        document.add_paragraph(ctx["shift_note"])
+        _caption(document, caps["shift"])
+        _table(document, ctx["shift_table"])
+    if ctx.get("profiles_heading"):
+        document.add_heading(ctx["profiles_heading"], level=2)
+        document.add_paragraph(ctx["profiles_note"])
+        if "profiles" in ctx["figures"]:
+            _figure(document, ctx["figures"]["profiles"], caps["profiles_chart"])
     document.add_heading(tr("report.co2"), level=1)
     document.add_paragraph(ctx["co2_rule"])
     _caption(document, caps["co2"])

@@ -249,6 +249,13 @@ def build_pdf_reportlab(ctx: dict[str, Any]) -> bytes:
     story += [p(tr("report.storage"), h1)]
     story += [p(tr("report.storage_note", storage_rule=ctx["storage_rule"]))]
     story += [p(caps["storage"], caption), *table(ctx["storage"], width / 2)]
+    if ctx.get("shift_table"):
+        story += [p(ctx["shift_heading"], h2), p(ctx["shift_note"]), p(caps["shift"], caption)]
+        story += table(ctx["shift_table"], width)
+    if ctx.get("profiles_heading"):
+        story += [p(ctx["profiles_heading"], h2), p(ctx["profiles_note"])]
+        if "profiles" in ctx["figures"]:
+            story += figure(ctx["figures"]["profiles"], caps["profiles_chart"], width)
     story += [p(tr("report.co2"), h1), p(ctx["co2_rule"]), p(caps["co2"], caption)]
     story += table(ctx["co2"], width * 0.6)
 

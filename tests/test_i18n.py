@@ -45,7 +45,7 @@ RESOURCES = CENSUS / "resources"
 # ----------------------------------------------------------------------------- keys
 
 
-_FAMILIES = "word|report|card|caption|chart|sheet|map|cli|docx|pdf|term|unit|col"
+_FAMILIES = "word|report|card|caption|chart|sheet|map|cli|docx|pdf|term|unit|col|profile"
 _KEY = rf"(?:{_FAMILIES}|category|technology|reason|target)\.[a-z_.0-9]+"
 
 
@@ -139,6 +139,14 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"col.{c}" for c in glossary_table().columns}
     keys |= {f"sheet.{name}" for name in _WORKBOOK_SHEETS}
     keys |= {"caption.table", "caption.figure"}  # tr(f"caption.{kind}")
+    from census.profiles.report import TEXT_EN
+
+    keys |= {f"profile.{k}" for k in TEXT_EN}  # tr(f"profile.{k}")
+    keys |= {f"sheet.{k}" for k in ("monthly_energy", "storage_shift")}
+    keys |= {f"col.energy_mwh_{m:02d}" for m in range(1, 13)}  # monthly energy sheet
+    shift_cols = ["export_limit_mw", "above_limit_mwh_yr", "hours_above_limit", "charged_mwh_yr"]
+    shift_cols += ["delivered_mwh_yr", "spilled_mwh_yr", "above_limit_frac", "shifted_frac"]
+    keys |= {f"col.{c}" for c in shift_cols}  # census.profiles.storage table
     # units the display tables use, per stored unit token
     tr_zh, tr_en = Translator("zh"), Translator("en")
     for term in load_terms().values():

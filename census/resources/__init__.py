@@ -15,7 +15,14 @@ __all__ = ["ENTRY_KEYS", "ASSUMPTION_SECTIONS", "load_assumptions", "read_text",
 ENTRY_KEYS = frozenset({"value", "unit", "source"})
 """Keys of an assumption entry; ``note`` is allowed besides them."""
 
-ASSUMPTION_SECTIONS: tuple[str, ...] = ("rules", "pv", "wind", "targets", "costs")
+ASSUMPTION_SECTIONS: tuple[str, ...] = (
+    "rules",
+    "pv",
+    "wind",
+    "targets",
+    "costs",
+    "storage_shift",
+)
 """Config sections whose defaults come from ``<section>.yaml``."""
 
 

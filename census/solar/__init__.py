@@ -8,6 +8,9 @@ resource
     Sun position at mid-interval, extraterrestrial irradiance, airmass.
 systems
     Archetypes: coverage, capacity density, cell temperature.
+spacing
+    Row spacing on slopes by the GB 50797-2012 winter-solstice rule
+    (:func:`~census.solar.spacing.row_layout`).
 capacity
     :func:`~census.solar.capacity.add_pv_capacity`.
 yield_

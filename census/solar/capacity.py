@@ -22,6 +22,7 @@ per m² of module at 1000 W m⁻². No single "MW per km²" number is assumed.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TypeVar
 
 import numpy as np
@@ -198,6 +199,17 @@ def _coverage(
                 max_gcr_frac=arch.max_gcr_frac,
             )
             coverage[rows] = layout["module_area_per_map_area_frac"].to_numpy()
+            hopeless = (layout["gcr_frac"].to_numpy() <= 0.0) & (
+                out.loc[idx, "eligible"].fillna(False).astype(bool).to_numpy()
+            )
+            if hopeless.any():
+                warnings.warn(
+                    f"{int(hopeless.sum())} eligible '{name}' PV site(s) lie on slopes so steep "
+                    "away from the sun that no row spacing avoids winter shade (GB 50797-2012 "
+                    "cl. 7.2.2); they get 0 MW. Tighten the category's max_slope_deg or "
+                    "aspect_range_deg to screen them out.",
+                    stacklevel=3,
+                )
             given_tilt = tilt[rows]
             missing = np.isnan(given_tilt)
             tilt[rows] = np.where(missing, layout["surface_tilt_deg"].to_numpy(), given_tilt)

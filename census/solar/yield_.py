@@ -31,8 +31,10 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pvlib
+from scipy import sparse
 
 from census.exceptions import ConfigError, InputError
+from census.hourly import SiteSeries
 from census.schema import require_columns
 from census.settings.pv import PVArchetype, PVConfig, PVTechnology
 from census.solar.capacity import pv_rows
@@ -499,7 +501,8 @@ def add_pv_yield(
     config: PVConfig,
     *,
     exact: bool = False,
-) -> tuple[FrameT, pd.DataFrame]:
+    return_series: bool = False,
+) -> tuple[FrameT, pd.DataFrame] | tuple[FrameT, pd.DataFrame, SiteSeries]:
     """Add specific yield, annual energy and capacity factor to PV sites.
 
     Parameters
@@ -516,6 +519,10 @@ def add_pv_yield(
     exact : bool, default False
         Compute every distinct site orientation exactly instead of on the
         node grid (slower; for measuring the binning error).
+    return_series : bool, default False
+        Also return the hourly AC output of every orientation node and each PV
+        site's weights on them, the very series the annual energy is summed
+        from (for :mod:`census.profiles`).
 
     Returns
     -------
@@ -527,6 +534,9 @@ def add_pv_yield(
         Hourly AC power of all PV sites per ``category`` [MW]; index of
         ``weather`` (see ``metadata["interval_label"]``), one column per
         category with PV rows.
+    series : census.hourly.SiteSeries
+        Only with ``return_series``: node series [MW per MW DC] and weights
+        (capacity_mw_dc x node weight) [MW DC] of the PV rows.
 
     Raises
     ------
@@ -552,6 +562,8 @@ def add_pv_yield(
     categories = sorted(out.loc[is_pv, "category"].astype(str).unique())
     profile = pd.DataFrame(0.0, index=weather.index, columns=pd.Index(categories, name="category"))
     if not is_pv.any():
+        if return_series:
+            return out, profile, _site_series(weather, metadata, out.index[:0], [], [])
         return out, profile
 
     pv = out.loc[is_pv]
@@ -597,6 +609,8 @@ def add_pv_yield(
 
     groups = pd.DataFrame({"a": arch_names, "t": tech_names}).groupby(["a", "t"]).indices
     n_nodes_total = 0
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, weights, p_ac)
+    node_p_ac: list[np.ndarray] = []
     for (arch_name, tech_name), rows in groups.items():
         arch, tech = config.archetypes[arch_name], config.technologies[tech_name]
         if exact:
@@ -623,6 +637,8 @@ def add_pv_yield(
             (site_w * cap[:, None]).ravel(),
         )
         node_yield = np.empty(n_nodes)
+        if return_series:
+            node_p_ac.append(np.empty((n_nodes, len(weather))))
         for start in range(0, n_nodes, _CHUNK_NODES):
             part = slice(start, start + _CHUNK_NODES)
             p_ac = simulate_nodes(
@@ -635,9 +651,13 @@ def add_pv_yield(
                 config=config,
             )["p_ac"]
             node_yield[part] = p_ac.sum(axis=1) * factor_h
+            if return_series:
+                node_p_ac[-1][part] = p_ac
             # [kW/kWp] x [MW] = [MW]
             profile_mw += p_ac.T @ node_cat_mw[part]
         yield_kwh_kwp[rows] = (node_yield[site_node] * site_w).sum(axis=1)
+        if return_series:
+            blocks.append((rows, site_node, site_w * cap[:, None]))
     logger.debug(
         "PV yield: %d sites on %d orientation nodes (exact=%s)", len(pv), n_nodes_total, exact
     )
@@ -647,7 +667,46 @@ def add_pv_yield(
     out.loc[is_pv, "energy_mwh_yr"] = energy_mwh_yr
     out.loc[is_pv, "capacity_factor"] = yield_kwh_kwp / HOURS_PER_YEAR
     profile.loc[:, :] = profile_mw
+    if return_series:
+        series = _site_series(weather, metadata, pv.index, blocks, node_p_ac)
+        return out, profile, series
     return out, profile
+
+
+def _site_series(
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    pv_index: pd.Index,
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    node_p_ac: list[np.ndarray],
+) -> SiteSeries:
+    """Sparse (PV sites x nodes) weights [MW DC] and node series [kW per kW DC]."""
+    rows, cols, vals = [], [], []
+    offset = 0
+    for (site_rows, site_node, weight_mw), p_ac in zip(blocks, node_p_ac, strict=True):
+        rows.append(np.repeat(site_rows, site_node.shape[1]))
+        cols.append(site_node.ravel() + offset)
+        vals.append(weight_mw.ravel())
+        offset += p_ac.shape[0]
+    weights = sparse.csr_matrix(
+        (
+            np.concatenate(vals) if vals else np.empty(0),
+            (
+                np.concatenate(rows) if rows else np.empty(0, int),
+                np.concatenate(cols) if cols else np.empty(0, int),
+            ),
+        ),
+        shape=(len(pv_index), offset),
+    )
+    unit = np.concatenate(node_p_ac, axis=0) if node_p_ac else np.empty((0, len(weather)))
+    return SiteSeries(
+        index=weather.index,
+        interval_label=str(metadata.get("interval_label", "beginning")),
+        site_index=pv_index,
+        weights=weights,
+        unit_power_mw=unit,  # [kW per kW DC] = [MW per MW DC]
+        annual_factor_h=_annual_factor_h(weather),
+    )
 
 
 def _orientation(

@@ -26,16 +26,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import sparse, special
 from windpowerlib import power_output as wpl_power_output
-from windpowerlib import tools as wpl_tools
 from windpowerlib import wake_losses as wpl_wake_losses
 
 from census.exceptions import SchemaError, WeatherError
-from census.io.windatlas import atlas_column
+from census.hourly import SiteSeries
+from census.io.windatlas import atlas_at_hub_height, atlas_frame_to_dataset, atlas_mean_speed
 from census.schema import require_columns
 from census.settings.wind import WindConfig
-from census.units import HOURS_PER_YEAR, wh_to_mwh
+from census.units import HOURS_PER_YEAR, w_to_mw, wh_to_mwh
 
 from .profile import air_density_hub, roughness_length_by_category, wind_speed_at_height
 from .turbines import TurbineSpec, make_turbine
@@ -195,9 +195,10 @@ def turbine_energy_mwh_yr(
 def atlas_weibull_at_hub(atlas_row: pd.Series, *, hub_height_m: float) -> tuple[float, float]:
     """Weibull A and k at hub height from the atlas heights around it.
 
-    A follows a power law between the two atlas heights nearest the hub (the
+    A follows a power law between the two atlas heights around the hub (the
     shear exponent of the scale parameter, ln(A2/A1)/ln(h2/h1)); k is linear
-    in height, as the Global Wind Atlas layers vary smoothly with height.
+    in height, as the Global Wind Atlas layers vary smoothly with height. The
+    interpolation runs on xarray (:func:`census.io.windatlas.atlas_at_hub_height`).
 
     Parameters
     ----------
@@ -212,23 +213,10 @@ def atlas_weibull_at_hub(atlas_row: pd.Series, *, hub_height_m: float) -> tuple[
         Weibull scale [m s⁻¹] and shape [-] at hub height; NaN without two usable
         heights (or one at the hub).
     """
-    pairs: dict[int, tuple[float, float]] = {}
-    for name, value in atlas_row.items():
-        if str(name).startswith("weibull_a_"):
-            height = int(str(name).split("_")[2].rstrip("m"))
-            k = atlas_row.get(atlas_column("weibull_k", height), np.nan)
-            if np.isfinite(value) and np.isfinite(k) and value > 0 and k > 0:
-                pairs[height] = (float(value), float(k))
-    if float(hub_height_m) in pairs:
-        return pairs[int(hub_height_m)]
-    if len(pairs) < 2:
+    hub = atlas_at_hub_height(atlas_frame_to_dataset(atlas_row.to_frame().T), hub_height_m)
+    if "weibull_a" not in hub:
         return float("nan"), float("nan")
-    heights = sorted(pairs, key=lambda h: (abs(h - hub_height_m), h))[:2]
-    (h1, (a1, k1)), (h2, (a2, k2)) = sorted((h, pairs[h]) for h in heights)
-    alpha = np.log(a2 / a1) / np.log(h2 / h1)
-    a_hub = a1 * (hub_height_m / h1) ** alpha
-    k_hub = k1 + (k2 - k1) * (hub_height_m - h1) / (h2 - h1)
-    return float(a_hub), float(k_hub)
+    return float(hub["weibull_a"].to_numpy()[0]), float(hub["weibull_k"].to_numpy()[0])
 
 
 def atlas_mean_wind_speed_at_hub(
@@ -241,8 +229,10 @@ def atlas_mean_wind_speed_at_hub(
 
     Uses the atlas mean wind speed layers (``wind_speed_<h>m_m_s``), or, when
     there are none, the Weibull means A Γ(1 + 1/k). With two or more heights,
-    windpowerlib's logarithmic inter/extrapolation between the two heights
-    closest to the hub; with one height, the log law with the site roughness.
+    logarithmic interpolation between the two heights around the hub (linear
+    in ln h, as windpowerlib's ``logarithmic_interpolation_extrapolation``; on
+    xarray, :func:`census.io.windatlas.atlas_at_hub_height`); with one height,
+    the log law with the site roughness.
 
     Parameters
     ----------
@@ -259,34 +249,22 @@ def atlas_mean_wind_speed_at_hub(
     float
         Mean wind speed at hub height; NaN if the row has no usable value. [m s⁻¹]
     """
-    means: dict[int, float] = {}
-    for name, value in atlas_row.items():
-        if str(name).startswith("wind_speed_") and np.isfinite(value):
-            means[int(str(name).split("_")[2].rstrip("m"))] = float(value)
-    if not means:
-        for name, value in atlas_row.items():
-            if str(name).startswith("weibull_a_"):
-                height = int(str(name).split("_")[2].rstrip("m"))
-                k = atlas_row.get(atlas_column("weibull_k", height), np.nan)
-                if np.isfinite(value) and np.isfinite(k) and k > 0:
-                    means[height] = float(value * special.gamma(1 + 1 / k))
-    if not means:
+    atlas = atlas_frame_to_dataset(atlas_row.to_frame().T)
+    speed = atlas_mean_speed(atlas)
+    if speed is None:
         return float("nan")
-    if float(hub_height_m).is_integer() and int(hub_height_m) in means:
-        return means[int(hub_height_m)]
-    if len(means) == 1:
-        ((height, mean),) = means.items()
+    usable = speed.isel(site=0).dropna("height")
+    if usable.sizes["height"] == 1 and not np.isclose(usable["height"].item(), hub_height_m):
         return float(
             wind_speed_at_height(
-                np.array([mean]),
-                height_ref_m=height,
+                usable.to_numpy(),
+                height_ref_m=usable["height"].item(),
                 height_m=hub_height_m,
                 method="log",
                 roughness_length_m=roughness_length_m,
             )[0]
         )
-    frame = pd.DataFrame([means])
-    return float(wpl_tools.logarithmic_interpolation_extrapolation(frame, hub_height_m).iloc[0])
+    return float(atlas_at_hub_height(atlas, hub_height_m)["wind_speed"].to_numpy()[0])
 
 
 def _check_weather(weather: pd.DataFrame) -> pd.DataFrame:
@@ -328,7 +306,11 @@ def add_wind_yield(
     *,
     atlas: pd.DataFrame | None = None,
     turbine: TurbineSpec | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    return_series: bool = False,
+) -> (
+    tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, SiteSeries]
+):
     """Add capacity, annual energy and capacity factor to the wind sites.
 
     Parameters
@@ -359,6 +341,10 @@ def add_wind_yield(
     turbine : TurbineSpec, optional
         Turbine to use; default :func:`census.wind.turbines.make_turbine` of
         ``config.turbine``.
+    return_series : bool, default False
+        Also return the hourly power series the annual energy comes from (one
+        per distinct resource key, free or waked) and each wind site's weight on
+        them (for :mod:`census.profiles`).
 
     Returns
     -------
@@ -374,6 +360,11 @@ def add_wind_yield(
     turbines : geopandas.GeoDataFrame
         Copy with ``energy_mwh_yr`` [MWh yr⁻¹]: the site's net energy shared
         equally (the efficiency curves give a farm mean, not per turbine).
+    series : census.hourly.SiteSeries
+        Only with ``return_series``: per-turbine AC power series [MW] and, per
+        wind site, turbines x availability x electrical efficiency x the ratio of
+        the annual energy to the series' energy (1 for the time-series method;
+        the Weibull method's correction otherwise) [-].
 
     Raises
     ------
@@ -431,8 +422,9 @@ def add_wind_yield(
     use_weibull = use_atlas and config.resource.energy_method == "weibull"
     wake_model = config.wake.model
     ws_weather = weather["wind_speed"].astype(float)
-    cache: dict[tuple[float, float, float], dict[str, float]] = {}
+    cache: dict[tuple[float, float, float], dict[str, Any]] = {}
     results = {}
+    series_keys: dict[Any, tuple[tuple[float, float, float], bool, int]] = {}
     for idx in wind.index:
         v_hub = wind_speed_at_height(
             ws_weather,
@@ -498,9 +490,15 @@ def add_wind_yield(
                 "v_mean": float(v_hub.mean()),
                 "rho_mean": float(np.mean(rho)),
             }
+            if return_series:
+                cache[key]["series_w"] = _power_series_w(
+                    v_hub, rho, curve, prof.density_correction, wake_model
+                )
         res = cache[key]
         n = int(n_turbines[idx])
         per_turbine = res["waked"] if n >= 2 else res["free"]
+        if return_series:
+            series_keys[idx] = (key, n >= 2, n)
         results[idx] = {
             "n_turbines": n,
             "energy_mwh_yr": per_turbine
@@ -551,4 +549,71 @@ def add_wind_yield(
         float(table["capacity_mw_dc"].sum()),
         float(table["energy_mwh_yr"].sum()),
     )
+    if return_series:
+        return sites, turbines, _wind_site_series(weather, metadata, cache, series_keys, losses)
     return sites, turbines
+
+
+def _power_series_w(
+    v_hub: pd.Series, rho: pd.Series, curve: pd.DataFrame, density_correction: bool, wake: str
+) -> dict[bool, np.ndarray]:
+    """Return one turbine's hourly power, free-stream (False) and waked (True) [W]."""
+    free = np.asarray(
+        wpl_power_output.power_curve(
+            v_hub, curve["wind_speed"], curve["value"], rho, density_correction
+        ),
+        dtype=float,
+    )
+    if wake == "none":
+        return {False: free, True: free}
+    v_waked = wpl_wake_losses.reduce_wind_speed(v_hub, wind_efficiency_curve_name=wake)
+    waked = wpl_power_output.power_curve(
+        v_waked, curve["wind_speed"], curve["value"], rho, density_correction
+    )
+    return {False: free, True: np.asarray(waked, dtype=float)}
+
+
+def _wind_site_series(
+    weather: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    cache: Mapping[tuple[float, float, float], Mapping[str, Any]],
+    series_keys: Mapping[Any, tuple[tuple[float, float, float], bool, int]],
+    losses: Any,
+) -> SiteSeries:
+    """Sparse (wind sites x series) weights and per-turbine series [MW].
+
+    A site's weight is turbines x availability x electrical efficiency x (the
+    per-turbine annual energy used above / the series' own annual energy), so its
+    hourly output sums to its ``energy_mwh_yr`` whether the energy came from the
+    series or from the atlas Weibull integral.
+    """
+    columns: dict[tuple[tuple[float, float, float], bool], int] = {}
+    unit: list[np.ndarray] = []
+    rows, cols, vals = [], [], []
+    step_h = (weather.index[1] - weather.index[0]) / pd.Timedelta(hours=1)
+    factor_h = step_h * HOURS_PER_YEAR / (step_h * len(weather))
+    for pos, (key, waked, n) in enumerate(series_keys.values()):
+        res = cache[key]
+        if (key, waked) not in columns:
+            columns[(key, waked)] = len(unit)
+            unit.append(w_to_mw(res["series_w"][waked]))
+        power_mw = unit[columns[(key, waked)]]
+        series_mwh_yr = float(power_mw.sum() * factor_h)
+        energy = res["waked"] if waked else res["free"]
+        ratio = energy / series_mwh_yr if series_mwh_yr > 0 else 0.0
+        rows.append(pos)
+        cols.append(columns[(key, waked)])
+        vals.append(n * losses.availability_frac * losses.electrical_efficiency_frac * ratio)
+    site_index = pd.Index(list(series_keys))
+    weights = sparse.csr_matrix(
+        (np.asarray(vals, float), (np.asarray(rows, int), np.asarray(cols, int))),
+        shape=(len(site_index), len(unit)),
+    )
+    return SiteSeries(
+        index=weather.index,
+        interval_label=str(metadata.get("interval_label", "beginning")),
+        site_index=site_index,
+        weights=weights,
+        unit_power_mw=np.vstack(unit) if unit else np.empty((0, len(weather))),
+        annual_factor_h=factor_h,
+    )

@@ -163,3 +163,21 @@ def test_floating_cover_cap_applied_once():
     assert_allclose(out["capacity_mw_dc"], 1.15013, rtol=1e-5)
     projected = out["pv_coverage_frac"] * np.cos(np.radians(12.0))
     assert_allclose(projected, 0.5, rtol=1e-12)
+
+
+def test_hopeless_slope_warns_and_gets_zero():
+    # a 60 deg north-facing slope falls away faster than the winter sun's rays (see
+    # tests/solar/test_spacing.py::test_cap_and_hopeless_slopes): no spacing avoids shade
+    frame = pd.DataFrame(
+        {
+            "site_id": ["h1"],
+            "eligible": [True],
+            "usable_area_m2": [10_000.0],
+            "pv_archetype": ["hillside"],
+            "slope_deg": [60.0],
+            "aspect_deg": [0.0],
+        }
+    )
+    with pytest.warns(UserWarning, match="max_slope_deg"):
+        out = add_pv_capacity(frame, default_pv_config(), latitude_deg=LAT)
+    assert out["capacity_mw_dc"].iloc[0] == 0.0
