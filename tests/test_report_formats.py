@@ -135,7 +135,9 @@ def test_zh_docx_is_chinese_with_real_tables_fonts_and_captions(zh_run):
     assert "合成数据：不得用于规划" in text  # the demo's synthetic layers
     prov = pd.read_json(run / "provenance.json", typ="series")
     assert prov["census_run"]["config_hash"] in text  # run id on the title page
-    assert len(document.tables) >= 10 and len(document.inline_shapes) == 2  # 2 charts
+    assert (
+        len(document.tables) >= 10 and len(document.inline_shapes) == 3
+    )  # targets, supply curve, typical day
     xml = document.element.xml
     assert "SEQ 表" in xml and "SEQ 图" in xml  # Word caption numbering
     normal = document.styles["Normal"].element.rPr.rFonts
