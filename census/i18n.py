@@ -164,6 +164,29 @@ _CODE_COLUMNS = {
 }
 
 
+def _note_text(tr: Translator, text: Any) -> Any:
+    """Translate the roll-up's fixed target notes; any other note is shown as written."""
+    from census.rollup import NO_EXISTING_NOTE
+
+    keys = {
+        NO_EXISTING_NOTE: "note.no_existing",
+        "existing capacity from the existing-capacity table": "note.from_existing",
+    }
+    return tr.term(keys[text]) if isinstance(text, str) and text in keys else text
+
+
+_FACTOR_LABEL = re.compile(r"^(?P<name>\S.*?) \((?P<value>[0-9.eE+-]+) tCO2/MWh\)$")
+
+
+def emission_factor_text(tr: Translator, text: Any) -> Any:
+    """Translate the roll-up's emission-factor label ``"<preset> (<value> tCO2/MWh)"``."""
+    m = _FACTOR_LABEL.match(text) if isinstance(text, str) else None
+    if m is None or not tr.zh:
+        return text
+    name = tr.code("emission_factor", m["name"].replace(" ", "_"))
+    return f"{name}（{m['value']} {tr.term('unit.tco2_mwh')}）"
+
+
 @dataclass
 class Translator:
     """Look up terms and sentences in one language.
@@ -333,6 +356,25 @@ def localize_table(
             s = s.map(lambda v, fam=fam: tr.code(fam, v))
         elif col == "reaches_target":
             s = s.map(lambda v: tr.codes("target", v))
+        elif col == "year":
+            s = s.map(lambda v: str(int(v)) if pd.notna(v) else v)  # 2025, not 2,025
+        elif col == "technologies":
+            s = s.map(lambda v: tr.codes("technology", v))
+        elif col in ("capacity_basis", "storage_basis"):
+            s = s.map(lambda v: tr.code("basis", v))
+        elif col == "label" and tr.zh and "target" in df:
+            # a target's own label is the user's words; the plan's targets have terms
+            s = pd.Series(
+                [
+                    tr.term(f"target.{t}") if f"target.{t}" in terms else lab
+                    for t, lab in zip(df["target"], s, strict=True)
+                ],
+                index=s.index,
+            )
+        elif col == "note" and tr.zh:
+            s = s.map(lambda v: _note_text(tr, v))
+        elif col == "emission_factor" and tr.zh:
+            s = s.map(lambda v: emission_factor_text(tr, v))
         elif col == "district" and tr.zh and tr.district_names and "adcode" in df:
             names = pd.to_numeric(df["adcode"], errors="coerce").map(
                 lambda a: tr.district_names.get(int(a)) if pd.notna(a) else None

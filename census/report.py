@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from census.config import CensusConfig
 from census.i18n import (
     Translator,
     cjk_font,
@@ -37,13 +38,8 @@ from census.i18n import (
     load_terms,
     localize_table,
 )
-from census.supply import (
-    CostsConfig,
-    existing_by_district,
-    existing_gap,
-    supply_curve,
-    target_values,
-)
+from census.io.runfolder import RunFolder
+from census.result import CensusResult
 from census.units import (
     capacity_factor_to_full_load_hours,
     gwh_to_yi_kwh,
@@ -52,10 +48,8 @@ from census.units import (
     t_to_wan_t,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
     from matplotlib.figure import Figure
-
-    from census.io.outputs import RunFolder
 
 __all__ = [
     "build_report_html",
@@ -70,7 +64,7 @@ logger = logging.getLogger(__name__)
 NO_EXISTING_NOTE = (
     "Potential, not a gap: no existing-capacity table given. Set [targets] "
     'existing_capacity = "existing.csv" (columns adcode or district, technology, '
-    "capacity_mw_dc) to compare the targets with installed capacity."
+    "capacity_mw_ac or capacity_mw_dc) to compare the targets with installed capacity."
 )
 
 
@@ -80,6 +74,22 @@ def _mw_text(mw: float, tr: Translator) -> str:
         wan = format_cell("wan_kw", float(mw_to_wan_kw(mw)))
         return f"{wan} {tr.term('unit.wan_kw')}（{mw:,.0f} MW）"
     return f"{mw:,.0f} MW"
+
+
+def _target_label(tr: Translator, name: Any, label: Any) -> str:
+    """Return a target's shown name: the plan's Chinese term if any, else its label."""
+    if tr.zh and f"target.{name}" in load_terms():
+        return tr.term(f"target.{name}")
+    return str(label)
+
+
+def _x_on_dc_axis(part: pd.DataFrame, value: float, basis: str) -> float:
+    """Where on the curve's DC capacity axis a target on ``basis`` is reached [MW]."""
+    if basis != "ac" or "cumulative_capacity_mw_ac" not in part or not len(part):
+        return value
+    ac = part["cumulative_capacity_mw_ac"].to_numpy(float)
+    dc = part["cumulative_capacity_mw"].to_numpy(float)
+    return float(np.interp(value, np.concatenate([[0.0], ac]), np.concatenate([[0.0], dc])))
 
 
 # ----------------------------------------------------------------------------- charts
@@ -157,8 +167,10 @@ def supply_curve_figure(
         [CNY kWh⁻¹], or the resource ranking (specific yield [kWh kWp⁻¹ yr⁻¹]
         for PV, capacity factor [frac] for wind) when no costs were given.
     """
+    from census.rollup import target_records
+
     matplotlib, Figure = _matplotlib()
-    goals = target_values(targets)
+    goals = target_records(targets)
     tr, rc = _chart_language(tr)
     with matplotlib.rc_context({**_RC, **rc}):
         fig = Figure(figsize=(9.0, 3.6), layout="constrained")
@@ -194,11 +206,14 @@ def supply_curve_figure(
                 ax.text(
                     0.5, 0.5, tr("chart.no_sites"), ha="center", va="center", transform=ax.transAxes
                 )
-            for tname, value in goals.items():
-                if tname.startswith(name):
+            for spec in goals:
+                if spec.curve == name:
+                    # the axis is DC capacity; an AC target sits where the AC sum reaches it
+                    value = _x_on_dc_axis(part, spec.capacity_mw, spec.capacity_basis)
                     ax.axvline(value, color="#c0392b", linestyle="--", linewidth=1)
                     ax.annotate(
-                        tr.code("target", tname),
+                        _target_label(tr, spec.name, spec.label)
+                        + f" ({spec.capacity_basis.upper()})",
                         (value, 1.0),
                         xycoords=("data", "axes fraction"),
                         rotation=90,
@@ -238,7 +253,8 @@ def targets_figure(
     matplotlib, Figure = _matplotlib()
     tr, rc = _chart_language(tr)
     t = targets.reset_index(drop=True)
-    names = [tr.code("target", n) for n in t["target"]]
+    labels = t["label"] if "label" in t else t["target"]
+    names = [_target_label(tr, n, lab) for n, lab in zip(t["target"], labels, strict=True)]
     tgt = t["target_mw"].to_numpy(float)
     pot = t["potential_mw"].to_numpy(float)
     existing = np.zeros(len(t))
@@ -328,13 +344,34 @@ def _table(
     }
 
 
+def _targets_shown(targets: pd.DataFrame | None, tr: Translator) -> pd.DataFrame | None:
+    """Return the targets table as the report shows it.
+
+    In Chinese the plan's term replaces the record's English ``label``, and the
+    records' citations (English text, kept in targets.csv, the workbook and the
+    assumption ledger) are left out of the table.
+    """
+    if targets is None or not tr.zh:
+        return targets
+    return targets.drop(columns=[c for c in ("label", "source") if c in targets])
+
+
+def _column_total(s: pd.Series) -> Any:
+    """Sum of a numeric column; a text column (a basis, a factor name) keeps its one value."""
+    if pd.api.types.is_numeric_dtype(s) and s.dtype != bool:
+        total = s.sum()
+        return total.item() if hasattr(total, "item") else total
+    values = s.dropna().unique()
+    return values[0] if len(values) == 1 else None
+
+
 def _with_city_row(df: pd.DataFrame, cols: list[str], tr: Translator | None = None) -> pd.DataFrame:
     out = df[["adcode", "name_zh", "name_en", *cols]].copy()
     total = {
         "adcode": None,
         "name_zh": tr("report.city_total") if tr is not None and tr.zh else "全市",
         "name_en": "City total",
-        **{c: df[c].sum().item() if hasattr(df[c].sum(), "item") else df[c].sum() for c in cols},
+        **{c: _column_total(df[c]) for c in cols},
     }
     out = out.astype({"adcode": object})
     return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
@@ -413,6 +450,7 @@ t("report.nav_provenance") }}</a></nav>
 </div>{% endfor %}
 </div>
 <p>{{ t("report.summary_note", storage_rule=storage_rule) }}</p>
+<p class="basis">{{ basis_note }}</p>
 <h3>{{ t("report.city_heading") }}</h3>
 {{ table(city, total_last=True, caption=captions.city) }}
 
@@ -585,12 +623,18 @@ def report_context(
         ) + (tr("report.storage_duration", hours=f"{float(dur):g}") if dur is not None else "")
     else:
         storage_rule = tr("report.storage_rule_unknown")
-    ef = tcfg.get("grid_emission_factor_tco2_mwh")
+    preset = tcfg.get("emission_factor_preset")
+    ef = (tcfg.get("emission_factors") or {}).get(preset)
     co2_rule = (
-        tr("report.co2_rule", ef=f"{float(ef):g}")
+        tr(
+            "report.co2_rule",
+            preset=tr.code("emission_factor", preset) if tr.zh else preset,
+            ef=f"{float(ef):g}",
+        )
         if ef is not None
         else tr("report.co2_rule_no_ef")
     )
+    basis_note = _basis_note(targets, tcfg, (prov.get("config") or {}).get("wind") or {}, tr)
 
     # captions are numbered in the order the report shows them (表1/图1, Table 1/Figure 1)
     counters = {"table": 0, "figure": 0}
@@ -706,8 +750,9 @@ def report_context(
         "cards": cards,
         "storage_rule": storage_rule,
         "co2_rule": co2_rule,
+        "basis_note": basis_note,
         "city": _table(city, tr=tr),
-        "targets": _table(targets, tr=tr),
+        "targets": _table(_targets_shown(targets, tr), tr=tr),
         "gap": _table(gap, tr=tr) if has_gap else None,
         "existing_districts": _table(
             _with_city_row(
@@ -861,6 +906,39 @@ def build_report_html(
 
 def _data_uri_png(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _basis_note(
+    targets: Any, tcfg: Mapping[str, Any], wcfg: Mapping[str, Any], tr: Translator
+) -> str:
+    """One sentence naming the capacity bases, emission factor and turbine of the run."""
+    parts = []
+    sep = "、" if tr.zh else ", "
+    if isinstance(targets, pd.DataFrame) and "capacity_basis" in targets and len(targets):
+        labels = targets.get("label", targets["target"])
+        bases = sep.join(
+            tr(
+                "report.basis_target_item",
+                label=_target_label(tr, name, lab),
+                basis=tr.code("basis", b),
+            )
+            for name, lab, b in zip(
+                targets["target"], labels, targets["capacity_basis"], strict=True
+            )
+        )
+        parts.append(tr("report.basis_targets", bases=bases))
+    if tcfg.get("storage_basis"):
+        parts.append(tr("report.basis_storage", basis=tr.code("basis", tcfg["storage_basis"])))
+    preset = tcfg.get("emission_factor_preset")
+    ef = (tcfg.get("emission_factors") or {}).get(preset)
+    if ef is not None:
+        shown = tr.code("emission_factor", preset) if tr.zh else preset
+        parts.append(tr("report.basis_co2", preset=shown, ef=f"{float(ef):g}"))
+    turbine = wcfg.get("turbine") or {}
+    if turbine.get("type"):
+        hub = f"{float(turbine.get('hub_height_m') or 0):g}"
+        parts.append(tr("report.basis_turbine", type=turbine["type"], hub=hub))
+    return ("" if tr.zh else " ").join(parts)
 
 
 class _Obj:
@@ -1031,33 +1109,25 @@ def write_workbook(path: str | Path, tables: Mapping[str, pd.DataFrame]) -> Path
 # ----------------------------------------------------------------------------- pipeline hook
 
 
-def _costs_from(config: Any) -> CostsConfig | None:
-    costs = getattr(config, "costs", None)
-    if costs is None or isinstance(costs, CostsConfig):
-        return costs
-    if isinstance(costs, Mapping):
-        return CostsConfig.model_validate(dict(costs))
-    return CostsConfig.model_validate(costs.model_dump())
-
-
 def write_report_outputs(
-    run_folder: RunFolder, result: Any, config: Any, *, lang: str | None = None
+    run_folder: RunFolder, result: CensusResult, config: CensusConfig, *, lang: str | None = None
 ) -> dict[str, Path]:
-    """Write the planning-report outputs into a run folder.
+    """Render the planning-report outputs of a finished run into its run folder.
 
-    Call inside the pipeline's ``with run:`` block, before ``provenance.json``
-    is written (the existing-capacity file is added to the provenance inputs).
+    Only renders: the supply curve, the existing-capacity gap and every table
+    come from ``result`` (the roll-up stage computed them).
 
     Parameters
     ----------
-    run_folder : census.io.outputs.RunFolder
+    run_folder : census.io.runfolder.RunFolder
         The open run folder.
-    result : census.pipeline.CensusResult
-        The run's result (``sites``, ``by_district``, ``district_totals``,
-        ``city``, ``targets``, ``tally``, ``provenance``).
-    config : CensusConfig or LoadedConfig
-        The run's configuration: ``targets`` (with ``existing_capacity``),
-        ``study_area.name`` and, when registered, ``costs``.
+    result : census.result.CensusResult
+        The run's result: ``by_district``, ``district_totals``, ``city``,
+        ``targets``, ``tally``, ``supply_curve``, ``existing_gap``,
+        ``existing_by_district``, ``existing_capacity``, ``provenance``.
+    config : CensusConfig
+        The run's configuration (``targets`` for the chart's lines,
+        ``study_area.name`` for the title).
     lang : {"zh", "en"}, optional
         Language of the report and workbook; default the run's resolved
         ``[outputs] language`` (``provenance["language"]``), else English.
@@ -1066,36 +1136,24 @@ def write_report_outputs(
     -------
     dict of str to pathlib.Path
         Final paths of ``supply_curve.csv``, ``supply_curve.png``,
-        ``census.xlsx``, ``report.html`` and, with an existing-capacity table,
+        ``census.xlsx``, ``report.html``, ``report.docx``, ``report.pdf`` (when a
+        renderer is available) and, with an existing-capacity table,
         ``existing_gap.csv`` and ``existing_by_district.csv``.
     """
-    from census.io.existing import read_existing_capacity
-    from census.io.outputs import inputs_provenance
-
-    cfg = getattr(config, "config", config)  # LoadedConfig -> CensusConfig
-    costs = _costs_from(cfg)
-    existing_path = getattr(cfg.targets, "existing_capacity", None)
-    existing = read_existing_capacity(existing_path) if existing_path is not None else None
     prov = result.provenance
-    if existing_path is not None:
-        known = {str(Path(i["path"])) for i in prov.get("inputs", [])}
-        for row in inputs_provenance([Path(existing_path)]):
-            if row["path"] not in known:
-                prov.setdefault("inputs", []).append(row)
-
+    curve = result.supply_curve
+    has_existing = result.existing_capacity is not None
+    gap, per_district = result.existing_gap, result.existing_by_district
     out: dict[str, Path] = {}
-    curve = supply_curve(result.sites, costs, targets=cfg.targets)
-    gap = existing_gap(result.by_district, existing, cfg.targets)
-    per_district = existing_by_district(result.by_district, existing)
     out["supply_curve.csv"] = run_folder.write_csv("supply_curve.csv", curve)
     png = run_folder.file("supply_curve.png")
     lang = lang or prov.get("language") or "en"
     totals = result.district_totals
     names = dict(zip(totals["adcode"], totals["name_zh"], strict=True))
     tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
-    png.write_bytes(_png_bytes(supply_curve_figure(curve, targets=cfg.targets, tr=tr)))
+    png.write_bytes(_png_bytes(supply_curve_figure(curve, targets=config.targets, tr=tr)))
     out["supply_curve.png"] = run_folder.final("supply_curve.png")
-    if existing is not None:
+    if has_existing:
         out["existing_gap.csv"] = run_folder.write_csv("existing_gap.csv", gap)
         out["existing_by_district.csv"] = run_folder.write_csv(
             "existing_by_district.csv", per_district
@@ -1106,16 +1164,15 @@ def write_report_outputs(
         "summary_city": result.city,
         "targets": result.targets,
     }
-    if existing is not None:
+    if has_existing:
         tables["existing_gap"] = gap
         tables["existing_by_district"] = per_district
     tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
     from census.profiles.report import workbook_tables  # monthly energy, storage shift
 
     tables.update(workbook_tables(result))
-    tally = getattr(result, "tally", None)
-    if isinstance(tally, pd.DataFrame):
-        tables["screening_tally"] = tally
+    if isinstance(result.tally, pd.DataFrame):
+        tables["screening_tally"] = result.tally
     tables["assumptions"] = pd.DataFrame(
         prov.get("assumptions") or [],
         columns=None if prov.get("assumptions") else ["key", "value", "unit", "source"],
@@ -1126,7 +1183,7 @@ def write_report_outputs(
     )
     out["census.xlsx"] = run_folder.final("census.xlsx")
     write_workbook(run_folder.file("census.xlsx"), localize_workbook(tables, tr))
-    area = getattr(cfg, "study_area", None)
+    area = getattr(config, "study_area", None)
     name = getattr(area, "name", None)
     if lang == "zh" and getattr(area, "name_zh", None):
         name = area.name_zh
@@ -1134,8 +1191,8 @@ def write_report_outputs(
         result,
         study_area=name,
         supply=curve,
-        gap=gap if existing is not None else None,
-        existing_districts=per_district if existing is not None else None,
+        gap=gap if has_existing else None,
+        existing_districts=per_district if has_existing else None,
         lang=lang,
     )
     out["report.html"] = run_folder.write_text(

@@ -4,20 +4,20 @@
 # Installs Debian's chromium + chromium-driver for the browser test of the HTML maps and
 # report.pdf, fonts-noto-cjk for Chinese charts, and PostgreSQL 15 + PostGIS 3 for the
 # PostGIS export tests (when run as root with apt-get;
-# otherwise those tests are skipped), creates .venv,
-# installs census with its dev extra, checks ruff, and runs pytest.
+# otherwise those tests are skipped), creates .venv, installs the pinned dependency set
+# of requirements-lock.txt and census itself (no dependency resolution: the lock is the
+# set), checks ruff, and runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing chromium and a Chinese font (Debian) for the browser test and zh reports"
+    echo "== installing chromium (Debian) for the browser test"
     export DEBIAN_FRONTEND=noninteractive
     if ! { apt-get update -qq >/dev/null &&
            apt-get install -y -qq --no-install-recommends chromium chromium-driver \
              fonts-noto-cjk >/dev/null; }; then
-      echo "== could not install chromium/fonts-noto-cjk with apt-get: the browser test" \
-           "and the Chinese-chart test will be skipped, report.pdf drawn with reportlab"
+      echo "== could not install chromium with apt-get: the browser test will be skipped"
     fi
   else
     echo "== chromium not found and cannot apt-get install it: the browser test will be skipped"
@@ -50,9 +50,10 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv
 fi
-echo "== installing census[dev]"
+echo "== installing the locked dependencies (requirements-lock.txt), then census itself"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -r requirements-lock.txt
+.venv/bin/python -m pip install -q --no-deps -e .
 
 echo "== ruff"
 .venv/bin/ruff check census tests benchmarks scripts

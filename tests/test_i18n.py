@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import yaml
 from numpy.testing import assert_allclose
 
 from census.i18n import (
@@ -23,6 +24,7 @@ from census.i18n import (
     resolve_language,
 )
 from census.report import build_report_html, supply_curve_figure, targets_figure
+from census.resources import read_text
 from census.supply import supply_curve
 from tests.i18n_scan import english_words, visible_text
 from tests.test_report import COSTS, SITES, TARGETS, _result
@@ -112,6 +114,10 @@ def _dynamic_keys() -> set[str]:
     keys |= {
         f"target.{t}" for t in ("pv_2025", "pv_2030", "wind_2025_ensured", "wind_2025_strived")
     }
+    # capacity bases, the roll-up's fixed target notes, and every emission-factor preset
+    keys |= {"basis.ac", "basis.dc", "note.no_existing", "note.from_existing"}
+    presets = yaml.safe_load(read_text("targets.yaml"))["emission_factors"]
+    keys |= {"emission_factor.grid_emission_factor"} | {f"emission_factor.{k}" for k in presets}
     res = _result()
     curve = supply_curve(res.sites, COSTS, targets=TARGETS)
     from census.supply import existing_by_district, existing_gap
@@ -313,7 +319,8 @@ def zh_html() -> str:
 def test_chinese_report_has_no_untranslated_label(zh_html):
     text = visible_text(zh_html)
     # district names are proper names; the test data's hostile site id is data, not a label
-    names = {"Shangcheng", "Xihu", "img", "src", "x", "onerror", "alert"}
+    # "test" is the fixture targets' citation (data)
+    names = {"Shangcheng", "Xihu", "img", "src", "x", "onerror", "alert", "test"}
     left = english_words(text, proper_names=names)
     assert not left, f"English words in the zh report: {sorted(set(left))}"
     for zh in ("概要", "规划目标完成情况", "供给曲线", "分区县结果", "储能配置", "二氧化碳减排"):

@@ -88,6 +88,9 @@ def _check_against_csv(rows, csv: pd.DataFrame, columns: list[str], *, zh: bool)
     for j, col in enumerate(columns):
         if col in ("name_zh", "name_en", "adcode") or not pd.api.types.is_numeric_dtype(csv[col]):
             continue
+        if csv[col].dtype == bool:  # shown as 是/否
+            assert [r[j] for r in body] == ["是" if v else "否" for v in csv[col]]
+            continue
         unit = _unit(header[j])
         factor = FACTORS.get(unit, 1.0) if zh else 1.0
         for i in range(len(csv)):
@@ -119,9 +122,13 @@ def test_zh_docx_tables_equal_the_csvs(zh_run):
     assert rows[-1][cols.index("name_zh")] == "全市"
     targets = _csv(run, "targets.csv")
     rows = _docx_table(document, "普查潜力与规划目标")
-    assert rows[1][0] == "2025年光伏装机目标"
-    assert rows[1][1] == "480.0"  # 4,800 MW = 480 万千瓦, as the plan writes it
-    _check_against_csv(rows, targets, list(targets.columns), zh=True)
+    # the zh report leaves out the records' English label and citation (kept in the CSV)
+    cols = [c for c in targets.columns if c not in ("label", "source")]
+    assert rows[1][cols.index("target")] == "2025年光伏装机目标"
+    # 4,800 MW = 480 万千瓦, as the plan writes it
+    assert rows[1][cols.index("target_mw")] == "480.0"
+    assert rows[1][cols.index("capacity_basis")] == "交流侧"
+    _check_against_csv(rows, targets, cols, zh=True)
     city = _csv(run, "summary_city.csv")
     rows = _docx_table(document, "全市分资源类型和开发方式的开发潜力")
     _check_against_csv(rows, city, list(city.columns), zh=True)
@@ -239,6 +246,14 @@ def test_zh_workbook_sheets_headers_and_values(zh_run):
     for j, col in enumerate(cols):
         if col in ("name_zh",):
             assert [r[j] for r in rows[1:]] == list(totals[col])
+            continue
+        if col == "storage_basis":  # the run's basis, named in Chinese
+            assert {r[j] for r in rows[1:]} == {"交流侧"}
+            continue
+        if (
+            col == "emission_factor"
+        ):  # 2023年全国电力平均二氧化碳排放因子（0.5306 吨二氧化碳/兆瓦时）
+            assert all("排放因子" in r[j] and "吨二氧化碳/兆瓦时" in r[j] for r in rows[1:])
             continue
         factor = FACTORS.get(_unit(rows[0][j]), 1.0)
         # full precision in the workbook: only the unit conversion differs from the CSV

@@ -4,9 +4,10 @@ No public building, water, terrain or wind extract of Hangzhou could be shipped,
 this script makes plausible stand-ins, placed where the real things are (see
 ``/work/shared/data/DEMO-HINTS.md``) inside the real district boundaries:
 
-- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats;
+- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats, agri;
 - ``demo_exclusions.gpkg``: protected areas, drinking water, ecological red line, roads,
   airport, seawalls, navigation channels, residential areas;
+- ``demo_zones.gpkg``: industrial and logistics park outlines (zone layer ``parks``);
 - ``scenic_areas_gcj02.geojson``: West Lake and two other scenic areas in GCJ-02;
 - ``dem_100m.tif``: elevation [m] on a 100 m grid in EPSG:4549;
 - ``landcover_100m.tif``: ESA WorldCover class codes on the same grid;
@@ -843,6 +844,58 @@ def make_rooftops(rng, city_in, samp, obstacles, villages):
     return gdf
 
 
+# industrial and logistics parks (zone layer ``parks`` of demo_zones.gpkg): Chinese
+# names of the rooftop clusters of profile industrial / logistics (ROOF_CLUSTERS)
+PARK_NAMES_ZH = {
+    "Xiasha industrial": "下沙工业园区",
+    "Dajiangdong": "大江东产业集聚区",
+    "Xiaoshan ETDZ": "萧山经济技术开发区",
+    "Airport logistics": "萧山空港物流园区",
+    "Tonglu logistics": "桐庐物流园区",
+    "Tonglu Jiangnan logistics": "桐庐江南物流园区",
+    "Yuhang logistics": "余杭物流园区",
+    "Linping industrial": "临平工业园区",
+    "Yinhu": "银湖工业园区",
+    "Jiande high-tech": "建德高新技术产业园区",
+    "Qingshanhu": "青山湖工业园区",
+}
+PARK_REACH_SIGMA = 2.0  # a park holds its cluster's industrial roofs within this many sigma [-]
+PARK_BUFFER_M = 60.0  # margin of a park's outline around its outermost roofs [m]
+
+
+def make_parks(rooftops, city_in):
+    """Industrial and logistics park outlines around their clusters' roofs (EPSG:4549).
+
+    Each park is the convex hull of the industrial and logistics roofs of one cluster
+    (within ``PARK_REACH_SIGMA`` of its centre) grown by ``PARK_BUFFER_M``, inside the
+    city and clear of the parks drawn before it.
+    """
+    centroids = rooftops.geometry.centroid
+    parky = rooftops["use"].isin(["industrial", "logistics"]).to_numpy()
+    names, names_zh, kinds, geoms = [], [], [], []
+    taken = shapely.Polygon()
+    for cname, lon, lat, sigma, _n, profile, _angle in ROOF_CLUSTERS:
+        if profile not in ("industrial", "logistics"):
+            continue
+        x0, y0 = point_m(lon, lat)
+        near = centroids.distance(shapely.Point(x0, y0)).to_numpy() < PARK_REACH_SIGMA * sigma
+        roofs = rooftops.geometry.to_numpy()[near & parky]
+        if len(roofs) < 3:
+            continue
+        outline = shapely.convex_hull(shapely.union_all(roofs)).buffer(PARK_BUFFER_M)
+        outline = outline.intersection(city_in).difference(taken)
+        if outline.geom_type == "MultiPolygon":
+            outline = max(outline.geoms, key=lambda g: g.area)
+        taken = taken.union(outline)
+        names.append(f"{cname} park (demo)")
+        names_zh.append(f"{PARK_NAMES_ZH[cname]}（示例）")
+        kinds.append(profile)
+        geoms.append(outline)
+    return gpd.GeoDataFrame(
+        {"name": names, "name_zh": names_zh, "kind": kinds}, geometry=geoms, crs=METRIC_CRS
+    )
+
+
 def make_villages(rng, districts, samp, obstacles, city_in):
     """Village cluster specs on gentle ground across the districts."""
     weights = {
@@ -979,6 +1032,54 @@ def make_ponds(rng, city_in, samp, obstacles, districts):
         crs=METRIC_CRS,
     )
     return gdf
+
+
+# agricultural land on the plains: vegetable and flower greenhouse areas (lon, lat, sigma [m], n)
+AGRI_CLUSTERS = [
+    (120.300, 30.430, 3000, 40),  # Linping: Yunhe / Tangqi vegetable bases
+    (119.960, 30.400, 2500, 25),  # Yuhang: Jingshan / Pingyao
+    (120.330, 30.090, 3000, 40),  # Xiaoshan south: Yiqiao / Suoqian
+    (120.560, 30.220, 2500, 25),  # Qiantang / Xiaoshan east: reclaimed farmland
+    (119.930, 30.060, 2000, 20),  # Fuyang: Xindeng / Lushan
+    (119.680, 29.820, 1500, 15),  # Tonglu: Fengchuan
+]
+AGRI_MAX_SLOPE_DEG = 3.0  # farm plots and greenhouses sit on flat ground [deg]
+AGRI_WIDTH_M = (40.0, 120.0)  # plot width range [m]
+AGRI_LENGTH_M = (60.0, 260.0)  # plot length range [m]
+AGRI_LAND_USE = {"greenhouse": 0.45, "facility_agriculture": 0.25, "cultivated": 0.30}
+
+
+def make_agri(rng, city_in, samp, obstacles):
+    """Greenhouse blocks, facility farm land and cultivated plots on the plains (EPSG:4549).
+
+    ``land_use`` is ``greenhouse``, ``facility_agriculture`` (GB/T 21010 1202) or
+    ``cultivated`` (01xx): the agri-PV rules keep arrays off the last one.
+    """
+    cx, cy = [], []
+    for lon, lat, sigma, n in AGRI_CLUSTERS:
+        x0, y0 = point_m(lon, lat)
+        cx.append(x0 + rng.normal(0, sigma, n))
+        cy.append(y0 + rng.normal(0, sigma, n))
+    cx, cy = np.concatenate(cx), np.concatenate(cy)
+    n = len(cx)
+    w = rng.uniform(*AGRI_WIDTH_M, n)
+    length = rng.uniform(*AGRI_LENGTH_M, n)
+    # long axis roughly east-west, as the plain's field system (+-15 deg)
+    angle = 90.0 + rng.uniform(-15.0, 15.0, n)
+    geoms = rectangles(cx, cy, w, length, angle)
+    ok = shapely.contains_properly(city_in, geoms)
+    ok &= (samp.slp(cx, cy) <= AGRI_MAX_SLOPE_DEG) & (samp.elev(cx, cy) < 30)
+    ok &= ~hits(geoms, obstacles)
+    geoms = geoms[ok]
+    geoms = geoms[drop_overlaps(geoms)]
+    n = len(geoms)
+    uses = list(AGRI_LAND_USE)
+    land_use = rng.choice(uses, n, p=[AGRI_LAND_USE[u] for u in uses])
+    return gpd.GeoDataFrame(
+        {"agri_id": [f"A{i:04d}" for i in range(1, n + 1)], "land_use": land_use},
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
 
 
 def make_mines(rng, districts, city_in, samp, obstacles):
@@ -1561,8 +1662,8 @@ def build(out: Path) -> dict:
     """Generate every demo file into the (new, empty) folder ``out``; return a summary."""
     t0 = time.perf_counter()
     root = np.random.SeedSequence(SEED)
-    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind) = (
-        np.random.default_rng(s) for s in root.spawn(11)
+    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind, s_agri) = (
+        np.random.default_rng(s) for s in root.spawn(12)
     )
     districts = read_districts(BOUNDARIES, crs="GCJ-02")
     city = shapely.union_all(districts.geometry.to_numpy())
@@ -1599,6 +1700,7 @@ def build(out: Path) -> dict:
     reserve = exc["protected_areas"].geometry.iloc[0]
     forest = make_forest(s_for, districts, city_in, samp, taken + list(mines.geometry), reserve)
     residential = make_residential(s_res, mudflats)
+    agri = make_agri(s_agri, city_in, samp, taken + list(mines.geometry) + list(forest.geometry))
     logger.info("vector layers done in %.1f s", time.perf_counter() - t0)
 
     ponds = ponds_m.to_crs("EPSG:4326")
@@ -1609,6 +1711,7 @@ def build(out: Path) -> dict:
         "landfills": landfills,
         "forest": forest,
         "mudflats": mudflats,
+        "agri": agri,
     }
     exclusions = {
         k: exc[k]
@@ -1625,6 +1728,8 @@ def build(out: Path) -> dict:
     exclusions["residential"] = residential
     write_gpkg(out / "demo_sites.gpkg", sites)
     write_gpkg(out / "demo_exclusions.gpkg", exclusions)
+    parks = make_parks(rooftops, city_in)
+    write_gpkg(out / "demo_zones.gpkg", {"parks": parks})
     scenic_gcj = wgs84_to_gcj02_gdf(exc["scenic_wgs84"])
     fc = json.loads(scenic_gcj.to_json(drop_id=True))
     fc.pop("crs", None)
@@ -1669,6 +1774,7 @@ def build(out: Path) -> dict:
     summary = {
         "sites": sites,
         "exclusions": exclusions,
+        "parks": parks,
         "scenic": scenic_gcj,
         "dem": dem_out,
         "landcover": lc,
@@ -1713,6 +1819,7 @@ def write_readme(out: Path, s: dict) -> None:
         "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
         "forest": "`forest_id`, `forest_class`, `forest_type`, `shrub_cover_frac`",
         "mudflats": "`mudflat_id`, `name`",
+        "agri": "`agri_id`, `land_use`",
     }
     rows = []
     for name, gdf in sites.items():
@@ -1858,6 +1965,16 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - They are elongated along the river and lie between about 120.43 and 120.71 E, in the
   Qiantang district. They are clipped to the city outline.
 
+### `agri`: greenhouses, facility farm land and cultivated plots on the plains
+
+- Columns: `agri_id` (text) and `land_use` (`greenhouse`, `facility_agriculture`,
+  `cultivated`; drawn with shares {AGRI_LAND_USE}).
+- Rectangular plots of {AGRI_WIDTH_M[0]:.0f}-{AGRI_WIDTH_M[1]:.0f} m by
+  {AGRI_LENGTH_M[0]:.0f}-{AGRI_LENGTH_M[1]:.0f} m on flat ground, long axis near east-west.
+- Districts: the vegetable and flower areas of Linping, Yuhang, Xiaoshan, Qiantang,
+  Fuyang and Tonglu. The agri-PV rules keep arrays off the `cultivated` plots
+  (自然资办发〔2023〕12号).
+
 ## Exclusion layers: `demo_exclusions.gpkg` (all EPSG:4549)
 
 | layer | geometry | count | columns |
@@ -1880,6 +1997,17 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - `navigation_channels`: the Qiantang River fairway from Fuyang to the bay, and the
   Grand Canal through the city.
 - `residential`: villages behind the seawalls, for wind-turbine noise setbacks.
+
+## Zones: `demo_zones.gpkg` (EPSG:4549)
+
+- `parks`: {len(s["parks"])} industrial and logistics park outlines (Polygon), for roll-ups
+  by zone (`--zones data/raw/demo/demo_zones.gpkg:parks --zone-field name`). Each is the
+  convex hull of its cluster's industrial and logistics roofs grown by
+  {PARK_BUFFER_M:.0f} m. Columns: `name` ("... park (demo)"), `name_zh` (Chinese name with
+  （示例）) and `kind` (`industrial`, `logistics`). They include the Tonglu logistics
+  parks and the Qiantang (Xiasha, Dajiangdong) and Xiaoshan (ETDZ, airport) parks.
+- The rooftops of `use` `industrial` and `logistics` are screened as category
+  `park_rooftop` in the default configuration (`[layers.rooftops] category_field`).
 
 ## Scenic areas: `scenic_areas_gcj02.geojson` (**GCJ-02**, no `crs` member)
 
