@@ -260,7 +260,7 @@ def test_with_existing_table_shows_gap():
     per = existing_by_district(res.by_district, existing)
     out = build_report_html(res, title="t", gap=gap, existing_districts=per, charts=False)
     sec = _section(out, "targets", "supply")
-    assert "no existing-capacity table given" not in sec
+    assert "Potential, not a gap" not in sec
     assert "Gap after existing capacity" in sec and "shortfall [MW]" in sec
 
 
