@@ -118,7 +118,7 @@ def resolve_language(setting: str, districts: Any = None) -> Language:
         return setting  # type: ignore[return-value]
     if setting != "auto":
         raise ValueError(f"language must be 'auto', 'zh' or 'en'; got {setting!r}.")
-    if districts is None or len(districts) == 0 or districts.crs is None:
+    if districts is None or len(districts) == 0 or getattr(districts, "crs", None) is None:
         return "en"
     from census.crs import DISPLAY_CRS, in_china
 
