@@ -119,6 +119,14 @@ def run(
         bool, typer.Option("--quiet", "-q", help="Print only errors and a warning count.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of report, workbook, maps and this table: zh, en or auto "
+            "(default: [outputs] language, auto = Chinese for a study area in China).",
+        ),
+    ] = None,
     zarr: Annotated[
         bool, typer.Option("--zarr", help="Also write the hourly profiles as profiles.zarr.")
     ] = False,
@@ -169,46 +177,78 @@ def run(
                         config.config.zones, zones, zone_field, population_field
                     )
             result = run_census(
-                config, district or None, out_dir=out, overwrite=overwrite, progress=progress
+                _with_language(config, lang),
+                district or None,
+                out_dir=out,
+                overwrite=overwrite,
+                progress=progress,
             )
     if quiet:
         _warning_count(result.warnings, result.run_dir)
         return
+    _print_result(result, console)
+
+
+def _with_language(config: Path | None, lang: str | None):  # noqa: ANN202 - LoadedConfig or Path
+    """Apply ``--lang`` to the configuration (``[outputs] language``)."""
+    if lang is None:
+        return config
+    from census.config import load_config
+    from census.exceptions import ConfigError
+
+    if lang.strip().lower() not in ("zh", "en", "auto"):
+        raise ConfigError(f"--lang must be zh, en or auto; got {lang!r}.")
+    loaded = config if hasattr(config, "config") else load_config(config)
+    loaded.config.outputs.language = lang.strip().lower()  # type: ignore[assignment]
+    return loaded
+
+
+def _print_result(result, console) -> None:  # noqa: ANN001 - CensusResult, rich Console
+    """Print the district table and the targets in the run's language."""
+    import pandas as pd
+    from rich.console import Console
     from rich.table import Table
 
+    from census.i18n import Translator, format_cell, localize_table
+
+    tr = Translator(result.provenance.get("language") or "en")
     if result.provenance.get("synthetic_inputs"):
-        console.print(f"[bold yellow]{result.provenance['note']}[/]")  # a caveat: stderr
-    table = Table(title="Census potential by district (eligible sites)")
-    for col in ("District", "区县", "Sites", "Eligible", "PV MW", "Wind MW", "GWh/yr"):
-        table.add_column(col, justify="right" if col not in ("District", "区县") else "left")
-    for r in result.district_totals.itertuples():
-        table.add_row(
-            r.name_en,
-            r.name_zh,
-            f"{r.sites:,}",
-            f"{r.eligible_sites:,}",
-            f"{r.pv_capacity_mw:,.1f}",
-            f"{r.wind_capacity_mw:,.1f}",
-            f"{r.energy_gwh_yr:,.1f}",
-        )
-    t = result.district_totals
-    table.add_row(
-        "Total",
-        "合计",
-        f"{t.sites.sum():,}",
-        f"{t.eligible_sites.sum():,}",
-        f"{t.pv_capacity_mw.sum():,.1f}",
-        f"{t.wind_capacity_mw.sum():,.1f}",
-        f"{t.energy_gwh_yr.sum():,.1f}",
-        style="bold",
-    )
+        note = tr("report.synthetic_note") if tr.zh else result.provenance["note"]
+        console.print(f"[bold yellow]{note}[/]")
+    totals = result.district_totals
+    cols = ["name_en", "name_zh", "sites", "eligible_sites", "pv_capacity_mw"]
+    cols += ["wind_capacity_mw", "energy_gwh_yr"]
+    total = {c: totals[c].sum() for c in cols[2:]}
+    total.update(name_en="Total", name_zh=tr("cli.total"))
+    shown = pd.concat([totals[cols], pd.DataFrame([total])], ignore_index=True)
+    local = localize_table(shown, tr)
+    table = Table(title=tr("cli.table_title"))
+    for col, head in zip(local.columns, local.headers, strict=True):
+        table.add_column(head, justify="left" if col.startswith("name_") else "right")
+    rows = list(local.frame.itertuples(index=False, name=None))
+    for i, rec in enumerate(rows):
+        cells = [format_cell(k, v) for k, v in zip(local.formats, rec, strict=True)]
+        table.add_row(*cells, style="bold" if i == len(rows) - 1 else None)
     Console().print(table)
     for row in result.targets.itertuples():
         Console().print(
-            f"target {row.target}: {row.target_mw:,.0f} MW; census potential "
-            f"{row.potential_mw:,.1f} MW"
+            tr(
+                "cli.target",
+                target=tr.code("target", row.target),
+                target_mw=_mw(row.target_mw, tr),
+                potential_mw=_mw(row.potential_mw, tr),
+            )
         )
-    Console().print(f"outputs: {result.run_dir}")
+    Console().print(tr("cli.outputs", path=result.run_dir))
+
+
+def _mw(mw: float, tr) -> str:  # noqa: ANN001 - Translator
+    """Capacity in 万千瓦 alongside MW (Chinese) or in MW."""
+    from census.units import mw_to_wan_kw
+
+    if tr.zh:
+        return f"{mw_to_wan_kw(float(mw)):,.1f} {tr.term('unit.wan_kw')}（{mw:,.1f} MW）"
+    return f"{mw:,.1f} MW"
 
 
 @config_app.command("show")

@@ -96,6 +96,7 @@ class StudyAreaConfig(Strict):
     """District boundaries of the study area, the metric CRS and the time zone."""
 
     name: str = "study area"
+    name_zh: str | None = Field(None, description="Chinese name, for Chinese reports and maps.")
     boundaries: Path
     layer: str | None = None
     crs: str | None = None
@@ -308,6 +309,11 @@ class OutputsConfig(Strict):
         None, description="Base-tile URL template with {z}/{x}/{y}; none keeps maps offline."
     )
     map_tiles_attribution: str | None = None
+    language: Literal["auto", "zh", "en"] = Field(
+        "auto",
+        description="Language of the report, workbook, maps and CLI table: zh, en, or auto "
+        "(Chinese when the study area lies in China).",
+    )
     map_max_sites: int = Field(
         300_000,
         ge=0,

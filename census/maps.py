@@ -60,9 +60,10 @@ from jinja2 import Template
 
 from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
 from census.exceptions import OutputExistsError, SchemaError
+from census.i18n import Translator, load_terms
 from census.io.runfolder import LAYOUT, open_run, register_files
 from census.schema import require_columns
-from census.units import mwh_to_gwh
+from census.units import capacity_factor_to_full_load_hours, mwh_to_gwh
 
 __all__ = [
     "CATEGORY_COLORS",
@@ -275,7 +276,7 @@ _CENSUS_JS = r"""
     if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
     var pane = map.createPane("censusDistricts");
     pane.style.zIndex = 350;
-    var state = {map: map, opts: opts, sites: {}, districts: null, turbines: null};
+    var state = {map: map, opts: opts, t: opts.t, sites: {}, districts: null, turbines: null};
     map.census = state;
     census.maps.push(state);
   };
@@ -283,7 +284,7 @@ _CENSUS_JS = r"""
   // Site rows: [site_id, name, eligible (0/1), values aligned with meta.fields...]
   census.addSites = function (map, group, dataId) {
     var p = readJSON(dataId), m = p.meta, rows = p.rows, geoms = p.geoms;
-    var state = map.census, canvas = m.cells !== null;
+    var state = map.census, canvas = m.cells !== null, T = state.t;
     var base = "census-site census-cat-" + m.index;
     var styleE = {color: m.color, weight: 1, opacity: 0.95, fillColor: m.color,
                   fillOpacity: 0.6, className: base + " census-eligible"};
@@ -291,16 +292,16 @@ _CENSUS_JS = r"""
                   fillOpacity: 0.35, className: base + " census-excluded"};
     if (canvas) { styleE.className = styleX.className = undefined; }
     function styleOf(f) { return rows[f.properties.k][2] ? styleE : styleX; }
-    function title(r) { return r[1] ? r[1] : "Site " + r[0]; }
+    function title(r) { return r[1] ? r[1] : T.site + " " + r[0]; }
     function popup(layer) {
       var r = rows[layer.feature.properties.k];
-      var sub = (r[1] ? "Site " + r[0] + " · " : "") + m.label;
-      var status = r[2] ? ["ok", "Eligible"] : ["no", "Excluded"];
+      var sub = (r[1] ? T.site + " " + r[0] + " · " : "") + m.label;
+      var status = r[2] ? ["ok", T.eligible] : ["no", T.excluded];
       return box(title(r), sub, status, m.fields, r.slice(3));
     }
     function tooltip(layer) {
       var r = rows[layer.feature.properties.k];
-      return el("span", null, title(r) + (r[2] ? "" : " (excluded)"));
+      return el("span", null, title(r) + (r[2] ? "" : T.excludedSuffix));
     }
     function make(from, to) {
       var feats = [];
@@ -333,8 +334,8 @@ _CENSUS_JS = r"""
       bounds[i] = L.latLngBounds([c[0], c[1]], [c[2], c[3]]);
       maxN = Math.max(maxN, c[6]);
     });
-    var cellFields = [["Sites", "", 0], ["Eligible sites", "", 0], ["Eligible capacity", "MW", 2],
-                      ["Eligible energy", "MWh/yr", 0]];
+    var cellFields = [[T.sites, "", 0], [T.eligibleSites, "", 0], [T.eligibleCapacity, "MW", 2],
+                      [T.eligibleEnergy, T.mwhYr, 0]];
     var cellLayer = L.featureGroup();
     cells.forEach(function (c, i) {
       var op = 0.25 + 0.55 * Math.log(1 + c[6]) / Math.log(1 + maxN);
@@ -347,12 +348,13 @@ _CENSUS_JS = r"""
     });
     cellLayer.bindTooltip(function (layer) {
       var c = cells[layer.censusCell];
-      return el("span", null, m.label + ": " + fmt(c[6], 0) + " sites, " + fmt(c[8], 2) + " MW");
+      return el("span", null, m.label + ": " + fmt(c[6], 0) + T.sitesCount + ", " + fmt(c[8], 2) +
+        " MW");
     }, {sticky: true});
     cellLayer.bindPopup(function (layer) {
       var c = cells[layer.censusCell];
-      return box(m.label + ": " + fmt(c[6], 0) + " sites", "Zoom to level " + m.detailZoom +
-        " or closer to see single sites", null, cellFields, [c[6], c[7], c[8], c[9]]);
+      return box(m.label + ": " + fmt(c[6], 0) + T.sitesCount, m.zoomHint, null, cellFields,
+        [c[6], c[7], c[8], c[9]]);
     });
     entry.cells = cellLayer;
     function update() {
@@ -400,12 +402,14 @@ _CENSUS_JS = r"""
       div.appendChild(el("span", "en", r[2]));
       if (m.labelIndex !== null && r[3 + m.labelIndex] !== null) {
         div.appendChild(el("br"));
-        div.appendChild(el("span", "tot", fmt(r[3 + m.labelIndex], 0) + " MW"));
+        div.appendChild(el("span", "tot", fmt(r[3 + m.labelIndex], m.labelUnit === "MW" ? 0 : 1) +
+          " " + m.labelUnit));
       }
       var icon = L.divIcon({html: div, className: "census-label", iconSize: null});
       var marker = tag(L.marker(pt, {icon: icon, keyboard: false}), "label");
       marker.bindPopup(function () {
-        return box(r[1] + " " + r[2], "District " + r[0], null, m.fields, r.slice(3));
+        return box(r[1] + " " + r[2], map.census.t.district + " " + r[0], null, m.fields,
+          r.slice(3));
       });
       group.addLayer(marker);
     });
@@ -427,13 +431,14 @@ _CENSUS_JS = r"""
       mk.censusRow = k;
       lyr.addLayer(mk);
     });
-    var fields = [["Site", "", null], ["Energy", "MWh/yr", 0]];
+    var T = map.census.t;
+    var fields = [[T.site, "", null], [T.energy, T.mwhYr, 0]];
     lyr.bindPopup(function (layer) {
       var r = rows[layer.censusRow];
-      return box("Turbine " + r[0], "Wind turbine", null, fields, [r[1], r[2]]);
+      return box(T.turbineTitle + " " + r[0], T.turbine, null, fields, [r[1], r[2]]);
     });
     lyr.bindTooltip(function (layer) {
-      return el("span", null, "Turbine " + rows[layer.censusRow][0]);
+      return el("span", null, T.turbineTitle + " " + rows[layer.censusRow][0]);
     }, {sticky: true});
     group.addLayer(lyr);
     map.census.turbines = group;
@@ -598,8 +603,45 @@ def _join_payload(meta: dict[str, Any], rows: list[list[Any]], geoms: list[str |
     )
 
 
-def _category_label(category: str) -> str:
+def _category_label(category: str, tr: Translator | None = None) -> str:
+    if tr is not None and tr.zh:
+        return tr.code("category", category) or "（无类型）"
     return str(category).replace("_", " ").strip().capitalize() or "(no category)"
+
+
+def _field_label(col: str, label: str, unit: str, tr: Translator | None) -> tuple[str, str]:
+    """Popup label and unit of a column: the English ones, or the Chinese terms."""
+    if tr is None or not tr.zh:
+        return label, unit
+    term = load_terms().get(f"col.{col}")
+    name = term.zh if term is not None else tr.term(f"col.{col}", default=label)
+    if col == "capacity_factor":
+        return name, tr.term("unit.h")  # shown as 年利用小时数
+    shown, _ = tr.unit(term.unit, scale="site") if term is not None else (unit, None)
+    return name, shown
+
+
+def _map_strings(tr: Translator, zoom: int) -> dict[str, str]:
+    """Return the words the map's JavaScript writes into popups and tooltips."""
+    keys = {
+        "site": "map.site",
+        "eligible": "map.eligible",
+        "excluded": "map.excluded",
+        "excludedSuffix": "map.excluded_suffix",
+        "sites": "map.sites",
+        "eligibleSites": "map.eligible_sites",
+        "eligibleCapacity": "map.eligible_capacity",
+        "eligibleEnergy": "map.eligible_energy",
+        "sitesCount": "map.sites_count",
+        "district": "map.district",
+        "turbine": "map.turbine",
+        "turbineTitle": "map.turbine_title",
+        "energy": "map.energy",
+        "mwhYr": "map.mwh_yr",
+    }
+    out = {k: tr(v) for k, v in keys.items()}
+    out["zoomHint"] = tr("map.zoom_hint", zoom=zoom)
+    return out
 
 
 def _category_color(category: str, index: int) -> str:
@@ -615,9 +657,11 @@ def _sites_payload(
     detail_min_zoom: int,
     aggregate_cell_m: float,
     simplify_tolerance_m: float,
+    tr: Translator | None = None,
 ) -> tuple[str, bool]:
     """Return the JSON payload of one category layer and whether it is aggregated."""
     n = len(sites)
+    zh = tr is not None and tr.zh
     aggregated = n > max_sites_detail
     fields = [(c, lab, unit, dec) for c, lab, unit, dec in _SITE_FIELDS if c in sites.columns]
     cells: list[list[Any]] | None = None
@@ -665,14 +709,26 @@ def _sites_payload(
     ]
     for col, _label, _unit, dec in fields:
         values = sites[col]
-        if col == "exclusion_reasons":
+        if col in ("exclusion_reasons", "clipped_by"):
             values = values.map(
                 lambda v: (
-                    "; ".join(p.strip() for p in str(v).split(";") if p.strip())
+                    ("；" if zh else "; ").join(
+                        tr.code("reason", p.strip()) if zh else p.strip()  # type: ignore[union-attr]
+                        for p in str(v).split(";")
+                        if p.strip()
+                    )
                     if isinstance(v, str)
                     else v
                 )
             )
+        elif zh and col == "technology":
+            values = values.map(lambda v: tr.code("technology", v) if isinstance(v, str) else v)  # type: ignore[union-attr]
+        elif zh and col == "district" and "adcode" in sites.columns and tr.district_names:  # type: ignore[union-attr]
+            names = pd.to_numeric(sites["adcode"], errors="coerce").map(tr.district_names)  # type: ignore[union-attr]
+            values = names.where(names.notna(), values)
+        elif zh and col == "capacity_factor":
+            values = capacity_factor_to_full_load_hours(pd.to_numeric(values, errors="coerce"))
+            dec = 0
         columns.append(_clean(values, dec))
     rows = [list(r) for r in zip(*columns, strict=True)] if n else []
 
@@ -682,11 +738,15 @@ def _sites_payload(
     meta = {
         "index": index,
         "category": str(category),
-        "label": _category_label(category),
+        "label": _category_label(category, tr),
         "color": _category_color(category, index),
-        "fields": [[lab, unit, dec] for _c, lab, unit, dec in fields],
+        "fields": [
+            [*_field_label(c, lab, unit, tr), 0 if zh and c == "capacity_factor" else dec]
+            for c, lab, unit, dec in fields
+        ],
         "cells": cells,
         "detailZoom": detail_min_zoom,
+        "zoomHint": (tr or Translator("en"))("map.zoom_hint", zoom=detail_min_zoom),
     }
     return _join_payload(meta, rows, geoms), aggregated
 
@@ -725,7 +785,11 @@ def _totals_from_sites(sites: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _districts_payload(
-    districts: gpd.GeoDataFrame, totals: pd.DataFrame | None, *, tolerance_m: float
+    districts: gpd.GeoDataFrame,
+    totals: pd.DataFrame | None,
+    *,
+    tolerance_m: float,
+    tr: Translator | None = None,
 ) -> str:
     table = pd.DataFrame(districts.drop(columns=districts.geometry.name))
     if totals is not None and "adcode" in totals.columns and len(totals):
@@ -750,8 +814,20 @@ def _districts_payload(
         for i, p in zip(np.flatnonzero(valid.to_numpy()), pts, strict=True):
             labels[i] = [round(p.y, _COORD_DECIMALS), round(p.x, _COORD_DECIMALS)]
     names = [c for c, *_ in fields]
+    if tr is not None and tr.zh:
+        # district totals as Chinese statistics write them: 万千瓦, 亿千瓦时
+        for j, (c, *_rest) in enumerate(fields):
+            term = load_terms().get(f"col.{c}")
+            _, conv = tr.unit(term.unit) if term is not None else ("", None)
+            if conv is not None:
+                columns[3 + j] = _clean(conv(pd.to_numeric(table[c]).astype(float)), 2)
+        rows = [list(r) for r in zip(*columns, strict=True)]
     meta = {
-        "fields": [[lab, unit, dec] for _c, lab, unit, dec in fields],
+        "fields": [
+            [*_district_field_label(c, lab, unit, tr), 2 if tr is not None and tr.zh else dec]
+            for c, lab, unit, dec in fields
+        ],
+        "labelUnit": tr.term("unit.wan_kw") if tr is not None and tr.zh else "MW",
         "labelIndex": names.index("capacity_mw_dc") if "capacity_mw_dc" in names else None,
     }
     payload = _join_payload(meta, rows, geoms)
@@ -784,37 +860,55 @@ def _turbines_payload(turbines: gpd.GeoDataFrame, *, canvas: bool) -> str:
     )
 
 
+def _district_field_label(
+    col: str, label: str, unit: str, tr: Translator | None
+) -> tuple[str, str]:
+    if tr is None or not tr.zh:
+        return label, unit
+    term = load_terms().get(f"col.{col}")
+    if term is None:
+        return tr.term(f"col.{col}", default=label), unit
+    shown, _ = tr.unit(term.unit)
+    return term.zh, shown
+
+
 def _legend_html(
-    entries: list[tuple[str, str, int, int, bool]], *, turbines: bool, cell_m: float, zoom: int
+    entries: list[tuple[str, str, int, int, bool]],
+    *,
+    turbines: bool,
+    cell_m: float,
+    zoom: int,
+    tr: Translator | None = None,
 ) -> str:
     esc = html.escape
-    parts = ['<div class="census-legend" id="census-legend"><h4>Legend</h4>']
+    tr = tr or Translator("en")
+    parts = [f'<div class="census-legend" id="census-legend"><h4>{esc(tr("map.legend"))}</h4>']
     for label, color, n, n_elig, aggregated in entries:
         star = " *" if aggregated else ""
+        counts = tr("map.legend_entry", eligible=f"{n_elig:,}", n=f"{n:,}")
         parts.append(
-            f'<div><span class="sw" style="background:{esc(color)}"></span>{esc(label)} '
-            f"({n_elig:,} eligible of {n:,}){star}</div>"
+            f'<div><span class="sw" style="background:{esc(color)}"></span>{esc(label)}'
+            f"{'' if tr.zh else ' '}{esc(counts)}{star}</div>"
         )
     parts.append(
         '<div><span class="sw" style="background:#a8a8a8;border:1px dashed #555"></span>'
-        "Excluded site (grey, dashed)</div>"
+        f"{esc(tr('map.excluded_site'))}</div>"
     )
     if turbines:
-        parts.append('<div><span class="pt"></span>Wind turbine</div>')
-    parts.append('<div><span class="ln"></span>District boundary</div>')
+        parts.append(f'<div><span class="pt"></span>{esc(tr("map.turbine"))}</div>')
+    parts.append(f'<div><span class="ln"></span>{esc(tr("map.district_boundary"))}</div>')
     if any(e[4] for e in entries):
-        parts.append(
-            f'<div class="note">* Many sites: squares of {cell_m:,.0f} m sum them up; zoom to '
-            f"level {zoom} or closer to see single sites.</div>"
-        )
+        note = tr("map.aggregated_note", cell=f"{cell_m:,.0f}", zoom=zoom)
+        parts.append(f'<div class="note">{esc(note)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
 
-def _title_html(title: str, synthetic: bool) -> str:
+def _title_html(title: str, synthetic: bool, tr: Translator | None = None) -> str:
+    tr = tr or Translator("en")
     banner = (
-        '<span class="census-banner" id="census-synthetic-banner">Demo: synthetic site layers'
-        "</span>"
+        '<span class="census-banner" id="census-synthetic-banner">'
+        f"{html.escape(tr('map.banner'))}</span>"
         if synthetic
         else ""
     )
@@ -839,6 +933,7 @@ def build_map(
     aggregate_cell_m: float = 1_000.0,
     simplify_tolerance_m: float = 1.0,
     district_tolerance_m: float = 25.0,
+    lang: str = "en",
 ) -> folium.Map:
     """Build a candidate-site map with a layer per category.
 
@@ -879,6 +974,10 @@ def build_map(
         square root of their area, up to 20 m. [m]
     district_tolerance_m : float, default 25
         Display simplification of district boundaries (topology kept). [m]
+    lang : {"en", "zh"}, default "en"
+        Language of the legend, layer names, popups and tooltips (:mod:`census.i18n`);
+        Chinese popups show 年利用小时数 for the capacity factor and district totals in
+        万千瓦 and 亿千瓦时.
 
     Returns
     -------
@@ -916,6 +1015,12 @@ def build_map(
     sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
     if district_totals is None:
         district_totals = _totals_from_sites(sites)
+    tr = Translator(
+        lang,  # type: ignore[arg-type]
+        district_names={
+            int(a): str(z) for a, z in zip(districts["adcode"], districts["name_zh"], strict=True)
+        },
+    )
 
     counts = sites["category"].astype(str).value_counts()
     known = [c for c in CATEGORY_COLORS if c in counts.index]
@@ -937,23 +1042,25 @@ def build_map(
     map_name = m.get_name()
     m.add_child(
         _MapScript(
-            "init", arg=_script_json({"canvas": canvas}), body_html=_title_html(title, synthetic)
+            "init",
+            arg=_script_json({"canvas": canvas, "t": _map_strings(tr, detail_min_zoom)}),
+            body_html=_title_html(title, synthetic, tr),
         )
     )
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles,
             attr=html.escape(attribution or "Base map tiles"),
-            name="Base map",
+            name=html.escape(tr("map.base_map")),
             max_zoom=20,
             control=False,
         ).add_to(m)
 
-    fg = folium.FeatureGroup(name="Districts", show=True)
+    fg = folium.FeatureGroup(name=html.escape(tr("map.districts_layer")), show=True)
     fg.add_child(
         _CensusCall(
             "addDistricts",
-            _districts_payload(districts, district_totals, tolerance_m=district_tolerance_m),
+            _districts_payload(districts, district_totals, tolerance_m=district_tolerance_m, tr=tr),
             map_name,
         )
     )
@@ -970,9 +1077,10 @@ def build_map(
             detail_min_zoom=detail_min_zoom,
             aggregate_cell_m=aggregate_cell_m,
             simplify_tolerance_m=simplify_tolerance_m,
+            tr=tr,
         )
         n_elig = int(sub["eligible"].fillna(False).astype(bool).sum())
-        label = _category_label(category)
+        label = _category_label(category, tr)
         entries.append((label, _category_color(category, index), len(sub), n_elig, aggregated))
         group = folium.FeatureGroup(name=html.escape(f"{label} ({len(sub):,})"), show=True)
         group.add_child(_CensusCall("addSites", payload, map_name))
@@ -980,7 +1088,9 @@ def build_map(
 
     has_turbines = turbines is not None and len(turbines) > 0
     if has_turbines:
-        group = folium.FeatureGroup(name=f"Wind turbines ({len(turbines):,})", show=True)
+        group = folium.FeatureGroup(
+            name=html.escape(tr("map.turbines_layer", n=f"{len(turbines):,}")), show=True
+        )
         group.add_child(
             _CensusCall("addTurbines", _turbines_payload(turbines, canvas=canvas), map_name)
         )
@@ -990,7 +1100,11 @@ def build_map(
     m.get_root().html.add_child(
         Element(
             _legend_html(
-                entries, turbines=has_turbines, cell_m=aggregate_cell_m, zoom=detail_min_zoom
+                entries,
+                turbines=has_turbines,
+                cell_m=aggregate_cell_m,
+                zoom=detail_min_zoom,
+                tr=tr,
             )
         ),
         name="census_legend",
@@ -1103,6 +1217,7 @@ def write_maps(
     overwrite: bool = False,
     city_name: str = "Hangzhou",
     max_sites_detail: int = 5_000,
+    lang: str = "en",
 ) -> list[Path]:
     """Write the city map and one map per district.
 
@@ -1130,6 +1245,8 @@ def write_maps(
         Name used in the city map's title.
     max_sites_detail : int, default 5000
         As in :func:`build_map`.
+    lang : {"en", "zh"}, default "en"
+        Language of the maps, as in :func:`build_map`.
 
     Returns
     -------
@@ -1171,7 +1288,9 @@ def write_maps(
         "tiles": tiles,
         "attribution": attribution,
         "max_sites_detail": max_sites_detail,
+        "lang": lang,
     }
+    tr = Translator(lang)  # type: ignore[arg-type]
     written: list[Path] = []
     for path, adcode in jobs:
         if adcode is None:
@@ -1180,7 +1299,7 @@ def write_maps(
                 districts,
                 turbines=turbines,
                 district_totals=district_totals,
-                title=f"{city_name}: candidate sites for PV and wind",
+                title=tr("map.city_title", city=city_name),
                 **common,
             )
         else:
@@ -1208,7 +1327,10 @@ def write_maps(
                 districts.iloc[[by_adcode[adcode]]],
                 turbines=sub_turbines,
                 district_totals=totals,
-                title=f"{row['name_zh']} {row['name_en']}: candidate sites",
+                title=tr(
+                    "map.district_title",
+                    name=row["name_zh"] if tr.zh else f"{row['name_zh']} {row['name_en']}",
+                ),
                 **common,
             )
         written.append(save_map(m, path))
@@ -1255,6 +1377,7 @@ def maps_from_run(
     run = open_run(run_dir, need=[LAYOUT.sites, LAYOUT.districts, LAYOUT.provenance])
     provenance = run.provenance()
     synthetic = bool(provenance.get("synthetic_inputs", False))
+    lang = provenance.get("language") or "en"
     outputs_cfg = (provenance.get("config") or {}).get("outputs") or {}
     if tiles is None and isinstance(outputs_cfg, dict):
         tiles = outputs_cfg.get("map_tiles") or None
@@ -1276,6 +1399,7 @@ def maps_from_run(
         tiles=tiles,
         attribution=attribution,
         overwrite=overwrite,
+        lang=lang,
     )
     register_files(folder, [Path(p).relative_to(folder).as_posix() for p in written])
     return written

@@ -102,3 +102,29 @@ def hpa_to_pa(x: T) -> T:
 def frac_to_percent(x: T) -> T:
     """Convert a fraction [0-1] to percent, for display only."""
     return x * 100.0  # type: ignore[operator]
+
+
+# Chinese counting units used by national statistics and plans: 万 = 1e4, 亿 = 1e8.
+def mw_to_wan_kw(x: T) -> T:
+    """Megawatts to 万千瓦 (10^4 kW = 10 MW)."""
+    return x / 10.0  # type: ignore[operator]
+
+
+def mwh_to_wan_kwh(x: T) -> T:
+    """Megawatt-hours to 万千瓦时 (10^4 kWh = 10 MWh)."""
+    return x / 10.0  # type: ignore[operator]
+
+
+def gwh_to_yi_kwh(x: T) -> T:
+    """Gigawatt-hours to 亿千瓦时 (10^8 kWh = 100 GWh)."""
+    return x / 100.0  # type: ignore[operator]
+
+
+def t_to_wan_t(x: T) -> T:
+    """Tonnes to 万吨 (10^4 t)."""
+    return x / 1e4  # type: ignore[operator]
+
+
+def capacity_factor_to_full_load_hours(x: T) -> T:
+    """Capacity factor [frac] to full-load hours per year (年利用小时数) [h yr⁻¹]."""
+    return x * HOURS_PER_YEAR  # type: ignore[operator]

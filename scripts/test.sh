@@ -2,7 +2,8 @@
 # Set up everything the tests need on a fresh Debian machine, then run them.
 #   bash scripts/test.sh [pytest args...]
 # Installs Debian's chromium + chromium-driver for the browser test of the HTML maps and
-# PostgreSQL 15 + PostGIS 3 for the PostGIS export tests (when run as root with apt-get;
+# report.pdf, fonts-noto-cjk for Chinese charts, and PostgreSQL 15 + PostGIS 3 for the
+# PostGIS export tests (when run as root with apt-get;
 # otherwise those tests are skipped), creates .venv, installs the pinned dependency set
 # of requirements-lock.txt and census itself (no dependency resolution: the lock is the
 # set), checks ruff, and runs pytest.
@@ -14,7 +15,8 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "== installing chromium (Debian) for the browser test"
     export DEBIAN_FRONTEND=noninteractive
     if ! { apt-get update -qq >/dev/null &&
-           apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; then
+           apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+             fonts-noto-cjk >/dev/null; }; then
       echo "== could not install chromium with apt-get: the browser test will be skipped"
     fi
   else

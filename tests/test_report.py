@@ -218,7 +218,7 @@ def test_storage_is_ten_percent_of_centralized_only(html):
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", city)
     assert cells[:2] == ["28.0", "56.0"]  # 0.1 x (200 + 50 + 30) MW, x 2 h
     assert "38.0" not in sec  # rooftop PV would add 10 MW
-    assert "pv_ground, pv_floating, wind" in sec
+    assert "ground-mounted PV, floating PV, wind" in sec  # the technologies, named
     summary = _section(html, "summary", "targets")
     assert "28.0" in summary and "56.0" in summary
 
@@ -236,12 +236,13 @@ def test_sections_present(html):
         "assumption: test",
         "f" * 64,
         "/data/sites.gpkg",
-        "pv_2025",
-        "wind_2025_strived",
+        "PV 2025",  # target pv_2025, by its term
+        "Wind 2025 (strived)",
     ):
         assert text in html, text
     assert html.count("data:image/png;base64,") == 2  # targets chart, supply curve chart
-    assert "reaches_target" in html
+    assert "reaches target" in html  # column reaches_target, by its term
+    assert "Table 1: " in html and "Figure 2: " in html  # numbered captions
 
 
 def test_without_existing_table_says_potential_not_gap(html):
@@ -260,7 +261,7 @@ def test_with_existing_table_shows_gap():
     out = build_report_html(res, title="t", gap=gap, existing_districts=per, charts=False)
     sec = _section(out, "targets", "supply")
     assert "Potential, not a gap" not in sec
-    assert "Gap after existing capacity" in sec and "shortfall_mw" in sec
+    assert "Gap after existing capacity" in sec and "shortfall [MW]" in sec
 
 
 def test_workbook_matches_csv(tmp_path):

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from census.config import config_to_toml, synthetic_inputs
+from census.i18n import resolve_language
 from census.io.outputs import inputs_provenance, package_versions
 from census.io.runfolder import LAYOUT
 from census.maps import write_maps
@@ -61,6 +62,7 @@ def record_provenance(
             "config_file": str(ctx.loaded.user_path) if ctx.loaded.user_path else None,
             "districts": ctx.districts["name_en"].tolist(),
         },
+        "language": resolve_language(cfg.outputs.language, ctx.districts),
         "synthetic_inputs": bool(synthetic),
         "synthetic_layers": synthetic,
         "note": SYNTHETIC_NOTE if synthetic else "",
@@ -178,7 +180,12 @@ def _write_maps(sites: gpd.GeoDataFrame, ctx: RunContext) -> None:
         synthetic=bool(ctx.provenance["synthetic_inputs"]),
         tiles=cfg.outputs.map_tiles,
         attribution=cfg.outputs.map_tiles_attribution,
-        city_name=cfg.study_area.name,
+        city_name=(
+            cfg.study_area.name_zh
+            if ctx.provenance["language"] == "zh" and cfg.study_area.name_zh
+            else cfg.study_area.name
+        ),
+        lang=ctx.provenance["language"],
     )
     for p in paths:
         rel = run.add(p)

@@ -320,6 +320,7 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
     from census.pipeline import run_census
 
     result = run_census(None, ["Qiantang"], out_dir=tmp_path / "run")
+    assert result.provenance["language"] == "zh"  # language auto: Hangzhou is in China
     for path in (result.run_dir / "map.html", result.run_dir / "maps/330114_Qiantang.html"):
         p = Page(browser, path)
         try:
@@ -331,9 +332,7 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
             assert drawn["district"] == 1
             assert p.page.locator("#census-synthetic-banner").is_visible()
             # toggle the rooftop layer off and on
-            box = p.page.locator(
-                ".leaflet-control-layers-overlays label", has_text=re.compile(r"^\s*Rooftop")
-            )
+            box = p.page.locator(".leaflet-control-layers-overlays label", has_text="建筑屋顶")
             n_roofs = int((result.sites.category == "rooftop").sum())
             assert p.count("path.census-site") == len(result.sites)
             box.locator("input").click()
@@ -346,7 +345,7 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
             )
             p.page.locator(f"path.census-cat-{index}").first.click()
             text = p.popup_text()
-            assert "MW" in text and "MWh/yr" in text
+            assert "MW" in text and "MWh/年" in text and "年利用小时数" in text
             assert p.errors == []
         finally:
             p.close()

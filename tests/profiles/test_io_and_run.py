@@ -92,15 +92,18 @@ def test_run_writes_profiles_that_match_the_annual_tables(qiantang):
 
 def test_run_report_and_workbook_use_the_profiles(qiantang):
     html = (qiantang.run_dir / "report.html").read_text(encoding="utf-8")
-    assert "What the obligated storage could shift" in html
-    assert 'alt="Hourly profiles"' in html  # the typical-day chart, inlined
+    zh = qiantang.provenance["language"] == "zh"  # language auto: Hangzhou reports in Chinese
+    assert ("配置储能可转移的电量" if zh else "What the obligated storage could shift") in html
+    # the typical-day chart, inlined
+    assert ('alt="逐时出力"' if zh else 'alt="Hourly profiles"') in html
     shift = pd.read_csv(qiantang.run_dir / "storage_shift_by_district.csv", encoding="utf-8-sig")
     row = shift.iloc[0]
     # invariants: charged <= above the limit; delivered <= charged x efficiency (0.85)
     assert row["charged_mwh_yr"] <= row["above_limit_mwh_yr"] + 1e-9
     assert row["delivered_mwh_yr"] <= 0.85 * row["charged_mwh_yr"] + 1e-9
     wb = openpyxl.load_workbook(qiantang.run_dir / "census.xlsx", read_only=True)
-    assert {"monthly_energy", "storage_shift"} <= set(wb.sheetnames)
+    sheets = {"分月发电量", "储能转移电量"} if zh else {"monthly_energy", "storage_shift"}
+    assert sheets <= set(wb.sheetnames)
 
 
 def test_merge_profiles_of_disjoint_runs(tmp_path):
