@@ -55,7 +55,7 @@ def _run(*args):
 
 
 def test_results_on_stdout_warnings_on_stderr(tiny, tmp_path):
-    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "run")
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "run", "--lang", "en")
     assert res.exit_code == 0, res.output
     prov = json.loads((tmp_path / "run" / "provenance.json").read_text(encoding="utf-8"))
     assert prov["warnings"], "the shipped weather year always warns about GHI = 0 hours"
