@@ -269,6 +269,8 @@ def test_config_and_sources(prepared):
         "category": "rooftop",
         "id_field": "building_id",
         "synthetic": False,
+        # Overture gives no building use: no park_rooftop typing (an empty category_field)
+        "category_field": "",
     }
     sources = json.loads(prepared.sources.read_text(encoding="utf-8"))
     kinds = [s["kind"] for s in sources["sources"]]
