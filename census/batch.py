@@ -240,6 +240,9 @@ def merge_district_runs(
                 pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs
             )
         run.write_layers("sites.gpkg", layers)
+        from census.io.geoparquet import SITES_PARQUET, write_geoparquet
+
+        write_geoparquet(run.file(SITES_PARQUET), sites)
         run.write_csv("summary_by_district.csv", district_table(by))
         run.write_csv("summary_by_district_category.csv", by)
         run.write_csv("summary_city.csv", city_table(by))

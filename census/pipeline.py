@@ -575,6 +575,10 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
                 **({"turbines": result.turbines} if len(result.turbines) else {}),
             },
         )
+        from census.io.geoparquet import SITES_PARQUET, write_geoparquet
+
+        write_geoparquet(run.file(SITES_PARQUET), result.sites)
+        result.outputs[SITES_PARQUET] = run.final(SITES_PARQUET)
         result.outputs["districts.gpkg"] = run.write_layers(
             "districts.gpkg", {"districts": result.districts}
         )

@@ -38,6 +38,13 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
     for col in ("sites", "eligible_sites", "capacity_mw_dc", "energy_mwh_yr", "storage_mw"):
         assert_allclose(merged[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-9)
 
+    # the city folder's GeoParquet holds every district's sites
+    import geopandas as gpd
+
+    city_sites = gpd.read_parquet(first.city_dir / "sites.parquet")
+    assert city_sites.crs.to_epsg() == 4549
+    assert len(city_sites) == int(ref.sites.sum())
+
     # an interrupted batch: one district's folder is gone; the rerun recomputes only that one
     folders = sorted((out / "districts").iterdir())
     shutil.rmtree(folders[0])
