@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from census import paths
 from census.crs import METRIC_CRS
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
@@ -44,8 +45,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""Folder holding ``census/`` and ``data/``; the default config's paths are relative to it."""
+PROJECT_ROOT = paths.PROJECT_ROOT
+"""Folder holding ``census/`` (and ``data/`` in a checkout)."""
 
 DEFAULT_CONFIG_NAME = "census/resources/default.toml"
 
@@ -224,11 +225,26 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
+def _default_path(text: str, root: Path) -> Path:
+    """Resolve a path of the packaged default config (``data/raw/...`` or relative to root).
+
+    ``data/raw/demo/...`` is the generated demo folder and ``data/raw/...`` the shipped
+    real data, wherever they are (a checkout's ``data/raw`` or a wheel's package data
+    and cache folder; :mod:`census.paths`); anything else counts from ``root``.
+    """
+    parts = Path(text).parts
+    if parts[:3] == ("data", "raw", "demo"):
+        return DEMO_DIR.joinpath(*parts[3:])
+    if parts[:2] == ("data", "raw"):
+        return paths.RAW_DIR.joinpath(*parts[2:])
+    return root / text
+
+
+def _resolve_paths(tree: Any, root: Path, *, key: str | None = None, default: bool = False) -> Any:
     if isinstance(tree, dict):
         return {
             k: (
-                _resolve_paths(v, root, key=k)
+                _resolve_paths(v, root, key=k, default=default)
                 if k != "districts" or not isinstance(v, dict)
                 else {
                     d: str((root / p).resolve()) if isinstance(p, str) else p for d, p in v.items()
@@ -240,7 +256,9 @@ def _resolve_paths(tree: Any, root: Path, *, key: str | None = None) -> Any:
         return None  # `dem = ""` in a user TOML unsets a default path (TOML has no null)
     if isinstance(tree, str) and key in _PATH_KEYS and tree:
         p = Path(tree).expanduser()
-        return str(p if p.is_absolute() else (root / p))
+        if p.is_absolute():
+            return str(p)
+        return str(_default_path(tree, root) if default else root / p)
     return tree
 
 
@@ -284,7 +302,7 @@ def default_tree() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         values, rows = load_assumptions(section)
         tree[section] = deep_merge(values, tree.get(section, {}))
         ledger.extend(rows)
-    return _resolve_paths(tree, PROJECT_ROOT), ledger
+    return _resolve_paths(tree, paths.outputs_root(), default=True), ledger
 
 
 def _leaf(tree: dict[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -387,7 +405,7 @@ def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:
 _REPLACED_TABLES = ("layers", "exclusions")
 """Tables that a user's TOML replaces whole instead of merging key by key."""
 
-DEMO_DIR = PROJECT_ROOT / "data" / "raw" / "demo"
+DEMO_DIR = paths.demo_dir()
 """Folder of the synthetic demo layers; any input inside it counts as synthetic."""
 
 

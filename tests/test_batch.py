@@ -16,7 +16,7 @@ from .conftest import DEMO_DIR
 pytestmark = [
     pytest.mark.skipif(
         not (DEMO_DIR / "demo_sites.gpkg").exists(),
-        reason="demo layers not generated (scripts/make_demo_data.py)",
+        reason="demo layers not generated (census/demo/generate.py)",
     ),
     pytest.mark.slow,
 ]

@@ -1,6 +1,6 @@
 """Checks of the committed SYNTHETIC demo data in ``data/raw/demo``.
 
-The files are made by ``scripts/make_demo_data.py``; these tests read them as shipped
+The files are made by ``census/demo/generate.py``; these tests read them as shipped
 and check their schema, counts, placement and physical plausibility.
 """
 
@@ -61,7 +61,16 @@ SITE_SCHEMA = {
             "cap_area_m2": "float",
         },
     ),
-    "forest": (4549, (500, 1_000), {"forest_id": "str", "forest_class": "str"}),
+    "forest": (
+        4549,
+        (500, 1_000),
+        {
+            "forest_id": "str",
+            "forest_class": "str",
+            "forest_type": "str",
+            "shrub_cover_frac": "float",
+        },
+    ),
     "mudflats": (4549, (15, 30), {"mudflat_id": "str", "name": "str"}),
 }
 # layer: (area range [m2], categorical columns and their allowed values)
@@ -90,7 +99,10 @@ SITE_VALUES = {
     "landfills": ((3e4, 50e4), {"status": {"closed", "operating"}}),
     "forest": (
         (5e4, 150e4),
-        {"forest_class": {"commercial", "ecological_public_welfare", "nature_reserve"}},
+        {
+            "forest_class": {"commercial", "ecological_public_welfare", "nature_reserve"},
+            "forest_type": {"tree", "bamboo", "shrub"},
+        },
     ),
     "mudflats": ((0.5e6, 12e6), {}),
 }
@@ -299,4 +311,4 @@ def test_landcover_codes():
         assert lc_src.crs == dem_src.crs and lc_src.transform == dem_src.transform
         lc = lc_src.read(1)
     assert lc.dtype == np.uint8
-    assert set(np.unique(lc)) <= {10, 30, 40, 50, 60, 80, 90}
+    assert set(np.unique(lc)) <= {10, 20, 30, 40, 50, 60, 80, 90}

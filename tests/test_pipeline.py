@@ -19,7 +19,7 @@ from .conftest import DEMO_DIR
 
 pytestmark = pytest.mark.skipif(
     not (DEMO_DIR / "demo_sites.gpkg").exists(),
-    reason="demo layers not generated (scripts/make_demo_data.py)",
+    reason="demo layers not generated (census/demo/generate.py)",
 )
 
 # Qiantang has rooftops, ponds and the estuary mudflats: PV and wind in one small district.
@@ -352,13 +352,18 @@ def test_gcj02_tiles_are_warned_about(tmp_path):
     assert any("GCJ-02" in w for w in res.provenance["warnings"])
 
 
-def test_missing_demo_without_generator_is_a_clear_error(tmp_path, monkeypatch):
+def test_failed_demo_generation_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    import census.demo.generate as generate
     import census.io.demo as demo
     from census.config import load_config
     from census.exceptions import InputError
 
+    def full_disk(out):
+        (out / "demo_sites.gpkg").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(demo, "DEMO_DIR", tmp_path / "demo")
-    monkeypatch.setattr(demo, "GENERATOR", tmp_path / "make_demo_data.py")
-    with pytest.raises(InputError, match="generator"):
+    monkeypatch.setattr(generate, "build", full_disk)
+    with pytest.raises(InputError, match=r"No space left.*writable"):
         demo.ensure_demo_data(load_config().config)
-    assert not (tmp_path / "demo").exists()
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary copy

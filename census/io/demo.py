@@ -1,25 +1,21 @@
-"""The synthetic demo layers: generated on first use, never committed.
+"""The synthetic demo layers: generated on first use, never committed or shipped.
 
-``scripts/make_demo_data.py`` writes them deterministically (same bytes on every
-run) into ``data/raw/demo/``; a run whose configuration points there generates
-them when the folder is missing, so a fresh clone needs no 14 MB of committed data.
+:mod:`census.demo.generate` writes them deterministically (same bytes on every run)
+into :data:`census.config.DEMO_DIR` (``data/raw/demo/`` of a checkout, the user's
+cache folder for an installed wheel); a run whose configuration points there
+generates them in process when the folder is missing.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 
-from census.config import DEMO_DIR, PROJECT_ROOT, CensusConfig
+from census.config import DEMO_DIR, CensusConfig
 from census.exceptions import InputError
 
-__all__ = ["GENERATOR", "ensure_demo_data", "uses_demo_data"]
+__all__ = ["ensure_demo_data", "uses_demo_data"]
 
 logger = logging.getLogger(__name__)
-
-GENERATOR = PROJECT_ROOT / "scripts" / "make_demo_data.py"
-"""The deterministic generator of the demo layers."""
 
 
 def uses_demo_data(config: CensusConfig) -> bool:
@@ -43,28 +39,22 @@ def ensure_demo_data(config: CensusConfig) -> bool:
     Raises
     ------
     InputError
-        When the generator is not there (census installed without its source tree)
-        or fails; the message says how to get the demo layers.
+        When generating fails (e.g. the folder is not writable); the message says
+        where and how to retry.
     """
     if DEMO_DIR.exists() or not uses_demo_data(config):
         return False
-    if not GENERATOR.exists():
-        raise InputError(
-            f"The demo layers ({DEMO_DIR}) are missing and their generator {GENERATOR} is not "
-            "installed. Run census from a clone of its repository (pip install -e .), or point "
-            "--config at your own layers."
-        )
+    from census.demo.generate import write_demo
+
     logger.warning("generating the synthetic demo layers in %s (first use, ~15 s)", DEMO_DIR)
-    done = subprocess.run(
-        [sys.executable, str(GENERATOR), "--out", str(DEMO_DIR)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not DEMO_DIR.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+    try:
+        write_demo(DEMO_DIR)
+    except OSError as exc:
         raise InputError(
-            f"Generating the demo layers with {GENERATOR} failed: {' | '.join(tail)}. Run "
-            f"`python {GENERATOR.relative_to(PROJECT_ROOT)}` to see the full error."
-        )
+            f"Generating the demo layers into {DEMO_DIR} failed: {exc}. Make that folder "
+            "writable (or free disk space) and run again, or point --config at your own "
+            "layers."
+        ) from exc
+    if not DEMO_DIR.exists():
+        raise InputError(f"Generating the demo layers left no folder {DEMO_DIR}.")
     return True

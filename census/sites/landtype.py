@@ -29,7 +29,7 @@ import shapely
 from census.exceptions import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from census.io.raster import MetricRaster
+    from census.io.raster import MetricRaster  # noqa: F401
     from census.sites.registry import Need, RuleOutcome, SiteGroup
     from census.sites.rules import CategoryRules, LandTypesConfig
 
@@ -159,6 +159,82 @@ def _conditions(land_types: LandTypesConfig) -> str:
     )
 
 
+def _attribute_fails(
+    types: np.ndarray, cover: np.ndarray, shrub_ok: np.ndarray, lt: LandTypesConfig
+) -> dict[str, np.ndarray]:
+    """Reason masks of the sites whose type came from the ``forest_type`` field."""
+    fails: dict[str, np.ndarray] = {}
+    unknown = np.isnan(cover) & ~shrub_ok
+    for name, cls in lt.classes.items():
+        is_type = types == name
+        if cls.arrays == "closed":
+            fails[cls.code] = fails.get(cls.code, False) | is_type
+        elif cls.arrays == "conditional":
+            fails["forest_shrub_cover_unknown"] = is_type & unknown
+            fails[cls.code] = fails.get(cls.code, False) | (is_type & ~shrub_ok & ~unknown)
+    return fails
+
+
+def _raster_types(
+    geoms: gpd.GeoSeries,
+    lc: MetricRaster | None,
+    lt: LandTypesConfig,
+    cover: np.ndarray,
+    shrub_ok: np.ndarray,
+    *,
+    category: str,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Classify sites from the land-cover raster by area shares of each land type.
+
+    Returns reason masks, the open share of each site (its area factor; 0 where the
+    raster has no data: those get ``no_landcover_data``) and its dominant type.
+    """
+    n = len(geoms)
+    if lc is None:
+        raise ConfigError(
+            f"Category '{category}': {n} sites have no '{lt.field}' and the run has no "
+            f"land-cover raster to tell their forest type. Map the field with "
+            f'[layers.<name>.fields] {lt.field} = "<column>", or set [terrain] landcover, '
+            f"or switch the rule off with [rules.categories.{category}] disabled_rules = "
+            '["forest_type"].'
+        )
+    valid = ~np.isnan(lc.data)
+    grids = {"_valid": valid.astype("float32")}
+    for name, cls in lt.classes.items():
+        if cls.worldcover:
+            grids[name] = np.where(valid, np.isin(lc.data, cls.worldcover), np.nan)
+            grids[name] = grids[name].astype("float32")
+    means = raster_means(geoms, lc, grids)
+    covered = means["_valid"].fillna(0.0).to_numpy() > 0
+    blocked: list[tuple[str, np.ndarray]] = []  # (reason code, share closed to arrays)
+    unknown = np.isnan(cover)
+    for name, cls in lt.classes.items():
+        if name not in means or cls.arrays == "open":
+            continue
+        share = means[name].fillna(0.0).to_numpy()
+        if cls.arrays == "conditional":
+            share = np.where(shrub_ok, 0.0, share)
+            blocked.append(("forest_shrub_cover_unknown", np.where(unknown, share, 0.0)))
+            blocked.append((cls.code, np.where(unknown, 0.0, share)))
+        else:
+            blocked.append((cls.code, share))
+    open_share = np.clip(1.0 - sum(s for _, s in blocked), 0.0, 1.0) * np.ones(n)
+    fails: dict[str, np.ndarray] = {"no_landcover_data": ~covered}
+    if blocked:
+        # a site mostly closed fails with the code of its largest closed type
+        out = (open_share < lt.min_open_frac) & covered
+        top = np.argmax(np.vstack([s for _, s in blocked]), axis=0)
+        for i, (code, _) in enumerate(blocked):
+            fails[code] = fails.get(code, False) | (out & (top == i))
+    names = [name for name in lt.classes if name in means]
+    land_type = np.full(n, "mixed", dtype=object)
+    if names:
+        shares = means[names].fillna(0.0).to_numpy()
+        dominant = np.array(names, dtype=object)[np.argmax(shares, axis=1)]
+        land_type = np.where(shares.max(axis=1) > 0.5, dominant, "mixed")
+    return fails, np.where(covered, open_share, 0.0), land_type
+
+
 def land_type_family(g: SiteGroup) -> Iterator[RuleOutcome]:
     """Rule family ``forest_type``: arrays off tree/bamboo/other forest and cultivated land.
 
@@ -178,94 +254,34 @@ def land_type_family(g: SiteGroup) -> Iterator[RuleOutcome]:
             f"Category '{g.category}' has land_type_rule = true but the rules have no "
             "[rules.land_types] table."
         )
-    n = g.n
     col = g.column(lt.field)
-    types = classify_values(g.sites[col], lt) if col is not None else np.full(n, None, dtype=object)
+    types = classify_values(g.sites[col], lt) if col else np.full(g.n, None, dtype=object)
     cover_col = g.column(lt.shrub_cover_field)
-    cover = (
-        pd.to_numeric(g.sites[cover_col], errors="coerce").to_numpy(dtype=float)
-        if cover_col is not None
-        else np.full(n, np.nan)
-    )
+    cover = np.full(g.n, np.nan)
+    if cover_col is not None:
+        cover = pd.to_numeric(g.sites[cover_col], errors="coerce").to_numpy(dtype=float)
     shrub_ok = shrub_allowed(cover, lt)
-    classes = lt.classes
-    fails: dict[str, np.ndarray] = {}
-
-    def fail(code: str, mask: np.ndarray) -> None:
-        fails[code] = fails.get(code, np.zeros(n, bool)) | mask
-
-    factor = np.ones(n)
-    given = np.array([t is not None for t in types], dtype=bool)
-    for name, cls in classes.items():
-        is_type = given & (types == name)
-        if cls.arrays == "closed":
-            fail(cls.code, is_type)
-        elif cls.arrays == "conditional":
-            unknown = np.isnan(cover) & ~shrub_ok
-            fail("forest_shrub_cover_unknown", is_type & unknown)
-            fail(cls.code, is_type & ~shrub_ok & ~unknown)
+    fails = _attribute_fails(types, cover, shrub_ok, lt)
+    factor = np.ones(g.n)
     land_type = types.copy()
-    rest = ~given
+    rest = np.array([t is None for t in types], dtype=bool)
     if rest.any():
-        lc = g.inputs.landcover
-        if lc is None:
-            raise ConfigError(
-                f"Category '{g.category}': {int(rest.sum())} sites have no '{lt.field}' and the "
-                f"run has no land-cover raster to tell their forest type. Map the field with "
-                f'[layers.<name>.fields] {lt.field} = "<column>", or set [terrain] landcover, '
-                f"or switch the rule off with [rules.categories.{g.category}] disabled_rules = "
-                '["forest_type"].'
-            )
-        codes = lc.data
-        valid = ~np.isnan(codes)
-        grids = {"_valid": valid.astype("float32")}
-        for name, cls in classes.items():
-            if cls.worldcover:
-                grids[name] = np.where(valid, np.isin(codes, cls.worldcover), np.nan).astype(
-                    "float32"
-                )
         geoms = gpd.GeoSeries(g.sites.geometry.values[rest], crs=g.sites.crs)
-        means = raster_means(geoms, lc, grids)
-        covered = means["_valid"].fillna(0.0).to_numpy() > 0
-        record_coverage(g, "landcover", np.flatnonzero(rest)[~covered])
-        blocked = np.zeros(int(rest.sum()))
-        worst: list[tuple[str, np.ndarray]] = []
-        for name, cls in classes.items():
-            if name not in means or cls.arrays == "open":
-                continue
-            share = means[name].fillna(0.0).to_numpy()
-            if cls.arrays == "conditional":
-                share = np.where(shrub_ok[rest], 0.0, share)
-                unknown = np.isnan(cover[rest])
-                worst.append(("forest_shrub_cover_unknown", np.where(unknown, share, 0.0)))
-                worst.append((cls.code, np.where(unknown, 0.0, share)))
-            else:
-                worst.append((cls.code, share))
-            blocked = blocked + share
-        open_share = np.clip(1.0 - blocked, 0.0, 1.0)
-        out_rest = (open_share < lt.min_open_frac) & covered
-        if worst:
-            stack = np.vstack([s for _, s in worst])
-            top = np.argmax(stack, axis=0)
-            for i, (code, _) in enumerate(worst):
-                mask = np.zeros(n, bool)
-                mask[np.flatnonzero(rest)[out_rest & (top == i)]] = True
-                fail(code, mask)
-        factor[rest] = np.where(covered, open_share, 0.0)
-        nodata = np.zeros(n, bool)
-        nodata[np.flatnonzero(rest)[~covered]] = True
-        fail("no_landcover_data", nodata)
-        # the dominant type under each raster-classified site, for the site table
-        names = [name for name in classes if name in means]
-        if names:
-            shares = means[names].fillna(0.0).to_numpy()
-            dominant = np.array(names, dtype=object)[np.argmax(shares, axis=1)]
-            land_type[rest] = np.where(shares.max(axis=1) > 0.5, dominant, "mixed")
+        r_fails, r_factor, r_type = _raster_types(
+            geoms, g.inputs.landcover, lt, cover[rest], shrub_ok[rest], category=g.category
+        )
+        record_coverage(g, "landcover", np.flatnonzero(rest)[r_fails["no_landcover_data"]])
+        for code, mask in r_fails.items():
+            full = np.zeros(g.n, bool)
+            full[rest] = mask
+            fails[code] = fails.get(code, False) | full
+        factor[rest] = r_factor
+        land_type[rest] = r_type
     g.columns["land_type"] = land_type
-    conditional = np.isin(land_type, [k for k, c in classes.items() if c.arrays == "conditional"])
-    g.columns[CONDITIONS_COLUMN] = np.where(conditional, _conditions(lt), "")
+    conditional = [k for k, c in lt.classes.items() if c.arrays == "conditional"]
+    g.columns[CONDITIONS_COLUMN] = np.where(np.isin(land_type, conditional), _conditions(lt), "")
     for code, mask in fails.items():
-        yield RuleOutcome(code, mask)
+        yield RuleOutcome(code, np.broadcast_to(mask, (g.n,)).copy())
     yield RuleOutcome("forest_type_share", None, factor)
 
 

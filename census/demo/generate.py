@@ -14,9 +14,11 @@ this script makes plausible stand-ins, placed where the real things are (see
 - ``README.md``: what every layer is, labelled synthetic.
 
 Nothing here is survey data. The output is deterministic: fixed seeds, same content
-on every run. Run from the project root::
+on every run. ``census run`` calls :func:`write_demo` in process when the demo layers
+are missing (into ``data/raw/demo`` of a checkout, or the user's cache folder for an
+installed wheel; :func:`census.paths.demo_dir`). By hand::
 
-    python scripts/make_demo_data.py [--out data/raw/demo] [--overwrite]
+    python -m census.demo.generate [--out FOLDER] [--overwrite]
 """
 
 from __future__ import annotations
@@ -42,21 +44,17 @@ from rasterio import features
 from rasterio.transform import from_origin
 from scipy import ndimage, special
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from census.crs import METRIC_CRS, wgs84_to_gcj02_gdf
+from census.io.boundaries import read_districts
+from census.paths import RAW_DIR, demo_dir
 
-from census.crs import METRIC_CRS, wgs84_to_gcj02_gdf  # noqa: E402
-from census.io.boundaries import read_districts  # noqa: E402
-
-logger = logging.getLogger("make_demo_data")
+logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------
 # Tunable numbers
 # ---------------------------------------------------------------------------------
 SEED = 20240320  # master seed; every layer draws from its own child stream of it
-BOUNDARIES = REPO / "data/raw/boundaries/hangzhou_districts_2021_gcj02.geojson"  # real
-DEFAULT_OUT = REPO / "data/raw/demo"  # default output folder
+BOUNDARIES = RAW_DIR / "boundaries/hangzhou_districts_2021_gcj02.geojson"  # real
 GPKG_DATE = "2024-03-20T00:00:00Z"  # fixed GeoPackage timestamp, for identical bytes
 INSIDE_MARGIN_M = 10.0  # sites must lie this far inside the city outline [m]
 
@@ -111,6 +109,11 @@ N_FOREST = 1000  # forest-patch candidates (before rejection)
 FOREST_MEDIAN_HA = 28.0  # median forest-patch area [ha]
 FOREST_AREA_HA = (5.0, 150.0)  # clip range of forest-patch areas [ha]
 FOREST_MIN_SLOPE_DEG = 8.0  # forest patches sit on hillsides [deg]
+# forest type shares of the demo patches: assumption for a plausible demo, after Zhejiang's
+# forest make-up (tree forest dominant, bamboo a large second in Lin'an and the west,
+# shrub land a small rest); not survey data
+FOREST_TYPE_SHARES = {"tree": 0.68, "bamboo": 0.24, "shrub": 0.08}
+SHRUB_COVER_RANGE = (0.2, 0.9)  # shrub cover of shrub-land patches [frac]
 FOREST_MIN_ELEV_M = 100.0  # and above this elevation [m]
 MUDFLAT_SPAN_LON = (120.36, 120.71)  # stretch of the estuary lined with flats [deg E]
 MUDFLAT_LENGTH_M = (1500.0, 4500.0)  # length of one flat along the river [m]
@@ -391,7 +394,7 @@ def random_points_in(rng, geom, n):
 
 
 def river_polygon() -> shapely.Geometry:
-    """The Qiantang-Fuchun-Xin'an river as a polygon of varying width (metric CRS)."""
+    """Return the Qiantang-Fuchun-Xin'an river as a polygon of varying width (metric CRS)."""
     lon, lat, hw = np.array(RIVER, float).T
     x, y = to_m(lon, lat)
     parts = []
@@ -410,7 +413,7 @@ def river_polygon() -> shapely.Geometry:
 
 
 def qiandao_lake(rng, grid) -> shapely.Geometry:
-    """A many-armed Qiandao Lake in Chun'an, 29.55-29.75 N, 118.70-119.20 E (metric CRS).
+    """Return a many-armed Qiandao Lake in Chun'an, 29.55-29.75 N, 118.70-119.20 E (metric CRS).
 
     The lake is the low part of a noise field that deepens towards a trunk valley,
     vectorized from the DEM grid and smoothed: arms, bays and islands come out of it.
@@ -717,7 +720,7 @@ def _height(rng, use, floors):
 
 
 def make_rooftops(rng, city_in, samp, obstacles, villages):
-    """Building footprints in EPSG:4549 (see README for the schema)."""
+    """Make building footprints in EPSG:4549 (see README for the schema)."""
     frames = []
     clusters = list(ROOF_CLUSTERS) + villages
     for cname, lon, lat, sigma, n, profile, grid_angle in clusters:
@@ -1044,7 +1047,7 @@ LANDFILLS = [
 
 
 def make_landfills(rng, city_in, obstacles):
-    """Closed and operating landfills (EPSG:4549); the first is Tianziling."""
+    """Make closed and operating landfills (EPSG:4549); the first is Tianziling."""
     rows, geoms = [], []
     for name, lon, lat, area_ha, status, year in LANDFILLS:
         x0, y0 = point_m(lon, lat)
@@ -1111,8 +1114,18 @@ def make_forest(rng, districts, city_in, samp, obstacles, reserve):
     cls = rng.choice(["commercial", "ecological_public_welfare"], n, p=[0.55, 0.45])
     in_reserve = shapely.intersects(reserve, geoms)
     cls = np.where(in_reserve, "nature_reserve", cls)
+    # forest type (drawn last, so the patches themselves are as before): the hills are
+    # mostly tree and bamboo forest, with some shrub land of varied cover
+    ftype = rng.choice(list(FOREST_TYPE_SHARES), n, p=list(FOREST_TYPE_SHARES.values()))
+    cover = np.round(rng.uniform(*SHRUB_COVER_RANGE, n), 2)
+    cover = np.where(ftype == "shrub", cover, np.nan)
     return gpd.GeoDataFrame(
-        {"forest_id": [f"F{i:04d}" for i in range(1, n + 1)], "forest_class": cls},
+        {
+            "forest_id": [f"F{i:04d}" for i in range(1, n + 1)],
+            "forest_class": cls,
+            "forest_type": ftype,
+            "shrub_cover_frac": cover,
+        },
         geometry=geoms,
         crs=METRIC_CRS,
     )
@@ -1502,7 +1515,9 @@ def make_landcover(grid, hill_frac, dem, slope, layers, geo, water_extra):
     burn(lc, lf.geometry[lf.status == "closed"], 30)
     burn(lc, lf.geometry[lf.status != "closed"], 60)
     burn(lc, layers["mines"].geometry, 60)
-    burn(lc, layers["forest"].geometry, 10)
+    fo = layers["forest"]
+    burn(lc, fo.geometry[fo.forest_type != "shrub"], 10)
+    burn(lc, fo.geometry[fo.forest_type == "shrub"], 20)
     burn(lc, list(layers["ponds_m"].geometry) + water_extra, 80)
     burn(lc, [geo["river"], geo["qiandao"], geo["west_lake"]], 80, all_touched=True)
     burn(lc, layers["mudflats"].geometry, 90)
@@ -1696,7 +1711,7 @@ def write_readme(out: Path, s: dict) -> None:
         "ponds": "`pond_id`, `pond_type`, `water_use`",
         "mines": "`mine_id`, `name`, `status`, `mineral`",
         "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
-        "forest": "`forest_id`, `forest_class`",
+        "forest": "`forest_id`, `forest_class`, `forest_type`, `shrub_cover_frac`",
         "mudflats": "`mudflat_id`, `name`",
     }
     rows = []
@@ -1714,8 +1729,8 @@ def write_readme(out: Path, s: dict) -> None:
     text = f"""\
 # SYNTHETIC demo data: every layer in this folder is made up, not survey data
 
-Every layer in `data/raw/demo/` is **SYNTHETIC**. The script
-`scripts/make_demo_data.py` generated all of it from random numbers with a fixed seed.
+Every layer in this folder is **SYNTHETIC**. The script
+`census/demo/generate.py` generated all of it from random numbers with a fixed seed.
 It is **not survey data**, not OpenStreetMap, not satellite data, and not any official
 data set. Buildings, ponds, mines, landfills, forest patches, mudflats, protected areas,
 roads, terrain, land cover and wind are all invented. They are placed where the real
@@ -1728,7 +1743,7 @@ say it is synthetic.
 ## Regenerate
 
 ```
-python scripts/make_demo_data.py --out data/raw/demo --overwrite
+python -m census.demo.generate --out data/raw/demo --overwrite
 ```
 
 - Seed: `SEED = {SEED}` (numpy `SeedSequence`; each layer has its own child stream).
@@ -1829,9 +1844,11 @@ Each quarry's centre has a DEM slope of {MINE_SLOPE_DEG[0]:.0f} to {MINE_SLOPE_D
 Each patch's centre has a slope of at least {FOREST_MIN_SLOPE_DEG:.0f}° and an elevation of at
 least {FOREST_MIN_ELEV_M:.0f} m.
 
-- Columns: `forest_id` (text) and `forest_class` (`commercial`,
-  `ecological_public_welfare`, `nature_reserve`). `nature_reserve` marks the patches
-  that touch the Tianmu Mountain reserve.
+- Columns: `forest_id` (text), `forest_class` (`commercial`,
+  `ecological_public_welfare`, `nature_reserve`), `forest_type` (`tree`, `bamboo`,
+  `shrub`; drawn with shares {FOREST_TYPE_SHARES}) and `shrub_cover_frac` (shrub cover
+  0-1 of shrub-land patches, uniform in {SHRUB_COVER_RANGE}; empty otherwise).
+  `nature_reserve` marks the patches that touch the Tianmu Mountain reserve.
 - Districts: Lin'an (more of them around Tianmu Mountain), Chun'an, Jiande, Tonglu and
   Fuyang.
 
@@ -1897,7 +1914,8 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 
 - Format: the same grid as the DEM, uint8, nodata 0.
 - Classes:
-  - 10 tree cover: the hills and the forest patches.
+  - 10 tree cover: the hills and the tree and bamboo forest patches.
+  - 20 shrubland: the shrub-land forest patches.
   - 30 grassland: capped landfills.
   - 40 cropland: the rest of the plain and flat valley floors in the hills.
   - 50 built-up: where rooftops cluster.
@@ -1927,11 +1945,55 @@ least {FOREST_MIN_ELEV_M:.0f} m.
     (out / "README.md").write_text(text, encoding="utf-8")
 
 
+def write_demo(out: Path, *, overwrite: bool = False) -> dict:
+    """Generate the demo layers into ``out``, atomically (a temporary folder renamed).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        Folder to create.
+    overwrite : bool, default False
+        Replace ``out`` if it exists; otherwise an existing ``out`` is left as it is
+        (another process may just have written it) and nothing is generated.
+
+    Returns
+    -------
+    dict
+        ``elapsed_s`` and the site layers (``sites``); empty when nothing was written.
+    """
+    out = Path(out).resolve()
+    if out.exists() and not overwrite:
+        return {}
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        summary = build(tmp)
+        if out.exists():
+            if not overwrite:  # written by another process meanwhile: keep theirs
+                shutil.rmtree(tmp, ignore_errors=True)
+                return summary
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        # the fixed GeoPackage date is for the demo's identical bytes only
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    shutil.rmtree(old, ignore_errors=True)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point (``python -m census.demo.generate``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: data/raw/demo)"
+        "--out", type=Path, default=None, help="output folder (default: census.paths.demo_dir())"
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace the output folder if it exists"
@@ -1939,24 +2001,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    out = args.out.resolve()
+    out = (args.out or demo_dir()).resolve()
     if out.exists() and not args.overwrite:
         print(f"{out} exists; pass --overwrite to replace it.", file=sys.stderr)
         return 1
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    tmp.mkdir()
-    try:
-        summary = build(tmp)
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    summary = write_demo(out, overwrite=args.overwrite)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     logger.info("wrote %s (%.1f MB) in %.1f s", out, size / 1e6, summary["elapsed_s"])
     for name, gdf in summary["sites"].items():
