@@ -611,16 +611,7 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
             )
             logger.warning(msg)
             result.provenance["warnings"].append(f"UserWarning: {msg}")
-        too_many = len(result.sites) > cfg.outputs.map_max_sites
-        if cfg.outputs.map and too_many:
-            msg = (
-                f"{len(result.sites):,} sites is more than [outputs] map_max_sites = "
-                f"{cfg.outputs.map_max_sites:,}: no maps were written. Build them per district "
-                f"with `census map {run.path} --district NAME`."
-            )
-            logger.warning(msg)
-            result.provenance["warnings"].append(f"UserWarning: {msg}")
-        if cfg.outputs.map and not too_many:
+        if cfg.outputs.map:
             from census.maps import write_maps
 
             paths = write_maps(
@@ -633,6 +624,7 @@ def _write(result: CensusResult, run: RunFolder, cfg: CensusConfig, loaded: Load
                 tiles=cfg.outputs.map_tiles,
                 attribution=cfg.outputs.map_tiles_attribution,
                 city_name=cfg.study_area.name,
+                max_sites_per_map=cfg.outputs.map_max_sites,
             )
             for p in paths:
                 rel = Path(p).relative_to(run.tmp)
