@@ -230,8 +230,10 @@ def compare(
         return
     typer.echo(format_comparison(table))
     if out is not None:
+        from census.io.outputs import write_csv
+
         tmp = out.with_name(f".{out.name}.tmp")
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(tmp, table)
         tmp.replace(out)
         typer.echo(f"written: {out}")
 

@@ -14,10 +14,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from census import paths
-from census.crs import METRIC_CRS
+from census.crs import METRIC_CRS, valid_crs_string
 from census.exceptions import ConfigError
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
 from census.settings.base import Strict
@@ -65,8 +72,27 @@ _PATH_KEYS = frozenset(
 )
 
 
+def _valid_crs(value: str | None, *, key: str, metric: bool = False) -> str | None:
+    # one small hook per model: the check itself lives in census.crs
+    return None if value is None else valid_crs_string(value, key=key, metric=metric)
+
+
+def _valid_tz(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f'{value!r} is not an IANA time zone ({exc}); write e.g. tz = "Asia/Shanghai"'
+        ) from None
+    return value
+
+
 class StudyAreaConfig(Strict):
-    """District boundaries of the study area and the metric CRS."""
+    """District boundaries of the study area, the metric CRS and the time zone."""
 
     name: str = "study area"
     boundaries: Path
@@ -74,7 +100,18 @@ class StudyAreaConfig(Strict):
     crs: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     metric_crs: str = METRIC_CRS
+    tz: str | None = Field(
+        None,
+        description="IANA time zone of the study area (weather files are checked against "
+        "it); none derives a whole-hour zone from the area's longitude.",
+    )
     synthetic: bool = False
+
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
+    _metric_ok = field_validator("metric_crs")(
+        lambda v: _valid_crs(v, key="metric_crs", metric=True)
+    )
+    _tz_ok = field_validator("tz")(lambda v: _valid_tz(v))
 
 
 class LayerConfig(Strict):
@@ -84,6 +121,7 @@ class LayerConfig(Strict):
     path: Path | None = None
     layer: str | None = None
     crs: str | None = Field(None, description='Declared CRS; "GCJ-02" for Amap/Tencent data.')
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
     category: str | None = None
     id_field: str | None = None
     fields: dict[str, str] = Field(
@@ -109,11 +147,21 @@ class ExclusionLayerConfig(Strict):
     crs: str | None = None
     synthetic: bool = False
 
+    _crs_ok = field_validator("crs")(lambda v: _valid_crs(v, key="crs"))
+
     @model_validator(mode="after")
     def _path_when_enabled(self) -> ExclusionLayerConfig:
         if self.enabled and self.path is None:
             raise ValueError("an enabled exclusion layer needs a path (or enabled = false)")
         return self
+
+
+class WeatherChecksConfig(Strict):
+    """Thresholds of the weather-year checks (from weather.yaml)."""
+
+    max_distance_m: float = Field(ge=0)
+    max_night_ghi_frac: float = Field(ge=0, le=1)
+    min_clearsky_corr: float = Field(ge=-1, le=1)
 
 
 class WeatherConfig(Strict):
@@ -132,6 +180,7 @@ class WeatherConfig(Strict):
         description="time_shift_h of each [weather.districts] file (default 0, not the "
         "city file's shift) [h].",
     )
+    checks: WeatherChecksConfig
 
 
 class TerrainConfig(Strict):
@@ -291,7 +340,8 @@ def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path |
             lines.append(f"{origin}: missing key '{key}'.")
         else:
             got = err.get("input")
-            lines.append(f"{origin}: key '{key}' = {got!r}: {err['msg']}.")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{origin}: key '{key}' = {got!r}: {msg}.")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
@@ -356,6 +406,7 @@ def load_config(
         user = _resolve_paths(user, user_path.parent)
     if overrides:
         user = deep_merge(user, overrides)
+    _reject_non_finite(user, user_path)
     merged = deep_merge(base, user)
     _own_paths_are_real(user, merged)
     for table in _REPLACED_TABLES:
@@ -386,6 +437,24 @@ def load_config(
             }
         )
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
+
+
+def _reject_non_finite(tree: Any, user_path: Path | None, key: str = "") -> None:
+    """Refuse ``inf`` and ``nan`` (valid TOML floats) anywhere in a user's config."""
+    import math
+
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            _reject_non_finite(v, user_path, f"{key}.{k}" if key else str(k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            _reject_non_finite(v, user_path, f"{key}[{i}]")
+    elif isinstance(tree, float) and not math.isfinite(tree):
+        raise ConfigError(
+            f"Invalid configuration:\n  {user_path or 'overrides'}: key '{key}' = {tree!r}: "
+            "census needs a finite number here; write the value itself (TOML's inf and nan "
+            "are not accepted)."
+        )
 
 
 def _own_paths_are_real(user: dict[str, Any], merged: dict[str, Any]) -> None:

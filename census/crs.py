@@ -33,6 +33,7 @@ __all__ = [
     "in_china",
     "require_crs",
     "require_projected",
+    "valid_crs_string",
     "wgs84_to_gcj02",
     "wgs84_to_gcj02_gdf",
 ]
@@ -290,6 +291,51 @@ def check_zone(
         raise CRSError(
             f"Layer '{layer}' spans longitudes {minx:.3f} to {maxx:.3f} E, outside "
             f"{lon_range[0]}-{lon_range[1]} E where the metric CRS {METRIC_CRS} keeps areas "
-            "true. For another city set [study_area] metric_crs to its own Gauss-Kruger "
-            "zone (e.g. EPSG:4548 for CM 117E) in your config."
+            "true. If the layer is for this city, its CRS is wrong: check [layers.<name>] crs "
+            "(a projected file read as another CRS, or longitude and latitude swapped). For "
+            "another city set [study_area] metric_crs to its own Gauss-Kruger zone (e.g. "
+            "EPSG:4548 for CM 117E) in your config."
         )
+
+
+def valid_crs_string(value: str, *, key: str = "crs", metric: bool = False) -> str:
+    """Check a CRS string from a config and return it unchanged.
+
+    Parameters
+    ----------
+    value : str
+        Anything pyproj accepts (``"EPSG:4549"``, WKT, PROJ string), or
+        ``"GCJ-02"`` unless ``metric``.
+    key : str
+        Config key, for the message.
+    metric : bool, default False
+        Require a projected CRS in metres (``[study_area] metric_crs``).
+
+    Raises
+    ------
+    ValueError
+        Saying what was wrong and how to write the key (pydantic turns it into a
+        :class:`~census.exceptions.ConfigError` naming the key and the file).
+    """
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    if not metric and value.strip().upper().replace("_", "-") in (GCJ02, "GCJ02"):
+        return value
+    try:
+        crs = CRS.from_user_input(value)
+    except ProjCRSError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"{key} = {value!r} is not a coordinate reference system pyproj knows ({first}). "
+            f'Write an EPSG code such as "{METRIC_CRS}"'
+            + ("" if metric else ' or "EPSG:4326", or "GCJ-02" for Amap/Tencent data')
+        ) from None
+    if metric:
+        units = {axis.unit_name for axis in crs.axis_info}
+        if not crs.is_projected or not units <= {"metre", "meter"}:
+            raise ValueError(
+                f"{key} = {value!r} is not a projected CRS in metres; areas and lengths need "
+                f'one. Use the Gauss-Kruger zone of the study area, e.g. "{METRIC_CRS}" '
+                "(CGCS2000, CM 120E) for Hangzhou"
+            )
+    return value

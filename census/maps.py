@@ -83,6 +83,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "landfill": "#8c510a",
     "forest": "#1b9e77",
     "mudflat": "#e6ab02",
+    "agri": "#7fbc41",
 }
 """Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
 

@@ -30,7 +30,12 @@ from census.io.demo import ensure_demo_data
 from census.io.layers import load_exclusions, load_sites
 from census.io.outputs import RunFolder, inputs_provenance, package_versions
 from census.io.raster import read_raster_metric
-from census.io.weather import clearsky_year, read_weather
+from census.io.weather import (
+    clearsky_year,
+    read_weather,
+    study_area_for_weather,
+    weather_district,
+)
 from census.rollup import city_table, district_table, summarize_by_district, targets_table
 from census.sites.screen import REASON_SEP, required_exclusions, screen_sites
 from census.solar.capacity import add_pv_capacity
@@ -141,12 +146,21 @@ _STAGES = (
 )
 
 
-def _weather(config: CensusConfig) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+def _weather(
+    config: CensusConfig, districts: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
     """Return the city's weather year, or (None, None) without [weather] path."""
     wcfg = config.weather
     if wcfg.path is None:
         return None, None  # districts' own files or the clear-sky fallback (_weather_groups)
-    return read_weather(wcfg.path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=wcfg.time_shift_h)
+    return read_weather(
+        wcfg.path,
+        kind=wcfg.kind,
+        tz=wcfg.tz,
+        time_shift_h=wcfg.time_shift_h,
+        study_area=study_area_for_weather(config, districts),
+        checks=wcfg.checks.model_dump(),
+    )
 
 
 def run_census(
@@ -211,7 +225,13 @@ def run_census(
             )
             chosen = select_districts(all_districts, districts)
             active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
-            sites, layer_reports = load_sites(active, chosen, metric_crs=metric)
+            sites, layer_reports = load_sites(
+                active,
+                chosen,
+                metric_crs=metric,
+                study_area=all_districts,
+                study_area_name=cfg.study_area.name,
+            )
             categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
             needed = required_exclusions(cfg.rules, categories)
             exclusions = load_exclusions(cfg.exclusions, needed, metric_crs=metric)
@@ -224,7 +244,7 @@ def run_census(
                 landcover = read_raster_metric(
                     cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
                 )
-            weather, weather_meta = _weather(cfg)
+            weather, weather_meta = _weather(cfg, all_districts)
             groups = _weather_groups(cfg, all_districts, chosen, (weather, weather_meta))
             if len(groups) == 1:
                 weather, weather_meta = groups[0][0]
@@ -449,7 +469,7 @@ def _weather_groups(
     own: dict[int, Path] = {}
     shift: dict[Path, float] = {}
     for key, path in wcfg.districts.items():
-        code = int(select_districts(all_districts, [key])["adcode"].iloc[0])
+        code = int(weather_district(all_districts, key)["adcode"].iloc[0])
         own[code] = Path(path)
         shift[Path(path)] = float(wcfg.districts_time_shift_h.get(key, 0.0))
     chosen_codes = [int(a) for a in chosen["adcode"]]
@@ -464,7 +484,19 @@ def _weather_groups(
     for path, codes in by_path.items():
         groups.append(
             # each district file has its own timestamp convention: its own shift, default 0
-            (read_weather(path, kind=wcfg.kind, tz=wcfg.tz, time_shift_h=shift[path]), codes)
+            (
+                read_weather(
+                    path,
+                    kind=wcfg.kind,
+                    tz=wcfg.tz,
+                    time_shift_h=shift[path],
+                    study_area=study_area_for_weather(
+                        cfg, all_districts[all_districts["adcode"].isin(codes)], part=True
+                    ),
+                    checks=wcfg.checks.model_dump(),
+                ),
+                codes,
+            )
         )
     if rest:
         weather, meta = city
@@ -476,7 +508,8 @@ def _weather_groups(
                     "district in [weather.districts], or clearsky_fallback = true."
                 )
             lon, lat = _centroid_lonlat(chosen[chosen["adcode"].isin(rest)])
-            weather, meta = clearsky_year(lat, lon, 0.0, tz="Asia/Shanghai")
+            tz = study_area_for_weather(cfg, all_districts).tz
+            weather, meta = clearsky_year(lat, lon, 0.0, tz=tz)
         groups.append(((weather, meta), rest))
     return groups
 

@@ -27,6 +27,7 @@ _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("landfill", ("landfill", "dump", "填埋")),
     ("forest", ("forest", "woodland", "林地", "山林")),
     ("mudflat", ("mudflat", "tidal", "滩涂")),
+    ("agri", ("agri", "greenhouse", "大棚", "设施农")),
 )
 
 # words -> exclusion layer names the default rules use

@@ -72,6 +72,7 @@ SITE_SCHEMA = {
         },
     ),
     "mudflats": (4549, (15, 30), {"mudflat_id": "str", "name": "str"}),
+    "agri": (4549, (40, 150), {"agri_id": "str", "land_use": "str"}),
 }
 # layer: (area range [m2], categorical columns and their allowed values)
 SITE_VALUES = {
@@ -105,6 +106,11 @@ SITE_VALUES = {
         },
     ),
     "mudflats": ((0.5e6, 12e6), {}),
+    # plots of 40-120 m x 60-260 m (census/demo/generate.py AGRI_WIDTH_M, AGRI_LENGTH_M)
+    "agri": (
+        (40 * 60.0, 120 * 260.0),
+        {"land_use": {"greenhouse", "facility_agriculture", "cultivated"}},
+    ),
 }
 EXCL_SCHEMA = {
     "protected_areas": ("Polygon", ["name", "kind"]),

@@ -981,6 +981,54 @@ def make_ponds(rng, city_in, samp, obstacles, districts):
     return gdf
 
 
+# agricultural land on the plains: vegetable and flower greenhouse areas (lon, lat, sigma [m], n)
+AGRI_CLUSTERS = [
+    (120.300, 30.430, 3000, 40),  # Linping: Yunhe / Tangqi vegetable bases
+    (119.960, 30.400, 2500, 25),  # Yuhang: Jingshan / Pingyao
+    (120.330, 30.090, 3000, 40),  # Xiaoshan south: Yiqiao / Suoqian
+    (120.560, 30.220, 2500, 25),  # Qiantang / Xiaoshan east: reclaimed farmland
+    (119.930, 30.060, 2000, 20),  # Fuyang: Xindeng / Lushan
+    (119.680, 29.820, 1500, 15),  # Tonglu: Fengchuan
+]
+AGRI_MAX_SLOPE_DEG = 3.0  # farm plots and greenhouses sit on flat ground [deg]
+AGRI_WIDTH_M = (40.0, 120.0)  # plot width range [m]
+AGRI_LENGTH_M = (60.0, 260.0)  # plot length range [m]
+AGRI_LAND_USE = {"greenhouse": 0.45, "facility_agriculture": 0.25, "cultivated": 0.30}
+
+
+def make_agri(rng, city_in, samp, obstacles):
+    """Greenhouse blocks, facility farm land and cultivated plots on the plains (EPSG:4549).
+
+    ``land_use`` is ``greenhouse``, ``facility_agriculture`` (GB/T 21010 1202) or
+    ``cultivated`` (01xx): the agri-PV rules keep arrays off the last one.
+    """
+    cx, cy = [], []
+    for lon, lat, sigma, n in AGRI_CLUSTERS:
+        x0, y0 = point_m(lon, lat)
+        cx.append(x0 + rng.normal(0, sigma, n))
+        cy.append(y0 + rng.normal(0, sigma, n))
+    cx, cy = np.concatenate(cx), np.concatenate(cy)
+    n = len(cx)
+    w = rng.uniform(*AGRI_WIDTH_M, n)
+    length = rng.uniform(*AGRI_LENGTH_M, n)
+    # long axis roughly east-west, as the plain's field system (+-15 deg)
+    angle = 90.0 + rng.uniform(-15.0, 15.0, n)
+    geoms = rectangles(cx, cy, w, length, angle)
+    ok = shapely.contains_properly(city_in, geoms)
+    ok &= (samp.slp(cx, cy) <= AGRI_MAX_SLOPE_DEG) & (samp.elev(cx, cy) < 30)
+    ok &= ~hits(geoms, obstacles)
+    geoms = geoms[ok]
+    geoms = geoms[drop_overlaps(geoms)]
+    n = len(geoms)
+    uses = list(AGRI_LAND_USE)
+    land_use = rng.choice(uses, n, p=[AGRI_LAND_USE[u] for u in uses])
+    return gpd.GeoDataFrame(
+        {"agri_id": [f"A{i:04d}" for i in range(1, n + 1)], "land_use": land_use},
+        geometry=geoms,
+        crs=METRIC_CRS,
+    )
+
+
 def make_mines(rng, districts, city_in, samp, obstacles):
     """Quarries on hillsides of the western districts (EPSG:4549)."""
     weights = {"Fuyang": 0.28, "Jiande": 0.25, "Tonglu": 0.25, "Lin'an": 0.12, "Yuhang": 0.10}
@@ -1561,8 +1609,8 @@ def build(out: Path) -> dict:
     """Generate every demo file into the (new, empty) folder ``out``; return a summary."""
     t0 = time.perf_counter()
     root = np.random.SeedSequence(SEED)
-    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind) = (
-        np.random.default_rng(s) for s in root.spawn(11)
+    (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind, s_agri) = (
+        np.random.default_rng(s) for s in root.spawn(12)
     )
     districts = read_districts(BOUNDARIES, crs="GCJ-02")
     city = shapely.union_all(districts.geometry.to_numpy())
@@ -1599,6 +1647,7 @@ def build(out: Path) -> dict:
     reserve = exc["protected_areas"].geometry.iloc[0]
     forest = make_forest(s_for, districts, city_in, samp, taken + list(mines.geometry), reserve)
     residential = make_residential(s_res, mudflats)
+    agri = make_agri(s_agri, city_in, samp, taken + list(mines.geometry) + list(forest.geometry))
     logger.info("vector layers done in %.1f s", time.perf_counter() - t0)
 
     ponds = ponds_m.to_crs("EPSG:4326")
@@ -1609,6 +1658,7 @@ def build(out: Path) -> dict:
         "landfills": landfills,
         "forest": forest,
         "mudflats": mudflats,
+        "agri": agri,
     }
     exclusions = {
         k: exc[k]
@@ -1713,6 +1763,7 @@ def write_readme(out: Path, s: dict) -> None:
         "landfills": "`landfill_id`, `name`, `status`, `closed_year`, `cap_area_m2`",
         "forest": "`forest_id`, `forest_class`, `forest_type`, `shrub_cover_frac`",
         "mudflats": "`mudflat_id`, `name`",
+        "agri": "`agri_id`, `land_use`",
     }
     rows = []
     for name, gdf in sites.items():
@@ -1857,6 +1908,16 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - Columns: `mudflat_id` (text) and `name` (text).
 - They are elongated along the river and lie between about 120.43 and 120.71 E, in the
   Qiantang district. They are clipped to the city outline.
+
+### `agri`: greenhouses, facility farm land and cultivated plots on the plains
+
+- Columns: `agri_id` (text) and `land_use` (`greenhouse`, `facility_agriculture`,
+  `cultivated`; drawn with shares {AGRI_LAND_USE}).
+- Rectangular plots of {AGRI_WIDTH_M[0]:.0f}-{AGRI_WIDTH_M[1]:.0f} m by
+  {AGRI_LENGTH_M[0]:.0f}-{AGRI_LENGTH_M[1]:.0f} m on flat ground, long axis near east-west.
+- Districts: the vegetable and flower areas of Linping, Yuhang, Xiaoshan, Qiantang,
+  Fuyang and Tonglu. The agri-PV rules keep arrays off the `cultivated` plots
+  (自然资办发〔2023〕12号).
 
 ## Exclusion layers: `demo_exclusions.gpkg` (all EPSG:4549)
 

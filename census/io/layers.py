@@ -40,6 +40,7 @@ class LayerReport:
     rows_read: int = 0
     repaired: int = 0
     dropped_outside: int = 0
+    outside_study_area: int = 0
     rows_kept: int = 0
     source_crs: str = ""
     synthetic: bool = False
@@ -107,7 +108,12 @@ def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, L
 
 
 def load_sites(
-    layers: dict, districts: gpd.GeoDataFrame, *, metric_crs: str = METRIC_CRS
+    layers: dict,
+    districts: gpd.GeoDataFrame,
+    *,
+    metric_crs: str = METRIC_CRS,
+    study_area: gpd.GeoDataFrame | None = None,
+    study_area_name: str = "study area",
 ) -> tuple[gpd.GeoDataFrame, list[LayerReport]]:
     """Load every candidate-site layer into one site table.
 
@@ -118,6 +124,18 @@ def load_sites(
     districts : geopandas.GeoDataFrame
         Selected districts in ``metric_crs``; sites outside them are dropped.
     metric_crs : str, default "EPSG:4549"
+    study_area : geopandas.GeoDataFrame, optional
+        Every district of the study area in ``metric_crs`` (default: ``districts``).
+        A layer with no site inside it is an error; sites outside it are counted,
+        warned about and recorded in the layer's report.
+    study_area_name : str
+        Name of the study area, for messages.
+
+    Raises
+    ------
+    InputError
+        If a non-empty layer has no site inside the study area; the message names
+        the layer, the file, where the layer lies and what to check.
 
     Returns
     -------
@@ -160,8 +178,11 @@ def load_sites(
         attrs = gdf.drop(columns=[gdf.geometry.name])
         clash = [c for c in attrs.columns if c in SITE_BASE_COLUMNS or c in _RESERVED]
         attrs = attrs.rename(columns={c: f"src_{c}" for c in clash})
-        where = assign_districts(gdf, districts)
-        inside = where["adcode"].notna().to_numpy()
+        area = districts if study_area is None else study_area
+        where = assign_districts(gdf, area)
+        in_area = where["adcode"].notna().to_numpy()
+        _check_inside(name, cfg, gdf, in_area, report, area_name=study_area_name)
+        inside = where["adcode"].isin(districts["adcode"]).to_numpy()
         report.dropped_outside = int((~inside).sum())
         if report.dropped_outside:
             report.notes.append(f"{report.dropped_outside} sites outside the selected districts")
@@ -193,6 +214,41 @@ def load_sites(
     sites["area_m2"] = sites.geometry.area.astype("float64")
     sites["adcode"] = sites["adcode"].astype("Int64")
     return sites, reports
+
+
+def _check_inside(
+    name: str,
+    cfg,
+    gdf: gpd.GeoDataFrame,
+    in_area: np.ndarray,
+    report: LayerReport,
+    *,
+    area_name: str,
+) -> None:
+    """Refuse a layer wholly outside the study area; warn with the count when partly."""
+    n_out = int((~in_area).sum())
+    report.outside_study_area = n_out
+    if n_out == 0:
+        return
+    declared = getattr(cfg, "crs", None)
+    crs_text = f'declared crs = "{declared}"' if declared else f"the file's {report.source_crs}"
+    if not in_area.any():
+        lon0, lat0, lon1, lat1 = gdf.to_crs("EPSG:4326").total_bounds
+        raise InputError(
+            f"Layer '{name}' ({cfg.path}): none of its {len(gdf):,} sites lies inside the "
+            f"study area '{area_name}'; the layer spans {lon0:.3f}-{lon1:.3f} E, "
+            f"{lat0:.3f}-{lat1:.3f} N (read with {crs_text}). Check that [layers.{name}] "
+            "crs is right (a projected file read as another CRS lands elsewhere), that "
+            'Amap/Tencent data declare crs = "GCJ-02", and that the layer and '
+            "[study_area] boundaries are for the same city and districts."
+        )
+    msg = (
+        f"Layer '{name}' ({cfg.path}): {n_out:,} of {len(gdf):,} sites lie outside the study "
+        f"area '{area_name}' and are left out. If they belong inside, check the layer's CRS "
+        f'({crs_text}; Amap/Tencent data need crs = "GCJ-02") and the boundaries.'
+    )
+    report.notes.append(f"{n_out} sites outside the study area")
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 # columns later stages add; source attributes with these names are renamed src_<name>

@@ -22,11 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from census.exceptions import OutputExistsError
 
-__all__ = ["RunFolder", "file_sha256", "package_versions", "write_json"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "RunFolder",
+    "file_sha256",
+    "neutralise_formulas",
+    "package_versions",
+    "write_csv",
+    "write_json",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -114,12 +123,81 @@ def _replaceable(path: Path) -> bool:
 _ARROW_CSV_MIN_ROWS = 50_000
 
 
-def write_csv(path: str | Path, table: pd.DataFrame, *, index: bool = False) -> None:
-    """Write UTF-8 CSV with a BOM (Excel then shows Chinese names).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a text cell as a formula (OWASP
+"CSV Injection": equals, plus, minus, at, tab, carriage return)."""
 
+
+def _neutralise_text(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """Prefix a single quote to text that starts with a formula character."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories if isinstance(values, pd.Series) else values.categories
+        new = _neutralise_text(pd.Index(cats))
+        if isinstance(values, pd.Series):
+            return values.cat.rename_categories(list(new))
+        return values.rename_categories(list(new))
+    if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return values  # numbers (a negative number included), booleans, dates stay as they are
+    try:
+        starts = values.str.startswith(FORMULA_PREFIXES)
+    except AttributeError:  # an object column without any text
+        return values
+    mask = np.asarray(pd.Series(starts).fillna(False), dtype=bool)
+    if not mask.any():
+        return values
+    out = values.to_numpy(dtype=object, copy=True)
+    out[mask] = ["'" + v for v in out[mask]]
+    if isinstance(values, pd.Series):
+        return pd.Series(out, index=values.index, name=values.name, dtype=values.dtype)
+    return pd.Index(out, name=values.name, dtype=values.dtype)
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with formula-like text cells made inert for spreadsheets.
+
+    Follows OWASP's CSV-injection rule: a text cell (or column name, or index
+    label) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading single quote, which spreadsheets read as "this is text".
+    Numeric columns are never touched, so a negative number stays a number.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy when anything changed, else ``table`` itself.
+    """
+    changed = False
+    cols = {}
+    for name in table.columns:
+        col = table[name]
+        new = _neutralise_text(col)
+        changed |= new is not col
+        cols[name] = new
+    names = [
+        "'" + c if isinstance(c, str) and c.startswith(FORMULA_PREFIXES) else c
+        for c in table.columns
+    ]
+    index = _neutralise_text(table.index)
+    if not changed and names == list(table.columns) and index is table.index:
+        return table
+    out = pd.DataFrame({i: cols[c] for i, c in enumerate(table.columns)})
+    out.columns = names
+    out.index = index
+    return out
+
+
+def write_csv(path: str | Path, table: pd.DataFrame, *, index: bool = False) -> None:
+    """Write UTF-8 CSV with a BOM (Excel then shows Chinese names); the one CSV writer.
+
+    Every CSV census writes goes through here, so that text from input data can
+    never become a spreadsheet formula (:func:`neutralise_formulas`).
     Large tables go through pyarrow's multi-threaded CSV writer, about 5x faster
     than pandas for a million rows of floats; small ones through pandas.
     """
+    table = neutralise_formulas(table)
     if len(table) < _ARROW_CSV_MIN_ROWS:
         table.to_csv(path, index=index, encoding="utf-8-sig")
         return

@@ -90,8 +90,7 @@ def read_raster_metric(
         The file has no CRS and ``crs`` is not given.
     """
     import rasterio
-    from rasterio.errors import RasterioIOError
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    from rasterio.errors import RasterioError, RasterioIOError
 
     path = Path(path)
     if not path.exists():
@@ -100,6 +99,31 @@ def read_raster_metric(
         src_ctx = rasterio.open(path)
     except RasterioIOError as exc:
         raise InputError(f"Cannot read raster {path}: {exc}") from exc
+    try:
+        data, transform, target, nodata, same_grid = _read_band(
+            src_ctx,
+            path,
+            crs=crs,
+            metric_crs=metric_crs,
+            resolution_m=resolution_m,
+            resampling=resampling,
+        )
+    except RasterioError as exc:
+        raise InputError(
+            f"Raster {path} could not be read: its header opens but its data are incomplete "
+            f"or corrupt ({exc}). Copy or download the file again; `gdalinfo -checksum "
+            f"{path.name}` shows whether GDAL can read every block."
+        ) from exc
+    if nodata is not None and same_grid:
+        data[data == nodata] = np.nan
+    return MetricRaster(data=data, transform=transform, crs=target.to_string(), path=str(path))
+
+
+def _read_band(src_ctx, path: Path, *, crs, metric_crs, resolution_m, resampling):
+    """Read band 1 onto the metric grid; rasterio errors propagate to the caller."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
     with src_ctx as src:
         src_crs = src.crs if src.crs is not None else (CRS.from_user_input(crs) if crs else None)
         if src_crs is None:
@@ -134,6 +158,4 @@ def read_raster_metric(
                 resampling=getattr(Resampling, resampling),
             )
             logger.info("reprojected raster %s from %s to %s", path, src_crs, metric_crs)
-    if nodata is not None and same_grid:
-        data[data == nodata] = np.nan
-    return MetricRaster(data=data, transform=transform, crs=target.to_string(), path=str(path))
+    return data, transform, target, nodata, same_grid

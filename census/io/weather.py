@@ -31,11 +31,13 @@ Only this module reads weather files (the ``io`` rule of DESIGN.md).
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,11 +52,18 @@ from census.units import hpa_to_pa
 __all__ = [
     "TYPICAL_YEAR",
     "WEATHER_COLUMNS",
+    "StudyArea",
     "WeatherKind",
+    "alignment_table",
+    "check_place_and_time_zone",
     "clearsky_year",
+    "default_checks",
     "nearest_weather",
     "read_weather",
+    "require_full_year",
+    "study_area_for_weather",
     "validate_weather",
+    "weather_district",
 ]
 
 logger = logging.getLogger(__name__)
@@ -71,10 +80,101 @@ rows carry, so that hourly profiles from different weather files line up."""
 _IRRADIANCE_COLUMNS = ("ghi", "dni", "dhi")
 _OPTIONAL_COLUMNS = ("wind_direction",)
 
+_ALIGNMENT_SHIFTS_H = tuple(float(h) for h in range(-12, 13))
+"""Trial shifts of the alignment check: every whole hour a wrong time zone can give. [h]"""
+
+_HOURS_PER_YEAR = (8760, 8784)
+"""Rows of a full hourly year (non-leap, leap)."""
+
 _NOCT_TEMP_AIR_C = 20.0
 """Ambient temperature of the NOCT conditions (IEC 61215: 800 W m⁻², 20 °C, 1 m s⁻¹) [°C]."""
 _NOCT_WIND_SPEED_M_S = 1.0
 """Wind speed of the NOCT conditions (IEC 61215) [m s⁻¹]."""
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Where and in which time zone a weather year is used.
+
+    Attributes
+    ----------
+    name : str
+        For messages (``[study_area] name`` or the districts served).
+    geometry : shapely geometry
+        The area the weather serves, in WGS84 longitude/latitude (EPSG:4326). [deg]
+    tz : str
+        IANA time zone of the study area, e.g. ``"Asia/Shanghai"``.
+    """
+
+    name: str
+    geometry: Any
+    tz: str
+
+
+def default_checks() -> dict[str, float]:
+    """Return the packaged thresholds of the weather checks (``resources/weather.yaml``).
+
+    Returns
+    -------
+    dict
+        ``max_distance_m`` [m], ``max_night_ghi_frac`` [frac], ``min_clearsky_corr`` [-].
+    """
+    from census.resources import load_assumptions
+
+    values, _ = load_assumptions("weather")
+    return dict(values["checks"])
+
+
+def study_area_for_weather(config: Any, districts: Any, *, part: bool = False) -> StudyArea:
+    """Describe the districts a weather file serves, for :func:`read_weather`.
+
+    Parameters
+    ----------
+    config : census.config.CensusConfig
+        For ``[study_area] name`` and ``tz``.
+    districts : geopandas.GeoDataFrame
+        The districts the file is used for (any CRS), with ``name_en``.
+    part : bool, default False
+        The districts are part of the study area (a ``[weather.districts]`` file):
+        their names are added to the study area's in messages.
+
+    Returns
+    -------
+    StudyArea
+        Their union in WGS84, and the study area's time zone: ``[study_area] tz``,
+        or without it the whole-hour zone of the area's central longitude
+        (``Etc/GMT-8`` for 120 E, i.e. UTC+8).
+    """
+    union = districts.to_crs("EPSG:4326").geometry.union_all()
+    tz = config.study_area.tz
+    if tz is None:
+        hours = int(round(union.centroid.x / 15.0))
+        tz = "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # Etc signs are inverted
+    name = config.study_area.name
+    if part:
+        name = f"{name}: {', '.join(str(n) for n in districts['name_en'])}"
+    return StudyArea(name=name, geometry=union, tz=tz)
+
+
+def weather_district(districts: Any, key: str) -> Any:
+    """Return the district a ``[weather.districts]`` key names.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key, naming it and listing the valid districts.
+    """
+    from census.exceptions import ConfigError
+    from census.io.boundaries import select_districts
+
+    try:
+        return select_districts(districts, [key])
+    except InputError as exc:
+        valid = str(exc).partition("Valid districts: ")[2].rstrip(".")
+        raise ConfigError(
+            f"[weather.districts] key {key!r} is not a district of the study area. Write an "
+            f"adcode, Chinese or English name: {valid}."
+        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -88,8 +188,10 @@ def read_weather(
     coerce_year: int | None = None,
     time_shift_h: float = 0.0,
     check_alignment: bool = True,
+    study_area: StudyArea | None = None,
+    checks: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read one weather year into pvlib-named columns with a tz-aware index.
+    """Read one full weather year into pvlib-named columns with a tz-aware index.
 
     Parameters
     ----------
@@ -113,8 +215,17 @@ def read_weather(
         (negative) or early (positive): the values are rolled by that many rows
         within the year, so a row's label becomes its true time. [h]
     check_alignment : bool, default True
-        Warn when the irradiance fits the sun's path much better with another
-        whole-hour shift (see :func:`timestamp_alignment`).
+        Compare the irradiance with the sun's path at every whole-hour shift from
+        -12 h to +12 h (see :func:`alignment_table`): refuse a year that no shift
+        explains, or whose labels put more than ``checks["max_night_ghi_frac"]`` of
+        the GHI at night; warn when a smaller misfit is fixed by another shift.
+    study_area : StudyArea, optional
+        Refuse a file whose coordinates lie more than ``checks["max_distance_m"]``
+        from this area, or whose declared time zone (EPW, TMY3: local standard
+        time) differs from the area's (see :func:`check_place_and_time_zone`).
+    checks : mapping, optional
+        Thresholds ``max_distance_m`` [m], ``max_night_ghi_frac`` [frac] and
+        ``min_clearsky_corr`` [-]; default :func:`default_checks`.
 
     Returns
     -------
@@ -133,11 +244,21 @@ def read_weather(
     Raises
     ------
     WeatherError
-        If the file lacks a column, has gaps, NaN or negative irradiance, or
-        cannot be parsed. The message names the file, the column and the fix.
+        If the file lacks a column, has gaps, duplicated hours, NaN or negative
+        irradiance, is not a full year, lies far from the study area, declares
+        another time zone, has timestamps that do not match the sun, or cannot be
+        parsed. The message names the file, the column or time stamp, and the fix.
 
     Notes
     -----
+    A year must be complete: 8,760 hourly rows (8,784 with 29 February); a part of
+    a year is never scaled up. Rows finer than an hour (a step dividing the hour,
+    e.g. 10, 15 or 30 min) are averaged to hourly means over the same interval
+    convention (``beginning``: ``[t, t + 1 h)``, ``ending``: ``(t - 1 h, t]``;
+    each hour needs all its samples; wind direction is a vector mean);
+    instantaneous values keep their whole-hour samples. The step is recorded
+    in ``metadata["resampled_from_step_min"]`` and ``metadata["notes"]``.
+
     The plain CSV format has a ``time`` column (ISO 8601; with a UTC offset, or
     naive and then ``tz`` is required) and the columns ``ghi``, ``dni``,
     ``dhi`` [W m⁻²], ``temp_air`` [°C], ``wind_speed`` [m s⁻¹]; ``pressure``
@@ -191,18 +312,27 @@ def read_weather(
         )
     if coerce_year is not None:
         data = _coerce_year(data, coerce_year, meta)
+    # the offset the file declares, before any conversion (EPW/TMY3: local standard time)
+    offset = data.index[0].utcoffset() if len(data) else None
+    meta["file_utc_offset_h"] = offset / pd.Timedelta(hours=1) if offset is not None else None
     if tz is not None:
         data = data.tz_convert(tz)
     meta["tz"] = str(data.index.tz)
     data = _finish_columns(data, meta, path)
     validate_weather(data, source=str(path))
+    data = _to_hourly(data, meta, source=str(path))
+    require_full_year(data, source=str(path))
+    checks = {**default_checks(), **(checks or {})}
+    if study_area is not None:
+        check_place_and_time_zone(
+            meta, study_area, max_distance_m=float(checks["max_distance_m"]), source=str(path)
+        )
     if time_shift_h:
-        step_h = (data.index[1] - data.index[0]) / pd.Timedelta(hours=1)
-        rows = time_shift_h / step_h
+        rows = float(time_shift_h)  # hourly rows from here on
         if not np.isclose(rows, round(rows)):
             raise WeatherError(
-                f"time_shift_h = {time_shift_h} is not a whole number of {step_h:g} h steps of "
-                f"{str(path)!r}; use a multiple of {step_h:g}."
+                f"time_shift_h = {time_shift_h} is not a whole number of 1 h steps of "
+                f"{str(path)!r}; use a multiple of 1."
             )
         # a row labelled t holds the values of t + shift: new[t] = old[t - shift]
         data = pd.DataFrame(
@@ -216,19 +346,7 @@ def read_weather(
             "match the sun"
         )
     if check_alignment and {"ghi"} <= set(data.columns):
-        fit = timestamp_alignment(data, meta)
-        meta["alignment_night_ghi_frac"] = fit
-        best = min(fit, key=fit.get)
-        if best != 0.0 and fit[0.0] > 0.003 and fit[best] < fit[0.0] / 4:
-            warnings.warn(
-                f"weather file {str(path)!r}: {fit[0.0]:.1%} of the year's GHI falls while the sun "
-                f"is below the horizon; shifting the rows by {best:+g} h leaves {fit[best]:.2%}. "
-                f"The file's timestamps look {abs(best):g} h "
-                f"{'late' if best < 0 else 'early'}: set [weather] time_shift_h = {best:g} in "
-                "your config after checking the source.",
-                UserWarning,
-                stacklevel=2,
-            )
+        _check_alignment(data, meta, checks, source=str(path), time_shift_h=time_shift_h)
     if check_alignment and {"ghi"} <= set(data.columns):
         n_zero = zero_daylight_hours(data, meta)
         meta["zero_ghi_daylight_hours"] = n_zero
@@ -242,6 +360,56 @@ def read_weather(
                 stacklevel=2,
             )
     return data, meta
+
+
+def _check_alignment(
+    data: pd.DataFrame,
+    meta: dict[str, Any],
+    checks: Mapping[str, float],
+    *,
+    source: str,
+    time_shift_h: float,
+) -> None:
+    """Refuse or warn about timestamps that do not match the sun (see read_weather)."""
+    table = alignment_table(data, meta)
+    meta["alignment_night_ghi_frac"] = table["night_ghi_frac"].to_dict()
+    meta["alignment_clearsky_corr"] = table["clearsky_corr"].to_dict()
+    night, corr = table["night_ghi_frac"], table["clearsky_corr"]
+    # best shift: highest correlation with clear sky; ties go to the smallest shift
+    order = sorted(table.index, key=lambda h: (-round(float(corr[h]), 6), abs(h)))
+    best = float(order[0])
+    max_night = float(checks["max_night_ghi_frac"])
+    min_corr = float(checks["min_clearsky_corr"])
+    where = f"{meta['latitude']:.2f} N, {meta['longitude']:.2f} E"
+    if corr[best] < min_corr or night[best] > max_night:
+        raise WeatherError(
+            f"weather file {source!r}: its irradiance does not follow the sun at {where} for "
+            f"any time shift from -12 h to +12 h (best {best:+g} h: correlation with clear "
+            f"sky {corr[best]:.2f}, below {min_corr:g}, or {night[best]:.1%} of the GHI at "
+            f"night, above {max_night:.0%}). The file is not an hourly year for this place "
+            "(wrong station, shuffled or corrupt rows, or other quantities in the irradiance "
+            "columns): use a weather file for the study area."
+        )
+    total = float(time_shift_h) + best
+    if night[0.0] > max_night:
+        raise WeatherError(
+            f"weather file {source!r}: {night[0.0]:.1%} of the year's GHI falls while the sun "
+            f"is below the horizon at {where} (more than {max_night:.0%}); the time stamps "
+            f"are {abs(best):g} h {'late' if best < 0 else 'early'} (shifted by {best:+g} h, "
+            f"{night[best]:.2%} falls at night). Check the file's time zone and labels, and "
+            f"set [weather] time_shift_h = {total:g} in your config (per-district files: "
+            "[weather.districts_time_shift_h]) once you have checked the source."
+        )
+    if best != 0.0 and night[0.0] > 0.003 and night[best] < night[0.0] / 4:
+        warnings.warn(
+            f"weather file {source!r}: {night[0.0]:.1%} of the year's GHI falls while the sun "
+            f"is below the horizon; shifting the rows by {best:+g} h leaves {night[best]:.2%}. "
+            f"The file's timestamps look {abs(best):g} h "
+            f"{'late' if best < 0 else 'early'}: set [weather] time_shift_h = {total:g} in "
+            "your config after checking the source.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def zero_daylight_hours(data: pd.DataFrame, metadata: Mapping[str, Any]) -> int:
@@ -271,18 +439,78 @@ def zero_daylight_hours(data: pd.DataFrame, metadata: Mapping[str, Any]) -> int:
     return int(((zen < 70.0) & (data["ghi"].to_numpy(dtype=float) == 0.0)).sum())
 
 
+def alignment_table(
+    data: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    shifts_h: tuple[float, ...] = _ALIGNMENT_SHIFTS_H,
+) -> pd.DataFrame:
+    """How well the irradiance follows the sun for each trial time shift.
+
+    A correctly stamped year puts almost no irradiance at night (only twilight
+    and rounding) and its hourly GHI rises and falls with clear-sky GHI; a file
+    stamped an hour late puts the morning's first hour in the dark, one in the
+    wrong time zone puts the day at night. These are the simplest of the
+    timestamp checks of PV data quality work (e.g. pvanalytics' comparisons
+    with solar position and clear sky).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        With ``ghi`` [W m⁻²] and a tz-aware regular index.
+    metadata : mapping
+        ``latitude``, ``longitude`` [deg], ``interval_label``.
+    shifts_h : tuple of float
+        Trial shifts of the true time relative to the labels; default every whole
+        hour from -12 to +12. [h]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: shift [h]. Columns ``night_ghi_frac``, the share of annual GHI with
+        the sun below the horizon [frac], and ``clearsky_corr``, the Pearson
+        correlation of hourly GHI with Haurwitz clear-sky GHI [-] (0 when either
+        is constant).
+    """
+    from census.solar.resource import evaluation_times
+
+    ghi = data["ghi"].to_numpy(dtype=float)
+    total = ghi.sum()
+    base = evaluation_times(data.index, metadata).tz_convert("UTC").as_unit("ns").asi8
+    shifts = np.asarray(shifts_h, dtype=float)
+    # one solar-position call for every shift: rows of (shift, hour)
+    stamps = (base[None, :] + (shifts[:, None] * 3.6e12).astype("int64")).ravel()
+    times = pd.DatetimeIndex(pd.to_datetime(stamps, unit="ns", utc=True))
+    with warnings.catch_warnings():
+        # pvlib 0.16 calls DatetimeIndex.dayofyear, deprecated in pandas 3
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        zen = pvlib.solarposition.ephemeris(times, metadata["latitude"], metadata["longitude"])[
+            "zenith"
+        ].to_numpy()
+        clear = pvlib.clearsky.haurwitz(pd.Series(zen))["ghi"].to_numpy()
+    zen = zen.reshape(len(shifts), -1)
+    clear = np.nan_to_num(clear.reshape(len(shifts), -1))
+    night = (
+        np.where(zen >= 90.0, ghi[None, :], 0.0).sum(axis=1) / total if total > 0 else 0 * shifts
+    )
+    corr = np.zeros(len(shifts))
+    for i in range(len(shifts)):
+        if ghi.std() > 0 and clear[i].std() > 0:
+            corr[i] = np.corrcoef(ghi, clear[i])[0, 1]
+    return pd.DataFrame(
+        {"night_ghi_frac": night, "clearsky_corr": corr},
+        index=pd.Index(shifts, name="shift_h"),
+    )
+
+
 def timestamp_alignment(
     data: pd.DataFrame,
     metadata: Mapping[str, Any],
     *,
-    shifts_h: tuple[float, ...] = (-2.0, -1.0, 0.0, 1.0, 2.0),
+    shifts_h: tuple[float, ...] = _ALIGNMENT_SHIFTS_H,
 ) -> dict[float, float]:
     """Share of GHI recorded while the sun is below the horizon, per trial time shift.
-
-    A correctly stamped year puts almost no irradiance at night (only twilight
-    and rounding); a file stamped an hour late puts the morning's first hour in
-    the dark. This is the simplest of the timestamp checks used in PV data
-    quality work (e.g. pvanalytics' solar-position comparisons).
 
     Parameters
     ----------
@@ -298,22 +526,183 @@ def timestamp_alignment(
     dict of float to float
         Shift [h] -> share of annual GHI with the sun below the horizon. [frac]
     """
-    from census.solar.resource import evaluation_times
+    table = alignment_table(data, metadata, shifts_h=shifts_h)
+    return {float(k): float(v) for k, v in table["night_ghi_frac"].items()}
 
-    ghi = data["ghi"].to_numpy(dtype=float)
-    total = ghi.sum()
-    base = evaluation_times(data.index, metadata)
-    out: dict[float, float] = {}
-    for shift in shifts_h:
-        times = base + pd.Timedelta(hours=shift)
-        with warnings.catch_warnings():
-            # pvlib 0.16 calls DatetimeIndex.dayofyear, deprecated in pandas 3
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            zen = pvlib.solarposition.ephemeris(times, metadata["latitude"], metadata["longitude"])[
-                "zenith"
-            ].to_numpy()
-        out[float(shift)] = float(ghi[zen >= 90.0].sum() / total) if total > 0 else 0.0
+
+def check_place_and_time_zone(
+    metadata: dict[str, Any],
+    study_area: StudyArea,
+    *,
+    max_distance_m: float,
+    source: str,
+) -> float:
+    """Refuse a weather file from elsewhere or in another time zone than the study area.
+
+    Parameters
+    ----------
+    metadata : dict
+        From :func:`read_weather` (``latitude``, ``longitude``, ``kind``,
+        ``file_utc_offset_h``); ``distance_to_study_area_m`` is added. [deg], [h]
+    study_area : StudyArea
+        Area (WGS84) and time zone the file is used for.
+    max_distance_m : float
+        Largest accepted distance of the file's coordinates from the area's
+        edge; 0 inside it. [m]
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    float
+        Geodesic distance from the file's coordinates to the area. [m]
+
+    Raises
+    ------
+    WeatherError
+        Naming the file, its place or time zone, the study area's, and the fix.
+
+    Notes
+    -----
+    The distance is measured in an azimuthal equidistant projection centred on
+    the file's coordinates, where distances from the centre are true. Only EPW
+    and TMY3 files are checked for their time zone: their hours are local
+    standard time with the offset in the header; PVGIS files are UTC by
+    definition and plain CSV files give the offset of every time stamp.
+    """
+    import geopandas as gpd
+    import shapely
+
+    lat, lon = float(metadata["latitude"]), float(metadata["longitude"])
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        raise WeatherError(
+            f"weather file {source!r}: its header gives latitude {lat} and longitude {lon}, "
+            "which are not coordinates; correct the header (decimal degrees, north and east "
+            "positive)."
+        )
+    aeqd = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs"
+    area = gpd.GeoSeries([study_area.geometry], crs="EPSG:4326").to_crs(aeqd)
+    dist = float(area.distance(shapely.Point(0.0, 0.0)).iloc[0])
+    metadata["distance_to_study_area_m"] = dist
+    if dist > max_distance_m:
+        raise WeatherError(
+            f"weather file {source!r} is for {lat:.2f} N, {lon:.2f} E "
+            f"({_place_name(metadata)}), {dist / 1000:,.0f} km from the study area "
+            f"'{study_area.name}' (at most {max_distance_m / 1000:g} km allowed). Use a "
+            "weather file for the study area, or raise [weather.checks] max_distance_m if "
+            "the station really represents it."
+        )
+    declared = metadata.get("file_utc_offset_h")
+    if metadata.get("kind") not in ("epw", "tmy3") or declared is None:
+        return dist
+    from zoneinfo import ZoneInfo
+
+    # EPW and TMY3 hours are local *standard* time: the smaller of the winter and summer
+    # offsets (daylight saving adds an hour)
+    zone = ZoneInfo(study_area.tz)
+    expected = min(
+        zone.utcoffset(datetime.datetime(TYPICAL_YEAR, month, 1)) / datetime.timedelta(hours=1)
+        for month in (1, 7)
+    )
+    if not math.isclose(float(declared), float(expected)):
+        raise WeatherError(
+            f"weather file {source!r} declares time zone UTC{float(declared):+g} in its header, "
+            f"but the study area '{study_area.name}' is in {study_area.tz} "
+            f"(UTC{float(expected):+g}): its hours would be read "
+            f"{abs(float(expected) - float(declared)):g} h off the sun. Use a weather file "
+            "for the study area; if its hours are in fact local standard time of the study "
+            f"area, correct the header's time-zone field to {float(expected):g}."
+        )
+    return dist
+
+
+def _place_name(metadata: Mapping[str, Any]) -> str:
+    fm = metadata.get("file_metadata") or {}
+    if isinstance(fm, Mapping):
+        parts = [str(fm.get(k)) for k in ("city", "state-prov", "country", "Name") if fm.get(k)]
+        if parts:
+            return ", ".join(parts)
+    return "as its header says"
+
+
+def require_full_year(data: pd.DataFrame, *, source: str = "<weather>") -> None:
+    """Refuse anything but one full hourly year.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Regular hourly table (after :func:`validate_weather`).
+    source : str
+        File name for messages.
+
+    Raises
+    ------
+    WeatherError
+        With fewer or more rows than 8,760 (8,784 when the rows hold 29
+        February), naming the first missing (or first extra) hour.
+    """
+    idx = data.index
+    step = idx[1] - idx[0]
+    if step != pd.Timedelta(hours=1):
+        raise WeatherError(
+            f"weather file {source!r} has a time step of {step}; census needs hourly rows. "
+            "Resample the file to hourly values."
+        )
+    has_leap_day = bool(((idx.month == 2) & (idx.day == 29)).any())
+    need = _HOURS_PER_YEAR[1] if has_leap_day else _HOURS_PER_YEAR[0]
+    n = len(idx)
+    if n == need:
+        return
+    if n < need:
+        raise WeatherError(
+            f"weather file {source!r} holds {n:,} hourly rows ({idx[0]} to {idx[-1]}); a "
+            f"full year needs {need:,}. The first missing hour is {idx[-1] + step}. census "
+            "never scales part of a year up to a year: use a complete year (a typical year "
+            "such as CSWD, TMYx or PVGIS TMY) or fill the missing hours."
+        )
+    raise WeatherError(
+        f"weather file {source!r} holds {n:,} hourly rows ({idx[0]} to {idx[-1]}), more than "
+        f"one year ({need:,}); the first extra hour is {idx[need]}. Cut the file to one year."
+    )
+
+
+def _to_hourly(data: pd.DataFrame, meta: dict[str, Any], *, source: str) -> pd.DataFrame:
+    """Average a sub-hourly year to hourly means (see read_weather, Notes)."""
+    step = data.index[1] - data.index[0]
+    hour = pd.Timedelta(hours=1)
+    if step >= hour:
+        return data
+    if hour % step != pd.Timedelta(0):
+        raise WeatherError(
+            f"weather file {source!r} has a time step of {step}, which does not divide an "
+            "hour; resample it to hourly values (or to 10, 15 or 30 min)."
+        )
+    n = int(hour / step)
+    label = meta["interval_label"]
+    if label == "instantaneous":
+        on_hour = (data.index - data.index.floor("1h")) == pd.Timedelta(0)
+        out = data.loc[on_hour]
+        how = "kept the instantaneous values at whole hours"
+    else:
+        side = "left" if label == "beginning" else "right"
+        groups = data.resample("1h", closed=side, label=side)
+        counts = groups.size()
+        short = counts[counts != n]
+        if len(short):
+            raise WeatherError(
+                f"weather file {source!r}: the hour labelled {short.index[0]} has "
+                f"{int(short.iloc[0])} of its {n} samples of {step}; fill the missing samples "
+                "or start and end the file on whole hours."
+            )
+        out = groups.mean()
+        if "wind_direction" in data.columns:
+            rad = np.radians(data["wind_direction"])
+            sin = np.sin(rad).resample("1h", closed=side, label=side).mean()
+            cos = np.cos(rad).resample("1h", closed=side, label=side).mean()
+            out["wind_direction"] = np.degrees(np.arctan2(sin, cos)) % 360.0
+        how = f"averaged to hourly means (interval {label}, {n} samples per hour)"
+    meta["resampled_from_step_min"] = step / pd.Timedelta(minutes=1)
+    meta["notes"].append(f"rows every {step} {how}")
     return out
 
 
@@ -348,10 +737,18 @@ def validate_weather(data: pd.DataFrame, *, source: str = "<weather>") -> None:
         )
     if len(data) < 2:
         raise WeatherError(f"weather file {source!r} has {len(data)} rows; need a year of hours.")
-    if not data.index.is_monotonic_increasing or data.index.has_duplicates:
+    if data.index.has_duplicates:
+        first_dup = data.index[data.index.duplicated()][0]
         raise WeatherError(
-            f"weather file {source!r}: time stamps are not strictly increasing "
-            f"(column 'time'). Sort the rows and remove duplicates."
+            f"weather file {source!r}: the time stamp {first_dup} appears more than once "
+            f"({int(data.index.duplicated().sum())} repeated row(s)). Remove the duplicated "
+            "rows (a typical year's months must come from one year each)."
+        )
+    if not data.index.is_monotonic_increasing:
+        back = int(np.flatnonzero(np.diff(data.index.asi8) < 0)[0])
+        raise WeatherError(
+            f"weather file {source!r}: time stamps are not in order (column 'time'): "
+            f"{data.index[back + 1]} comes after {data.index[back]}. Sort the rows."
         )
     step = data.index[1] - data.index[0]
     steps = np.diff(data.index.asi8)
@@ -359,9 +756,10 @@ def validate_weather(data: pd.DataFrame, *, source: str = "<weather>") -> None:
     if bad.size:
         first = data.index[bad[0]]
         raise WeatherError(
-            f"weather file {source!r} has a gap in column 'time' after {first} "
-            f"(expected a step of {step}; {bad.size} irregular step(s)). Fill the gap "
-            "with interpolated or typical values before running census."
+            f"weather file {source!r} has a gap in column 'time' after {first}: the first "
+            f"missing time stamp is {first + step} (expected a step of {step}; {bad.size} "
+            "irregular step(s)). Fill the gap with interpolated or typical values before "
+            "running census."
         )
     for col in (*WEATHER_COLUMNS, *[c for c in _OPTIONAL_COLUMNS if c in data.columns]):
         values = pd.to_numeric(data[col], errors="coerce")

@@ -22,6 +22,7 @@ ASSUMPTION_SECTIONS: tuple[str, ...] = (
     "targets",
     "costs",
     "storage_shift",
+    "weather",
 )
 """Config sections whose defaults come from ``<section>.yaml``."""
 

@@ -40,8 +40,9 @@ PARCELS = [
     ("330109006", "0302", "竹林地", "杨汛村"),
     ("330109007", "0305", "灌木林地", "杨汛村"),
     ("330109008", "1101", "河流水面", "衙前村"),  # never a site
-    ("330109009", "0101", "水田", "衙前村"),  # cultivated: agri, no rules yet
+    ("330109009", "0101", "水田", "衙前村"),  # cultivated: agri, closed to arrays
     ("330109010", "0701", "城镇住宅用地", "衙前村"),  # not in the code table
+    ("330109011", "1202", "设施农用地", "衙前村"),  # facility farm land: agri-PV
 ]
 
 
@@ -138,11 +139,10 @@ def prepared(tmp_path_factory):
 
 def test_prepare_writes_layers_and_config(prepared):
     cfg = tomllib.loads(prepared.config.read_text(encoding="utf-8"))
-    for cat in ("pond", "mine", "mudflat", "forest"):
+    for cat in ("pond", "mine", "mudflat", "forest", "agri"):
         entry = cfg["layers"][f"landuse_{cat}"]
         assert entry["category"] == cat and entry["id_field"] == "survey_id"
         assert entry.get("enabled", True) is True
-    assert cfg["layers"]["landuse_agri"]["enabled"] is False  # no agri rules yet
     ponds = gpd.read_file(prepared.out / "sites.gpkg", layer="landuse_pond")
     assert ponds["survey_id"].tolist() == ["330109001", "330109002"]
     # the OSM site layers of the survey's categories are not written (no double counting)
@@ -174,6 +174,11 @@ def test_census_run_keeps_survey_ids(prepared):
     assert not sites.loc["330109003", "eligible"]
     assert "status" in sites.loc["330109003", "exclusion_reasons"]
     assert_allclose(sites.loc["330109001", "area_m2"], 10_000.0, rtol=1e-6)
+    # agri-PV: cultivated land is closed by 自然资办发〔2023〕12号, facility farm land is open
+    assert sites.loc["330109009", "category"] == "agri"
+    assert sites.loc["330109009", "exclusion_reasons"] == "cultivated_land"
+    assert sites.loc["330109011", "category"] == "agri"
+    assert sites.loc["330109011", "eligible"]
 
 
 def test_cli_landuse(tmp_path: Path):

@@ -64,15 +64,23 @@ def test_epw_auto_kind(epw):
 # ---------------------------------------------------------------------------
 # fixtures written in the real formats
 # ---------------------------------------------------------------------------
-def _tmy_values(n: int) -> pd.DataFrame:
-    """n hours of plausible values from the Hangzhou EPW (no file I/O beyond it)."""
+def _tmy_values(n: int, *, utc: bool = False) -> pd.DataFrame:
+    """n hours of plausible values from the Hangzhou EPW (no file I/O beyond it).
+
+    With ``utc`` the rows are rolled to UTC labels, as PVGIS writes them: the CSWD
+    file is local time (UTC+8) and one hour late (see the alignment test below), so
+    UTC hour t holds the file's row t + 9.
+    """
     raw, _ = pvlib.iotools.read_epw(EPW)
-    return raw.iloc[:n][["ghi", "dni", "dhi", "temp_air", "wind_speed", "wind_direction"]]
+    cols = ["ghi", "dni", "dhi", "temp_air", "wind_speed", "wind_direction"]
+    if utc:
+        raw = pd.DataFrame(np.roll(raw[cols].to_numpy(), -9, axis=0), columns=cols)
+    return raw.iloc[:n][cols]
 
 
 def _write_pvgis_csv(path: Path, *, with_offset: bool = True) -> None:
     """PVGIS 5.2 TMY CSV layout, as parsed by pvlib.iotools.read_pvgis_tmy (pvgis.py)."""
-    values = _tmy_values(8760)
+    values = _tmy_values(8760, utc=True)
     years = [2012, 2008, 2015, 2011, 2019, 2010, 2016, 2013, 2009, 2017, 2014, 2018]
     utc = pd.date_range("2005-01-01", periods=8760, freq="1h")
     lines = [
@@ -101,7 +109,7 @@ def _write_pvgis_csv(path: Path, *, with_offset: bool = True) -> None:
 
 def _write_pvgis_json(path: Path) -> None:
     """PVGIS 5.2 TMY JSON layout (keys inputs / outputs / meta)."""
-    values = _tmy_values(8760)
+    values = _tmy_values(8760, utc=True)
     utc = pd.date_range("2015-01-01", periods=8760, freq="1h")
     hourly = [
         {
@@ -132,7 +140,7 @@ def _write_pvgis_json(path: Path) -> None:
     path.write_text(json.dumps(doc))
 
 
-def _write_tmy3(path: Path, hours: int = 48) -> None:
+def _write_tmy3(path: Path, hours: int = 8760) -> None:
     """TMY3 layout (NREL/TP-581-43156): station line, header, 01:00..24:00 rows."""
     values = _tmy_values(hours)
     lines = [
@@ -140,16 +148,16 @@ def _write_tmy3(path: Path, hours: int = 48) -> None:
         "Date (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2),DNI (W/m^2),DHI (W/m^2),"
         "Dry-bulb (C),Pressure (mbar),Wdir (degrees),Wspd (m/s)",
     ]
-    for i, r in enumerate(values.itertuples()):
-        day, hour = divmod(i, 24)
+    days = pd.date_range("1995-01-01", periods=hours, freq="1h")
+    for t, r in zip(days, values.itertuples(), strict=True):
         lines.append(
-            f"01/{day + 1:02d}/1995,{hour + 1:02d}:00,{r.ghi},{r.dni},{r.dhi},"
+            f"{t:%m/%d/%Y},{t.hour + 1:02d}:00,{r.ghi},{r.dni},{r.dhi},"
             f"{r.temp_air},1013,{r.wind_direction},{r.wind_speed}"
         )
     path.write_text("\n".join(lines) + "\n")
 
 
-def _write_plain_csv(path: Path, hours: int = 48, *, drop: str | None = None) -> None:
+def _write_plain_csv(path: Path, hours: int = 8760, *, drop: str | None = None) -> None:
     values = _tmy_values(hours).drop(columns="wind_direction")
     if drop:
         values = values.drop(columns=drop)

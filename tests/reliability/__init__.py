@@ -1,0 +1,1 @@
+"""Bad-input catalogue: each case asserts a clear error or a recorded warning."""
