@@ -211,7 +211,7 @@ def merge_district_runs(
     """
     import pyogrio
 
-    from census.io.outputs import RunFolder
+    from census.io.runfolder import RunFolder
     from census.rollup import city_table, district_table, summarize_by_district, targets_table
 
     cfg = loaded.config
@@ -248,4 +248,9 @@ def merge_district_runs(
         run.write_csv("summary_city.csv", city_table(by))
         run.write_csv("targets.csv", targets_table(by, cfg.targets))
         run.write_json("batch.json", {"districts": [str(f) for f in folders]})
+        nc = [f / "profiles.nc" for f in folders]
+        if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, issue 20)
+            from census.io.profiles import merge_profiles, write_profiles
+
+            write_profiles(merge_profiles(nc), run.file("profiles.nc"))
     return run.path

@@ -49,12 +49,13 @@ from census.io.landuse import (
     read_landuse,
 )
 from census.io.osm import OSM_LAYERS, read_osm, tags_match
-from census.io.outputs import RunFolder, file_sha256
+from census.io.outputs import file_sha256
 from census.io.overture import (
     OVERTURE_ATTRIBUTION,
     map_overture_buildings,
     read_overture_buildings,
 )
+from census.io.runfolder import RunFolder
 from census.io.vector import read_vector, repair_geometries, to_metric
 from census.resources import read_text, split_entries
 from census.settings.base import Strict

@@ -29,18 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from census.config import CensusConfig
+from census.io.runfolder import RunFolder
+from census.result import CensusResult
 from census.supply import (
-    CostsConfig,
-    existing_by_district,
-    existing_gap,
-    supply_curve,
     target_values,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
     from matplotlib.figure import Figure
-
-    from census.io.outputs import RunFolder
 
 __all__ = [
     "build_report_html",
@@ -802,31 +799,25 @@ def write_workbook(path: str | Path, tables: Mapping[str, pd.DataFrame]) -> Path
 # ----------------------------------------------------------------------------- pipeline hook
 
 
-def _costs_from(config: Any) -> CostsConfig | None:
-    costs = getattr(config, "costs", None)
-    if costs is None or isinstance(costs, CostsConfig):
-        return costs
-    if isinstance(costs, Mapping):
-        return CostsConfig.model_validate(dict(costs))
-    return CostsConfig.model_validate(costs.model_dump())
+def write_report_outputs(
+    run_folder: RunFolder, result: CensusResult, config: CensusConfig
+) -> dict[str, Path]:
+    """Render the planning-report outputs of a finished run into its run folder.
 
-
-def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dict[str, Path]:
-    """Write the planning-report outputs into a run folder.
-
-    Call inside the pipeline's ``with run:`` block, before ``provenance.json``
-    is written (the existing-capacity file is added to the provenance inputs).
+    Only renders: the supply curve, the existing-capacity gap and every table
+    come from ``result`` (the roll-up stage computed them).
 
     Parameters
     ----------
-    run_folder : census.io.outputs.RunFolder
+    run_folder : census.io.runfolder.RunFolder
         The open run folder.
-    result : census.pipeline.CensusResult
-        The run's result (``sites``, ``by_district``, ``district_totals``,
-        ``city``, ``targets``, ``tally``, ``provenance``).
-    config : CensusConfig or LoadedConfig
-        The run's configuration: ``targets`` (with ``existing_capacity``),
-        ``study_area.name`` and, when registered, ``costs``.
+    result : census.result.CensusResult
+        The run's result: ``by_district``, ``district_totals``, ``city``,
+        ``targets``, ``tally``, ``supply_curve``, ``existing_gap``,
+        ``existing_by_district``, ``existing_capacity``, ``provenance``.
+    config : CensusConfig
+        The run's configuration (``targets`` for the chart's lines,
+        ``study_area.name`` for the title).
 
     Returns
     -------
@@ -835,29 +826,16 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
         ``census.xlsx``, ``report.html`` and, with an existing-capacity table,
         ``existing_gap.csv`` and ``existing_by_district.csv``.
     """
-    from census.io.existing import read_existing_capacity
-    from census.io.outputs import inputs_provenance
-
-    cfg = getattr(config, "config", config)  # LoadedConfig -> CensusConfig
-    costs = _costs_from(cfg)
-    existing_path = getattr(cfg.targets, "existing_capacity", None)
-    existing = read_existing_capacity(existing_path) if existing_path is not None else None
     prov = result.provenance
-    if existing_path is not None:
-        known = {str(Path(i["path"])) for i in prov.get("inputs", [])}
-        for row in inputs_provenance([Path(existing_path)]):
-            if row["path"] not in known:
-                prov.setdefault("inputs", []).append(row)
-
+    curve = result.supply_curve
+    has_existing = result.existing_capacity is not None
+    gap, per_district = result.existing_gap, result.existing_by_district
     out: dict[str, Path] = {}
-    curve = supply_curve(result.sites, costs, targets=cfg.targets)
-    gap = existing_gap(result.by_district, existing, cfg.targets)
-    per_district = existing_by_district(result.by_district, existing)
     out["supply_curve.csv"] = run_folder.write_csv("supply_curve.csv", curve)
     png = run_folder.file("supply_curve.png")
-    png.write_bytes(_png_bytes(supply_curve_figure(curve, targets=cfg.targets)))
+    png.write_bytes(_png_bytes(supply_curve_figure(curve, targets=config.targets)))
     out["supply_curve.png"] = run_folder.final("supply_curve.png")
-    if existing is not None:
+    if has_existing:
         out["existing_gap.csv"] = run_folder.write_csv("existing_gap.csv", gap)
         out["existing_by_district.csv"] = run_folder.write_csv(
             "existing_by_district.csv", per_district
@@ -868,16 +846,15 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
         "summary_city": result.city,
         "targets": result.targets,
     }
-    if existing is not None:
+    if has_existing:
         tables["existing_gap"] = gap
         tables["existing_by_district"] = per_district
     tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
     from census.profiles.report import workbook_tables  # monthly energy, storage shift
 
     tables.update(workbook_tables(result))
-    tally = getattr(result, "tally", None)
-    if isinstance(tally, pd.DataFrame):
-        tables["screening_tally"] = tally
+    if isinstance(result.tally, pd.DataFrame):
+        tables["screening_tally"] = result.tally
     tables["assumptions"] = pd.DataFrame(
         prov.get("assumptions") or [],
         columns=None if prov.get("assumptions") else ["key", "value", "unit", "source"],
@@ -888,13 +865,12 @@ def write_report_outputs(run_folder: RunFolder, result: Any, config: Any) -> dic
     )
     out["census.xlsx"] = run_folder.final("census.xlsx")
     write_workbook(run_folder.file("census.xlsx"), tables)
-    name = getattr(getattr(cfg, "study_area", None), "name", None) or "study area"
     html = build_report_html(
         result,
-        title=f"Renewable-resource census: {name}",
+        title=f"Renewable-resource census: {config.study_area.name or 'study area'}",
         supply=curve,
-        gap=gap if existing is not None else None,
-        existing_districts=per_district if existing is not None else None,
+        gap=gap if has_existing else None,
+        existing_districts=per_district if has_existing else None,
     )
     out["report.html"] = run_folder.write_text("report.html", html)
     return out

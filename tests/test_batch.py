@@ -37,6 +37,18 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
     assert merged.adcode.tolist() == ref.adcode.tolist()
     for col in ("sites", "eligible_sites", "capacity_mw_dc", "energy_mwh_yr", "storage_mw"):
         assert_allclose(merged[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-9)
+    # the city folder's hourly profiles are the districts' (issue 20)
+    from census.io.profiles import read_profiles
+
+    city_profiles = read_profiles(first.city_dir / "profiles.nc")
+    assert sorted(city_profiles["district"].to_numpy()) == sorted(ref["adcode"])
+    assert_allclose(
+        city_profiles["generation_mw"]
+        .sum(["time", "technology"])
+        .sel(district=ref["adcode"].to_numpy()),
+        ref["energy_mwh_yr"].to_numpy(float),
+        rtol=1e-3,  # float32 on disk
+    )
 
     # the city folder's GeoParquet holds every district's sites
     import geopandas as gpd

@@ -13,10 +13,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from census.config import TargetsConfig
-from census.io.outputs import RunFolder
+import census.supply
+from census.config import TargetsConfig, load_config
+from census.io.existing import read_existing_capacity
+from census.io.runfolder import RunFolder
 from census.report import NO_EXISTING_NOTE, build_report_html, write_report_outputs, write_workbook
 from census.rollup import city_table, district_table, summarize_by_district, targets_table
+from census.stages import RunContext, roll_up
 from census.supply import CostsConfig, existing_by_district, existing_gap, supply_curve
 
 HOSTILE = "<script>alert('x')</script>"
@@ -285,17 +288,31 @@ def test_workbook_matches_csv(tmp_path):
     assert other["B2"].value is True
 
 
+def _rolled_up(*, existing_csv: Path | None = None, costs: bool = True, synthetic: bool = True):
+    """The hand-made SITES through the roll-up stage alone (it computes curve and gap)."""
+    targets = TARGETS.model_dump(mode="json")
+    if existing_csv is not None:
+        targets["existing_capacity"] = str(existing_csv)
+    overrides = {"targets": targets, "study_area": {"name": "Hangzhou <demo>"}}
+    if costs:
+        overrides["costs"] = COSTS.model_dump(mode="json")
+    loaded = load_config(overrides=overrides)
+    ctx = RunContext(loaded=loaded)
+    ctx.districts = DISTRICTS
+    if existing_csv is not None:
+        ctx.existing_capacity = read_existing_capacity(existing_csv)  # the load stage's part
+    sites, ctx = roll_up(SITES.copy(), ctx)
+    ctx.tally = pd.DataFrame({"rule": ["slope"], "sites": [1]})
+    ctx.provenance = _result(synthetic=synthetic).provenance
+    return ctx.to_result(sites), loaded.config
+
+
 def test_write_report_outputs(tmp_path):
-    res = _result()
     existing_csv = tmp_path / "existing.csv"
     existing_csv.write_text(
         "district,technology,capacity_mw_dc\nShangcheng,pv,40\n", encoding="utf-8-sig"
     )
-    cfg = SimpleNamespace(
-        targets=TARGETS.model_copy(update={"existing_capacity": existing_csv}),
-        study_area=SimpleNamespace(name="Hangzhou <demo>"),
-        costs=COSTS.model_dump(),
-    )
+    res, cfg = _rolled_up(existing_csv=existing_csv)
     with RunFolder(tmp_path / "run") as run:
         out = write_report_outputs(run, res, cfg)
     for name in (
@@ -312,13 +329,24 @@ def test_write_report_outputs(tmp_path):
     assert out["supply_curve.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = out["report.html"].read_text(encoding="utf-8")
     assert "Hangzhou &lt;demo&gt;" in text and "Gap after existing capacity" in text
-    assert any(row["path"].endswith("existing.csv") for row in res.provenance["inputs"])
     assert "existing_gap" in openpyxl.load_workbook(out["census.xlsx"]).sheetnames
 
 
+def test_write_report_outputs_renders_the_results_tables(tmp_path, mocker):
+    # the writer only renders: it computes no supply curve or gap of its own
+    res, cfg = _rolled_up()
+    spy = mocker.spy(census.supply, "supply_curve")
+    res.supply_curve = res.supply_curve.assign(lcoe_cny_kwh=0.123)
+    with RunFolder(tmp_path / "run") as run:
+        out = write_report_outputs(run, res, cfg)
+    assert spy.call_count == 0
+    curve = pd.read_csv(out["supply_curve.csv"], encoding="utf-8-sig")
+    assert_allclose(curve["lcoe_cny_kwh"], 0.123, rtol=0)
+
+
 def test_write_report_outputs_without_costs_or_existing(tmp_path):
-    res = _result(synthetic=False)
-    cfg = SimpleNamespace(targets=TARGETS, study_area=SimpleNamespace(name="X"))
+    res, cfg = _rolled_up(costs=False, synthetic=False)
+    res.supply_curve = supply_curve(res.sites, None, targets=TARGETS)  # ranked by resource
     with RunFolder(tmp_path / "run") as run:
         out = write_report_outputs(run, res, cfg)
     assert "existing_gap.csv" not in out

@@ -13,12 +13,19 @@ import logging
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from census.exceptions import CensusError
 
-__all__ = ["read_profiles", "to_file_dataset", "write_profiles", "write_pypsa_csv_folder"]
+__all__ = [
+    "merge_profiles",
+    "read_profiles",
+    "to_file_dataset",
+    "write_profiles",
+    "write_pypsa_csv_folder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +176,53 @@ def write_pypsa_csv_folder(ds: xr.Dataset, folder: str | Path, *, dim: str = "di
     p_max_pu.to_csv(folder / "generators-p_max_pu.csv", encoding="utf-8")
     pd.DataFrame(index=p_max_pu.index).to_csv(folder / "snapshots.csv", encoding="utf-8")
     return folder
+
+
+def merge_profiles(paths: list[str | Path], *, dim: str = "district") -> xr.Dataset:
+    """Merge the profiles of runs on disjoint districts (a batch's district folders).
+
+    Parameters
+    ----------
+    paths : list of str or pathlib.Path
+        ``profiles.nc`` files of runs with the same weather-year length.
+    dim : str, default "district"
+        The place dimension to join along.
+
+    Returns
+    -------
+    xarray.Dataset
+        Places of every run in order; technologies the union (0 MW and NaN
+        capacity factor where a run has none); time, attributes of the first.
+
+    Raises
+    ------
+    CensusError
+        If a place appears twice or the runs' time axes differ in length.
+    """
+    parts = [read_profiles(p) for p in paths]
+    if not parts:
+        raise CensusError("merge_profiles needs at least one profiles file.")
+    n_time = parts[0].sizes["time"]
+    for path, ds in zip(paths, parts, strict=True):
+        if ds.sizes["time"] != n_time:
+            raise CensusError(
+                f"{path}: {ds.sizes['time']} time steps, the first file has {n_time}; runs "
+                "of one batch need the same weather year."
+            )
+    ids = np.concatenate([ds[dim].to_numpy() for ds in parts])
+    if len(set(ids.tolist())) != len(ids):
+        raise CensusError(f"the profiles to merge share {dim} ids; each run must cover others.")
+    time = parts[0].indexes["time"]
+    parts = [ds.assign_coords(time=time) for ds in parts]
+    fill = {
+        "generation_mw": 0.0,
+        "capacity_mw_ac": 0.0,
+        "capacity_mw_dc": 0.0,
+        "energy_mwh_yr": 0.0,
+        "capacity_factor": np.nan,
+    }
+    merged = xr.concat(parts, dim=dim, join="outer", fill_value=fill, combine_attrs="override")
+    for name in merged.variables:
+        if name in parts[0].variables:
+            merged[name].attrs = dict(parts[0][name].attrs)
+    return merged

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from census.exceptions import OutputExistsError
-from census.io.outputs import RunFolder, file_sha256, inputs_provenance, package_versions
+from census.io.outputs import file_sha256, inputs_provenance, package_versions
+from census.io.runfolder import RunFolder
 
 
 def test_commit_moves_everything_into_place(tmp_path):

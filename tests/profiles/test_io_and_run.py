@@ -12,6 +12,7 @@ import xarray as xr
 from numpy.testing import assert_allclose
 
 from census.config import load_config
+from census.exceptions import CensusError
 from census.io.profiles import read_profiles, write_profiles
 from census.pipeline import run_census
 
@@ -100,3 +101,25 @@ def test_run_report_and_workbook_use_the_profiles(qiantang):
     assert row["delivered_mwh_yr"] <= 0.85 * row["charged_mwh_yr"] + 1e-9
     wb = openpyxl.load_workbook(qiantang.run_dir / "census.xlsx", read_only=True)
     assert {"monthly_energy", "storage_shift"} <= set(wb.sheetnames)
+
+
+def test_merge_profiles_of_disjoint_runs(tmp_path):
+    from census.io.profiles import merge_profiles
+
+    ds = _hand_dataset("Asia/Shanghai")
+    one = ds.sel(district=[1], technology=["pv_ground"])
+    two = ds.sel(district=[2])
+    p1 = write_profiles(one, tmp_path / "a.nc")
+    p2 = write_profiles(two, tmp_path / "b.nc")
+    merged = merge_profiles([p1, p2])
+    assert list(merged["district"].to_numpy()) == [1, 2]
+    assert sorted(merged["technology"].to_numpy()) == ["pv_ground", "wind"]
+    # district 1 had no wind column: 0 MW, capacity factor NaN
+    assert float(merged["generation_mw"].sel(district=1, technology="wind").sum()) == 0.0
+    assert np.isnan(merged["capacity_factor"].sel(district=1, technology="wind")).all()
+    assert_allclose(
+        merged["generation_mw"].sel(district=1, technology="pv_ground"), [2.5, 9.0, 7.5], rtol=1e-6
+    )
+    assert merged.indexes["time"].tz is not None and merged["generation_mw"].attrs["units"] == "MW"
+    with pytest.raises(CensusError, match="share district ids"):
+        merge_profiles([p1, p1])

@@ -1,0 +1,213 @@
+"""Load stage: every input file of a run, read once (the only stage that reads files)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from census.config import CensusConfig
+from census.exceptions import ConfigError, WeatherError
+from census.io.boundaries import read_districts, select_districts
+from census.io.existing import read_existing_capacity
+from census.io.layers import load_exclusions, load_sites
+from census.io.raster import read_raster_metric
+from census.io.weather import (
+    clearsky_year,
+    read_weather,
+    study_area_for_weather,
+    weather_district,
+)
+from census.io.windatlas import atlas_paths, sample_wind_atlas
+from census.sites.screen import required_exclusions
+from census.stages.context import RunContext, WeatherGroup
+from census.wind.turbines import make_turbine
+
+__all__ = ["input_paths", "load_inputs"]
+
+logger = logging.getLogger(__name__)
+
+
+def load_inputs(
+    sites: gpd.GeoDataFrame | None, ctx: RunContext
+) -> tuple[gpd.GeoDataFrame, RunContext]:
+    """Read the run's inputs: districts, site layers, exclusions, rasters, weather, turbine.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame or None
+        ``None`` reads the ``[layers]`` of the config; a site table (``site_id``,
+        ``category``, ``area_m2``, ``adcode``, ``district``, geometry in the metric
+        CRS) is used as given instead.
+    ctx : RunContext
+
+    Returns
+    -------
+    sites : geopandas.GeoDataFrame
+        The site table of the chosen districts (io columns: ``site_id``,
+        ``category``, ``district``, ``adcode``, ``area_m2``, source attributes).
+    ctx : RunContext
+        With ``all_districts``, ``districts``, ``layer_reports``, ``exclusions``,
+        ``dem``, ``landcover``, ``weather_groups``, ``existing_capacity`` and
+        ``turbine`` set.
+    """
+    cfg = ctx.config
+    metric = ctx.metric_crs
+    ctx.all_districts = read_districts(
+        cfg.study_area.boundaries,
+        layer=cfg.study_area.layer,
+        crs=cfg.study_area.crs,
+        fields=cfg.study_area.fields,
+        metric_crs=metric,
+    )
+    ctx.districts = select_districts(ctx.all_districts, ctx.requested_districts)
+    if sites is None:
+        active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
+        sites, ctx.layer_reports = load_sites(
+            active,
+            ctx.districts,
+            metric_crs=metric,
+            study_area=ctx.all_districts,
+            study_area_name=cfg.study_area.name,
+        )
+    ctx.exclusions = _exclusions(cfg, sites, metric)
+    if cfg.terrain.dem is not None:
+        ctx.dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")
+    if cfg.terrain.landcover is not None:
+        # class codes: nearest neighbour, never interpolated
+        ctx.landcover = read_raster_metric(
+            cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
+        )
+    ctx.weather_groups = weather_groups(cfg, ctx.all_districts, ctx.districts)
+    if cfg.targets.existing_capacity is not None:
+        ctx.existing_capacity = read_existing_capacity(cfg.targets.existing_capacity)
+    wind = _wind_rows(cfg, sites)
+    if wind.any():
+        ctx.turbine = make_turbine(cfg.wind.turbine)  # reads a user power curve once per run
+        res = cfg.wind.resource
+        if res.atlas_dir is not None:
+            paths = atlas_paths(
+                res.atlas_dir, pattern=res.atlas_pattern, heights_m=res.atlas_heights_m
+            )
+            points = sites.loc[wind].geometry.representative_point()
+            ctx.wind_atlas = sample_wind_atlas(points, paths=paths, resampling=res.atlas_resampling)
+    return sites, ctx
+
+
+def _wind_rows(cfg: CensusConfig, sites: gpd.GeoDataFrame) -> pd.Series:
+    """Sites whose category's rules give the technology ``wind``."""
+    wind_categories = [n for n, r in cfg.rules.categories.items() if r.technology == "wind"]
+    if not len(sites):
+        return pd.Series(False, index=sites.index)
+    return sites["category"].isin(wind_categories)
+
+
+def _exclusions(
+    cfg: CensusConfig, sites: gpd.GeoDataFrame, metric: str
+) -> dict[str, gpd.GeoSeries]:
+    categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
+    needed = required_exclusions(cfg.rules, categories)
+    return load_exclusions(cfg.exclusions, needed, metric_crs=metric)
+
+
+def weather_groups(
+    cfg: CensusConfig, all_districts: gpd.GeoDataFrame, chosen: gpd.GeoDataFrame
+) -> list[WeatherGroup]:
+    """Group the chosen districts by the weather year they use, reading each file once.
+
+    A district uses its own file from ``[weather.districts]``, else the city's
+    ``[weather] path``, else (with ``clearsky_fallback``) a clear-sky year at the
+    districts' centre.
+
+    Returns
+    -------
+    list of WeatherGroup
+        One entry per distinct weather year; only files of this run's districts are read.
+
+    Raises
+    ------
+    ConfigError
+        Districts without any weather.
+    """
+    wcfg = cfg.weather
+    own: dict[int, Path] = {}
+    shift: dict[Path, float] = {}
+    for key, path in wcfg.districts.items():
+        code = int(weather_district(all_districts, key)["adcode"].iloc[0])
+        own[code] = Path(path)
+        shift[Path(path)] = float(wcfg.districts_time_shift_h.get(key, 0.0))
+    by_path: dict[Path, list[int]] = {}
+    rest: list[int] = []
+    for code in (int(a) for a in chosen["adcode"]):
+        if code in own:
+            by_path.setdefault(own[code], []).append(code)
+        else:
+            rest.append(code)
+    groups = []
+    for path, codes in by_path.items():
+        # each district file has its own timestamp convention: its own shift, default 0
+        weather, meta = read_weather(
+            path,
+            kind=wcfg.kind,
+            tz=wcfg.tz,
+            time_shift_h=shift[path],
+            study_area=study_area_for_weather(
+                cfg, all_districts[all_districts["adcode"].isin(codes)], part=True
+            ),
+            checks=wcfg.checks.model_dump(),
+        )
+        groups.append(WeatherGroup(weather, meta, codes))
+    if rest:
+        if wcfg.path is not None:
+            weather, meta = read_weather(
+                wcfg.path,
+                kind=wcfg.kind,
+                tz=wcfg.tz,
+                time_shift_h=wcfg.time_shift_h,
+                study_area=study_area_for_weather(cfg, all_districts),
+                checks=wcfg.checks.model_dump(),
+            )
+        elif wcfg.clearsky_fallback:
+            lon, lat = _centroid_lonlat(chosen[chosen["adcode"].isin(rest)])
+            tz = study_area_for_weather(cfg, all_districts).tz
+            weather, meta = clearsky_year(lat, lon, 0.0, tz=tz)
+        else:
+            names = chosen.loc[chosen["adcode"].isin(rest), "name_en"].tolist()
+            raise ConfigError(
+                f"No weather for districts {names}: set [weather] path, or a file per "
+                "district in [weather.districts], or clearsky_fallback = true."
+            )
+        groups.append(WeatherGroup(weather, meta, rest))
+    lengths = {len(g.weather) for g in groups}
+    if len(lengths) > 1:
+        raise WeatherError(
+            f"district weather years have {sorted(lengths)} rows; every file of "
+            "[weather.districts] needs the same hourly year (8760 rows) as the others."
+        )
+    return groups
+
+
+def _centroid_lonlat(districts: gpd.GeoDataFrame) -> tuple[float, float]:
+    c = districts.geometry.union_all().centroid
+    pt = gpd.GeoSeries([c], crs=districts.crs).to_crs("EPSG:4326").iloc[0]
+    return float(pt.x), float(pt.y)
+
+
+def input_paths(cfg: CensusConfig) -> list[Path]:
+    """Every input file a run with ``cfg`` reads (for provenance and --out checks)."""
+    paths = [cfg.study_area.boundaries]
+    if cfg.weather.path:
+        paths.append(cfg.weather.path)
+    paths += list(cfg.weather.districts.values())
+    paths += [lc.path for lc in cfg.layers.values() if lc.enabled]
+    paths += [ec.path for ec in cfg.exclusions.values() if ec.enabled]
+    paths += [p for p in (cfg.terrain.dem, cfg.terrain.landcover) if p is not None]
+    if cfg.targets.existing_capacity is not None:
+        paths.append(cfg.targets.existing_capacity)
+    if cfg.wind.turbine.power_curve_csv is not None:
+        paths.append(cfg.wind.turbine.power_curve_csv)
+    if cfg.wind.resource.atlas_dir is not None and Path(cfg.wind.resource.atlas_dir).is_dir():
+        paths += sorted(Path(cfg.wind.resource.atlas_dir).glob("*.tif"))
+    return [Path(p) for p in paths if p is not None]
