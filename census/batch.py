@@ -232,7 +232,15 @@ def merge_district_runs(
         storage_min_frac=cfg.targets.storage_min_frac,
         storage_duration_h=cfg.targets.storage_duration_h,
         grid_emission_factor_tco2_mwh=cfg.targets.grid_emission_factor_tco2_mwh,
+        storage_basis=cfg.targets.storage_basis,
+        emission_factor_name=cfg.targets.emission_factor_preset,
     )
+    existing = None
+    if cfg.targets.existing_capacity is not None:
+        from census.io.existing import read_existing_capacity
+        from census.supply import existing_in_run
+
+        existing = existing_in_run(read_existing_capacity(cfg.targets.existing_capacity), by)
     with RunFolder(out, overwrite=overwrite) as run:
         layers: dict[str, Any] = {"sites": sites}
         if turbine_parts:
@@ -246,7 +254,7 @@ def merge_district_runs(
         run.write_csv("summary_by_district.csv", district_table(by))
         run.write_csv("summary_by_district_category.csv", by)
         run.write_csv("summary_city.csv", city_table(by))
-        run.write_csv("targets.csv", targets_table(by, cfg.targets))
+        run.write_csv("targets.csv", targets_table(by, cfg.targets, existing=existing))
         run.write_json("batch.json", {"districts": [str(f) for f in folders]})
         nc = [f / "profiles.nc" for f in folders]
         if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, issue 20)

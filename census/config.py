@@ -42,6 +42,7 @@ __all__ = [
     "OutputsConfig",
     "StorageShiftConfig",
     "StudyAreaConfig",
+    "TargetRecord",
     "TargetsConfig",
     "TerrainConfig",
     "WeatherConfig",
@@ -127,6 +128,16 @@ class LayerConfig(Strict):
     fields: dict[str, str] = Field(
         default_factory=dict, description="census column name -> source column name"
     )
+    category_field: str | None = Field(
+        None,
+        description="column whose value picks a row's category from `categories` (e.g. the "
+        "building use: industrial and logistics roofs -> park_rooftop); other rows keep "
+        "`category`",
+    )
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="value of category_field (case-insensitive) -> category",
+    )
     synthetic: bool = False
 
     @model_validator(mode="after")
@@ -191,18 +202,76 @@ class TerrainConfig(Strict):
     synthetic: bool = False
 
 
+CapacityBasis = Literal["ac", "dc"]
+"""Capacity basis: ``"ac"`` (inverter output, turbine rating) or ``"dc"`` (module nameplate)."""
+
+
+class TargetRecord(Strict):
+    """One city target: capacity of some technologies by a year, on a stated basis.
+
+    Attributes
+    ----------
+    label : str
+        Name shown in reports (the record's key is its stable name).
+    technologies : list of str
+        Site-table technologies the target counts (``"pv"`` for every ``pv_*``).
+    year : int
+        Year by which the capacity is to be installed.
+    capacity_mw : float
+        Target capacity (cumulative installed capacity). [MW]
+    capacity_basis : {"ac", "dc"}
+        Basis the target is stated on; potential and existing capacity are
+        compared on it.
+    source : str
+        Where the target comes from.
+    enabled : bool
+        ``false`` leaves a default target out of the run.
+    """
+
+    label: str = Field(min_length=1)
+    technologies: list[str] = Field(min_length=1)
+    year: int = Field(ge=1900, le=2200)
+    capacity_mw: float = Field(ge=0)
+    capacity_basis: CapacityBasis
+    source: str = Field(min_length=1)
+    enabled: bool = True
+
+
 class TargetsConfig(Strict):
     """City targets, storage obligation and emission factor (from targets.yaml)."""
 
-    pv_2025_mw: float = Field(ge=0)
-    pv_2030_mw: float = Field(ge=0)
-    wind_2025_ensured_mw: float = Field(ge=0)
-    wind_2025_strived_mw: float = Field(ge=0)
+    records: dict[str, TargetRecord]
+    existing_pv_dc_ac_ratio: float = Field(ge=1, le=3)
     storage_min_frac: float = Field(ge=0, le=1)
     storage_duration_h: float = Field(gt=0)
+    storage_basis: CapacityBasis
     storage_technologies: list[str]
-    grid_emission_factor_tco2_mwh: float = Field(ge=0)
+    emission_factor_preset: str = Field(min_length=1)
+    emission_factors: dict[str, float]
     existing_capacity: Path | None = None
+
+    @model_validator(mode="after")
+    def _preset_known(self) -> TargetsConfig:
+        if self.emission_factor_preset not in self.emission_factors:
+            raise ValueError(
+                f"emission_factor_preset {self.emission_factor_preset!r} is not one of "
+                f"{sorted(self.emission_factors)}; pick one, or add your own factor as "
+                "[targets.emission_factors] <name> = <tCO2/MWh> and name it."
+            )
+        bad = {k: v for k, v in self.emission_factors.items() if not 0 <= v < 3}
+        if bad:
+            raise ValueError(f"emission_factors must be in tCO2/MWh, between 0 and 3; got {bad}.")
+        return self
+
+    @property
+    def grid_emission_factor_tco2_mwh(self) -> float:
+        """Return the emission factor of the chosen preset [tCO2 MWh⁻¹]."""
+        return float(self.emission_factors[self.emission_factor_preset])
+
+    @property
+    def active_records(self) -> dict[str, TargetRecord]:
+        """The enabled targets, by name."""
+        return {k: r for k, r in self.records.items() if r.enabled}
 
 
 class StorageShiftConfig(Strict):
@@ -408,6 +477,7 @@ def load_config(
         user = deep_merge(user, overrides)
     _reject_non_finite(user, user_path)
     merged = deep_merge(base, user)
+    _credit_user_targets(merged, user, str(user_path or "overrides"))
     _own_paths_are_real(user, merged)
     for table in _REPLACED_TABLES:
         # a user's own layer set replaces the demo's, never adds to it (no double counting)
@@ -437,6 +507,21 @@ def load_config(
             }
         )
     return LoadedConfig(config=config, user_path=user_path, user_toml=user, ledger=rows)
+
+
+def _credit_user_targets(merged: dict[str, Any], user: dict[str, Any], label: str) -> None:
+    """Name the user's config as the source of a default target record it changes.
+
+    A record the user edits without giving its own ``source`` would otherwise keep the
+    plan's citation beside the user's number.
+    """
+    user_records = (user.get("targets") or {}).get("records") or {}
+    records = (merged.get("targets") or {}).get("records") or {}
+    for name, rec in user_records.items():
+        if not isinstance(rec, dict) or "source" in rec or name not in records:
+            continue
+        if set(rec) - {"enabled", "label"} and records[name].get("source"):
+            records[name]["source"] = f"user config {label} (default: {records[name]['source']})"
 
 
 def _reject_non_finite(tree: Any, user_path: Path | None, key: str = "") -> None:

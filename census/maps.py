@@ -84,6 +84,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "forest": "#1b9e77",
     "mudflat": "#e6ab02",
     "agri": "#7fbc41",
+    "park_rooftop": "#b2182b",
 }
 """Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
 

@@ -170,6 +170,9 @@ class LayerSpec(Strict):
 
     output: Literal["sites", "exclusions"]
     category: str | None = None
+    # a field whose value gives a row another category (building use -> park_rooftop)
+    category_field: str | None = None
+    categories: dict[str, str] = Field(default_factory=dict)
     osm_layers: list[Literal["points", "lines", "multipolygons"]] = Field(min_length=1)
     match: list[dict[str, TagValue]]
     exclude: list[dict[str, TagValue]] = Field(default_factory=list)
@@ -921,8 +924,9 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
     if config.get("wind", {}).get("resource", {}).get("atlas_dir") == "":
         msgs.append(
             'No --wind-atlas given: census.toml sets [wind.resource] atlas_dir = "" '
-            "(none); wind yield then rests on the weather file's station wind alone, "
-            "which is a poor basis for a wind census."
+            "(none); a run with wind sites then stops unless [wind.resource] "
+            "station_extrapolation = true, which rests the wind yield on the weather file's "
+            "station wind alone, a poor basis for a wind census."
         )
     elif atlas and "wind" not in config:
         msgs.append(
@@ -1212,6 +1216,8 @@ def prepare_data(
             entry: dict[str, Any] = {"path": fname, "layer": name, "crs": metric_crs}
             if layer.output == "sites":
                 entry.update(category=layer.category, id_field="osm_id")
+                if layer.category_field:
+                    entry.update(category_field=layer.category_field, categories=layer.categories)
                 config["layers"][name] = {**entry, "synthetic": False}
             else:
                 config["exclusions"][name] = {**entry, "synthetic": False}
@@ -1225,6 +1231,8 @@ def prepare_data(
                 "crs": metric_crs,
                 "category": "rooftop",
                 "id_field": "building_id",
+                # no building use is read from Overture: no park_rooftop typing
+                "category_field": "",
                 "synthetic": False,
             }
 

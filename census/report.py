@@ -32,9 +32,6 @@ import pandas as pd
 from census.config import CensusConfig
 from census.io.runfolder import RunFolder
 from census.result import CensusResult
-from census.supply import (
-    target_values,
-)
 
 if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
     from matplotlib.figure import Figure
@@ -52,15 +49,18 @@ logger = logging.getLogger(__name__)
 NO_EXISTING_NOTE = (
     "Potential, not a gap: no existing-capacity table given. Set [targets] "
     'existing_capacity = "existing.csv" (columns adcode or district, technology, '
-    "capacity_mw_dc) to compare the targets with installed capacity."
+    "capacity_mw_ac or capacity_mw_dc) to compare the targets with installed capacity."
 )
 
-_TARGET_LABELS = {
-    "pv_2025": "PV 2025",
-    "pv_2030": "PV 2030",
-    "wind_2025_ensured": "Wind 2025 (ensured)",
-    "wind_2025_strived": "Wind 2025 (strived)",
-}
+
+def _x_on_dc_axis(part: pd.DataFrame, value: float, basis: str) -> float:
+    """Where on the curve's DC capacity axis a target on ``basis`` is reached [MW]."""
+    if basis != "ac" or "cumulative_capacity_mw_ac" not in part or not len(part):
+        return value
+    ac = part["cumulative_capacity_mw_ac"].to_numpy(float)
+    dc = part["cumulative_capacity_mw"].to_numpy(float)
+    return float(np.interp(value, np.concatenate([[0.0], ac]), np.concatenate([[0.0], dc])))
+
 
 # ----------------------------------------------------------------------------- charts
 
@@ -116,8 +116,10 @@ def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
         [CNY kWh⁻¹], or the resource ranking (specific yield [kWh kWp⁻¹ yr⁻¹]
         for PV, capacity factor [frac] for wind) when no costs were given.
     """
+    from census.rollup import target_records
+
     matplotlib, Figure = _matplotlib()
-    goals = target_values(targets)
+    goals = target_records(targets)
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(9.0, 3.6), layout="constrained")
         axes = fig.subplots(1, 2)
@@ -149,11 +151,13 @@ def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
                 ax.text(
                     0.5, 0.5, "no eligible sites", ha="center", va="center", transform=ax.transAxes
                 )
-            for tname, value in goals.items():
-                if tname.startswith(name):
+            for spec in goals:
+                if spec.curve == name:
+                    # the axis is DC capacity; an AC target sits where the AC sum reaches it
+                    value = _x_on_dc_axis(part, spec.capacity_mw, spec.capacity_basis)
                     ax.axvline(value, color="#c0392b", linestyle="--", linewidth=1)
                     ax.annotate(
-                        _TARGET_LABELS.get(tname, tname),
+                        f"{spec.label} ({spec.capacity_basis.upper()})",
                         (value, 1.0),
                         xycoords=("data", "axes fraction"),
                         rotation=90,
@@ -163,7 +167,7 @@ def supply_curve_figure(curve: pd.DataFrame, *, targets: Any = None) -> Figure:
                         color="#c0392b",
                     )
             ax.set_title(f"{label} supply curve")
-            ax.set_xlabel("cumulative capacity [MW]")
+            ax.set_xlabel("cumulative capacity [MW DC]")
             ax.set_ylabel(ylabel)
             ax.set_xlim(left=0)
             ax.set_ylim(bottom=0)
@@ -188,7 +192,8 @@ def targets_figure(targets: pd.DataFrame, gap: pd.DataFrame | None = None) -> Fi
     """
     matplotlib, Figure = _matplotlib()
     t = targets.reset_index(drop=True)
-    names = [_TARGET_LABELS.get(str(n), str(n)) for n in t["target"]]
+    labels = t["label"] if "label" in t else t["target"]
+    names = [str(n) for n in labels]
     tgt = t["target_mw"].to_numpy(float)
     pot = t["potential_mw"].to_numpy(float)
     existing = np.zeros(len(t))
@@ -356,8 +361,10 @@ curve</a><a href="#districts">Districts</a><a href="#storage">Storage</a><a href
 {% for k, v in cards %}<div class="card"><div class="v">{{ v }}</div><div class="k">{{ k }}</div>
 </div>{% endfor %}
 </div>
-<p>Potential of eligible sites after screening. PV capacity is DC (MWp). Storage is the
+<p>Potential of eligible sites after screening. PV capacity is given as DC (module
+nameplate, MWp) and AC (inverter output); wind as the turbines' rating. Storage is the
 obligation on centralized PV and wind only ({{ storage_rule }}).</p>
+<p class="basis">{{ basis_note }}</p>
 <h3>City totals by category and technology</h3>
 {{ table(city, total_last=True) }}
 
@@ -517,10 +524,12 @@ def build_report_html(
         )
     else:
         storage_rule = "storage obligation as computed by the run's roll-up"
-    ef = tcfg.get("grid_emission_factor_tco2_mwh")
+    preset = tcfg.get("emission_factor_preset")
+    ef = (tcfg.get("emission_factors") or {}).get(preset)
     co2_rule = "Energy of eligible sites times the grid emission factor" + (
-        f" {float(ef):g} tCO2/MWh." if ef is not None else "."
+        f" '{preset}', {float(ef):g} tCO2/MWh." if ef is not None else "."
     )
+    basis_note = _basis_note(targets, tcfg, (prov.get("config") or {}).get("wind") or {})
 
     targets_chart = supply_chart = None
     if charts and targets is not None and len(targets):
@@ -589,6 +598,7 @@ def build_report_html(
         "cards": cards,
         "storage_rule": storage_rule,
         "co2_rule": co2_rule,
+        "basis_note": basis_note,
         "city": _table(city),
         "targets": _table(targets),
         "targets_chart": targets_chart,
@@ -629,6 +639,32 @@ def build_report_html(
     context.update(profile_block)
     env = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
     return env.from_string(_TEMPLATE).render(**context)
+
+
+def _basis_note(targets: Any, tcfg: Mapping[str, Any], wcfg: Mapping[str, Any]) -> str:
+    """One sentence naming the capacity bases, emission factor and turbine of the run."""
+    parts = []
+    if isinstance(targets, pd.DataFrame) and "capacity_basis" in targets and len(targets):
+        bases = ", ".join(
+            f"{lab} on {b.upper()}"
+            for lab, b in zip(
+                targets.get("label", targets["target"]), targets["capacity_basis"], strict=True
+            )
+        )
+        parts.append(f"Targets compared on their stated capacity basis: {bases}.")
+    if tcfg.get("storage_basis"):
+        parts.append(f"Storage sized on {str(tcfg['storage_basis']).upper()} capacity.")
+    preset = tcfg.get("emission_factor_preset")
+    ef = (tcfg.get("emission_factors") or {}).get(preset)
+    if ef is not None:
+        parts.append(f"CO2 avoided with the emission factor '{preset}' ({float(ef):g} tCO2/MWh).")
+    turbine = wcfg.get("turbine") or {}
+    if turbine.get("type"):
+        parts.append(
+            f"Wind turbine {turbine['type']} at {float(turbine.get('hub_height_m') or 0):g} m hub "
+            "height."
+        )
+    return " ".join(parts)
 
 
 class _Obj:

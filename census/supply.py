@@ -39,6 +39,7 @@ __all__ = [
     "capital_recovery_factor",
     "existing_by_district",
     "existing_gap",
+    "existing_in_run",
     "lcoe_cny_kwh",
     "lifetime_energy_factor",
     "supply_curve",
@@ -49,8 +50,6 @@ logger = logging.getLogger(__name__)
 
 CURVES: dict[str, str] = {"pv": "pv_", "wind": "wind"}
 """Supply curves and the technology prefix each one gathers."""
-
-_TARGET_FIELDS = ("pv_2025_mw", "pv_2030_mw", "wind_2025_ensured_mw", "wind_2025_strived_mw")
 
 
 def capital_recovery_factor(
@@ -200,38 +199,22 @@ def lcoe_cny_kwh(
 
 
 def target_values(targets: Any) -> dict[str, float]:
-    """Return ``{target name: target [MW]}`` from a targets table or a TargetsConfig.
+    """Return ``{target name: target [MW]}`` from a targets table or a targets section.
 
     Parameters
     ----------
     targets : pandas.DataFrame, TargetsConfig, mapping or None
         A :func:`census.rollup.targets_table` (columns ``target``, ``target_mw``),
-        or an object with ``pv_2025_mw``, ``pv_2030_mw``, ``wind_2025_ensured_mw``,
-        ``wind_2025_strived_mw``. [MW]
+        or the ``targets`` config section (its ``records``). [MW]
 
     Returns
     -------
     dict of str to float
-        E.g. ``{"pv_2025": 4800.0, ...}``; empty for ``None``.
+        E.g. ``{"pv_2025": 4800.0, ...}`` for the enabled targets; empty for ``None``.
     """
-    if targets is None:
-        return {}
-    if isinstance(targets, pd.DataFrame):
-        require_columns(targets, ("target", "target_mw"), what="targets table")
-        return {
-            str(t): float(v) for t, v in zip(targets["target"], targets["target_mw"], strict=True)
-        }
-    if isinstance(targets, dict):
-        return {k.removesuffix("_mw"): float(v) for k, v in targets.items()}
-    out = {}
-    for name in _TARGET_FIELDS:
-        if not hasattr(targets, name):
-            raise TypeError(
-                f"targets must be a targets table or a TargetsConfig; "
-                f"{type(targets).__name__} has no attribute {name!r}."
-            )
-        out[name.removesuffix("_mw")] = float(getattr(targets, name))
-    return out
+    from census.rollup import target_records
+
+    return {spec.name: spec.capacity_mw for spec in target_records(targets)}
 
 
 def _curve_of(technology: pd.Series) -> pd.Series:
@@ -278,9 +261,10 @@ def supply_curve(
         One row per eligible site with capacity > 0: ``curve`` (``pv`` or
         ``wind``), ``rank`` (1 = cheapest within its curve), the site columns,
         ``energy_gwh_yr``, ``energy_kwh_kw_yr``, ``lcoe_cny_kwh``,
-        ``cumulative_capacity_mw``, ``cumulative_energy_gwh_yr``, and
+        ``cumulative_capacity_mw`` (DC), ``cumulative_capacity_mw_ac`` (when the
+        sites carry ``capacity_mw_ac``), ``cumulative_energy_gwh_yr``, and
         ``reaches_target``: names of the targets whose value the cumulative
-        capacity reaches at this site (``;``-separated, empty elsewhere).
+        capacity on the target's own basis reaches at this site (``;``-separated, empty elsewhere).
         PV rows come first. The last row of each curve has the total eligible
         capacity of that curve.
 
@@ -339,7 +323,9 @@ def supply_curve(
         )
     else:
         df["lcoe_cny_kwh"] = np.nan
-    goals = target_values(targets)
+    from census.rollup import target_records
+
+    goals = target_records(targets)
     parts = []
     for curve in CURVES:
         part = df[df["curve"] == curve].copy()
@@ -367,13 +353,23 @@ def supply_curve(
         part = part.drop(columns=["_key", "_sid"])
         part["rank"] = np.arange(1, len(part) + 1)
         part["cumulative_capacity_mw"] = part["capacity_mw_dc"].cumsum()
+        if "capacity_mw_ac" in part.columns:
+            ac = pd.to_numeric(part["capacity_mw_ac"], errors="coerce").fillna(0.0)
+            part["cumulative_capacity_mw_ac"] = ac.cumsum()
         part["cumulative_energy_gwh_yr"] = part["energy_gwh_yr"].cumsum()
-        cum = part["cumulative_capacity_mw"].to_numpy()
-        before = np.concatenate([[0.0], cum[:-1]])
         reached = [""] * len(part)
-        for name, value in goals.items():
-            if not name.startswith(curve) or not len(part):
+        for spec in goals:
+            if spec.curve != curve or not len(part):
                 continue
+            # a target is reached on its own capacity basis
+            col = (
+                "cumulative_capacity_mw_ac"
+                if spec.capacity_basis == "ac" and "cumulative_capacity_mw_ac" in part
+                else "cumulative_capacity_mw"
+            )
+            cum = part[col].to_numpy()
+            before = np.concatenate([[0.0], cum[:-1]])
+            name, value = spec.name, spec.capacity_mw
             hit = np.nonzero((before < value) & (cum >= value))[0]
             if value <= 0:
                 hit = np.array([0])
@@ -391,6 +387,7 @@ def supply_curve(
         "category",
         "technology",
         "capacity_mw_dc",
+        "capacity_mw_ac",
         "energy_mwh_yr",
         "energy_gwh_yr",
         "energy_kwh_kw_yr",
@@ -398,6 +395,7 @@ def supply_curve(
         "capacity_factor",
         "lcoe_cny_kwh",
         "cumulative_capacity_mw",
+        "cumulative_capacity_mw_ac",
         "cumulative_energy_gwh_yr",
         "reaches_target",
     ]
@@ -441,7 +439,44 @@ def _existing_with_adcode(existing: pd.DataFrame, by_district: pd.DataFrame) -> 
     return ex
 
 
-def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:
+def existing_in_run(
+    existing: pd.DataFrame | None, by_district: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Rows of an existing-capacity table inside the run's districts, with their adcode.
+
+    Parameters
+    ----------
+    existing : pandas.DataFrame or None
+        :func:`census.io.existing.read_existing_capacity` output.
+    by_district : pandas.DataFrame
+        District x category x technology table (``adcode``, ``name_zh``, ``name_en``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``existing`` with an integer ``adcode`` on every row, without rows of
+        districts outside the run (they are named in a warning); ``None`` stays ``None``.
+    """
+    if existing is None:
+        return None
+    ex = _existing_with_adcode(existing, by_district)
+    inside = ex["adcode"].isin(set(by_district["adcode"].astype("int64")))
+    if not inside.all():
+        warnings.warn(
+            f"existing-capacity rows for adcodes {sorted(set(ex.loc[~inside, 'adcode']))} are "
+            "outside this run's districts and are left out of the targets.",
+            stacklevel=2,
+        )
+    return ex[inside].reset_index(drop=True)
+
+
+def existing_by_district(
+    by_district: pd.DataFrame,
+    existing: pd.DataFrame | None,
+    *,
+    basis: str = "ac",
+    pv_dc_ac_ratio: float = 1.0,
+) -> pd.DataFrame:
     """Existing installed capacity beside the census potential, per district.
 
     Parameters
@@ -450,15 +485,24 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
         District x category x technology table of :func:`census.rollup.summarize_by_district`.
     existing : pandas.DataFrame or None
         Existing capacity from :func:`census.io.existing.read_existing_capacity`
-        (``adcode`` or ``district``, ``technology``, ``capacity_mw_dc`` [MW]).
+        (``adcode`` or ``district``, ``technology``, ``capacity_mw_ac`` /
+        ``capacity_mw_dc`` [MW]).
+    basis : {"ac", "dc"}, default "ac"
+        Capacity basis of every column (potential and existing).
+    pv_dc_ac_ratio : float, default 1.0
+        Converts existing PV rows given on the other basis
+        (``targets.existing_pv_dc_ac_ratio``). [-]
 
     Returns
     -------
     pandas.DataFrame
-        ``adcode``, ``name_zh``, ``name_en``, ``pv_potential_mw``,
-        ``pv_existing_mw``, ``wind_potential_mw``, ``wind_existing_mw`` [MW];
-        the ``*_existing_mw`` columns are NaN without an existing table.
+        ``adcode``, ``name_zh``, ``name_en``, ``capacity_basis``,
+        ``pv_potential_mw``, ``pv_existing_mw``, ``wind_potential_mw``,
+        ``wind_existing_mw`` [MW]; the ``*_existing_mw`` columns are NaN without
+        an existing table.
     """
+    from census.rollup import existing_on_basis
+
     names = (
         by_district[["adcode", "name_zh", "name_en"]]
         .drop_duplicates("adcode")
@@ -466,13 +510,16 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
         .reset_index(drop=True)
     )
     curve = _curve_of(by_district["technology"])
+    cap_col = "capacity_mw_ac" if basis == "ac" else "capacity_mw_dc"
     out = names.copy()
+    out["capacity_basis"] = basis
     for c in CURVES:
-        pot = by_district[curve == c].groupby("adcode")["capacity_mw_dc"].sum()
+        pot = by_district[curve == c].groupby("adcode")[cap_col].sum()
         out[f"{c}_potential_mw"] = out["adcode"].map(pot).fillna(0.0).astype(float)
         out[f"{c}_existing_mw"] = np.nan
     if existing is not None:
         ex = _existing_with_adcode(existing, by_district)
+        ex["_mw"] = existing_on_basis(ex, basis, pv_dc_ac_ratio=pv_dc_ac_ratio)
         ex_curve = np.where(
             ex["technology"].astype(str).str.startswith("pv"),
             "pv",
@@ -486,13 +533,14 @@ def existing_by_district(by_district: pd.DataFrame, existing: pd.DataFrame | Non
                 stacklevel=3,
             )
         for c in CURVES:
-            got = ex[ex_curve == c].groupby("adcode")["capacity_mw_dc"].sum()
+            got = ex[ex_curve == c].groupby("adcode")["_mw"].sum()
             out[f"{c}_existing_mw"] = out["adcode"].map(got).fillna(0.0).astype(float)
     return out[
         [
             "adcode",
             "name_zh",
             "name_en",
+            "capacity_basis",
             "pv_potential_mw",
             "pv_existing_mw",
             "wind_potential_mw",
@@ -506,6 +554,9 @@ def existing_gap(
 ) -> pd.DataFrame:
     """Targets against existing capacity and census potential.
 
+    The gap columns of :func:`census.rollup.targets_table` (one computation, one
+    place), kept for the report's gap section.
+
     Parameters
     ----------
     by_district : pandas.DataFrame
@@ -513,45 +564,24 @@ def existing_gap(
     existing : pandas.DataFrame or None
         Existing installed capacity (:func:`census.io.existing.read_existing_capacity`).
         ``None``: the result is potential, not a gap (the gap columns are NaN).
-    targets : TargetsConfig or pandas.DataFrame
-        City targets (see :func:`target_values`). [MW]
+    targets : TargetsConfig or mapping
+        The ``targets`` config section (records on a stated basis). [MW]
 
     Returns
     -------
     pandas.DataFrame
-        One row per target: ``target``, ``target_mw``, ``existing_mw``,
-        ``remaining_mw`` (target minus existing, at least 0), ``potential_mw``,
-        ``potential_to_remaining_ratio``, ``shortfall_mw`` (remaining minus
-        potential, at least 0), ``has_existing`` (bool). [MW]
+        One row per target: ``target``, ``capacity_basis``, ``target_mw``,
+        ``existing_mw``, ``remaining_mw`` (target minus existing, at least 0),
+        ``potential_mw``, ``potential_to_remaining_ratio``, ``shortfall_mw``
+        (remaining minus potential, at least 0), ``has_existing`` (bool). [MW]
     """
-    table = existing_by_district(by_district, existing)
-    rows = []
-    for name, target_mw in target_values(targets).items():
-        curve = "pv" if name.startswith("pv") else "wind"
-        potential = float(table[f"{curve}_potential_mw"].sum())
-        if existing is None:
-            ex = remaining = shortfall = ratio = np.nan
-        else:
-            ex = float(table[f"{curve}_existing_mw"].sum())
-            remaining = max(target_mw - ex, 0.0)
-            shortfall = max(remaining - potential, 0.0)
-            ratio = potential / remaining if remaining > 0 else np.inf
-        rows.append(
-            {
-                "target": name,
-                "target_mw": target_mw,
-                "existing_mw": ex,
-                "remaining_mw": remaining,
-                "potential_mw": potential,
-                "potential_to_remaining_ratio": ratio,
-                "shortfall_mw": shortfall,
-                "has_existing": existing is not None,
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
+    from census.rollup import targets_table
+
+    table = targets_table(by_district, targets, existing=existing_in_run(existing, by_district))
+    return table[
+        [
             "target",
+            "capacity_basis",
             "target_mw",
             "existing_mw",
             "remaining_mw",
@@ -559,5 +589,5 @@ def existing_gap(
             "potential_to_remaining_ratio",
             "shortfall_mw",
             "has_existing",
-        ],
-    )
+        ]
+    ].reset_index(drop=True)

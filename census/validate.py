@@ -388,5 +388,22 @@ def validate_config(loaded: LoadedConfig | CensusConfig) -> list[Problem]:
                 'Fix the path, or set atlas_dir = "" to run without a wind atlas.',
             )
         )
+    wind_layers = [
+        n
+        for n, lc in cfg.layers.items()
+        if lc.enabled
+        and lc.category in cfg.rules.categories
+        and cfg.rules.categories[lc.category].technology == "wind"
+    ]
+    if atlas is None and wind_layers and not cfg.wind.resource.station_extrapolation:
+        # the wind yield refuses the station's wind alone (census.wind.yield_._station_only)
+        problems.append(
+            Problem(
+                "wind.resource.atlas_dir",
+                f"wind site layers {wind_layers} but no wind atlas",
+                "Set [wind.resource] atlas_dir to Global Wind Atlas rasters, or accept a "
+                "rough estimate with [wind.resource] station_extrapolation = true.",
+            )
+        )
     _check_weather(cfg, problems)
     return problems

@@ -3,8 +3,9 @@
 #   bash scripts/test.sh [pytest args...]
 # Installs Debian's chromium + chromium-driver for the browser test of the HTML maps and
 # PostgreSQL 15 + PostGIS 3 for the PostGIS export tests (when run as root with apt-get;
-# otherwise those tests are skipped), creates .venv,
-# installs census with its dev extra, checks ruff, and runs pytest.
+# otherwise those tests are skipped), creates .venv, installs the pinned dependency set
+# of requirements-lock.txt and census itself (no dependency resolution: the lock is the
+# set), checks ruff, and runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,9 +48,10 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv
 fi
-echo "== installing census[dev]"
+echo "== installing the locked dependencies (requirements-lock.txt), then census itself"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -r requirements-lock.txt
+.venv/bin/python -m pip install -q --no-deps -e .
 
 echo "== ruff"
 .venv/bin/ruff check census tests benchmarks scripts

@@ -20,12 +20,19 @@ def test_default_config_loads_and_points_at_shipped_data():
     assert Path(cfg.study_area.boundaries).is_absolute()
     assert Path(cfg.study_area.boundaries).exists()
     assert Path(cfg.weather.path).exists()
-    assert cfg.targets.pv_2025_mw == 4800.0
-    assert cfg.targets.pv_2030_mw == 6500.0
-    assert cfg.targets.wind_2025_ensured_mw == 100.0
-    assert cfg.targets.wind_2025_strived_mw == 200.0
+    rec = cfg.targets.records
+    # Hangzhou Carbon Peak Pilot Implementation Plan (draft 2024-03-20): PV 4.8 GW 2025,
+    # 6.5 GW 2030; wind 100 MW ensured, 200 MW strived 2025
+    assert rec["pv_2025"].capacity_mw == 4800.0 and rec["pv_2025"].year == 2025
+    assert rec["pv_2030"].capacity_mw == 6500.0 and rec["pv_2030"].year == 2030
+    assert rec["wind_2025_ensured"].capacity_mw == 100.0
+    assert rec["wind_2025_strived"].capacity_mw == 200.0
+    assert {r.capacity_basis for r in rec.values()} == {"ac"}
+    assert all("Hangzhou Carbon Peak" in r.source for r in rec.values())
     assert cfg.targets.storage_min_frac == 0.10
-    assert cfg.targets.grid_emission_factor_tco2_mwh == 0.5366
+    # MEE/NBS 2023 factors: national average 0.5306 kgCO2/kWh
+    assert cfg.targets.emission_factor_preset == "national_average_2023"
+    assert cfg.targets.grid_emission_factor_tco2_mwh == 0.5306
 
 
 @pytest.mark.parametrize("section", ASSUMPTION_SECTIONS)
@@ -50,7 +57,8 @@ def test_bare_value_in_table_is_rejected():
 def test_user_override_key_by_key(tmp_path):
     user = tmp_path / "my.toml"
     user.write_text(
-        "[rules.categories.pond]\nmin_area_m2 = 5000.0\n\n[targets]\npv_2025_mw = 5000\n",
+        "[rules.categories.pond]\nmin_area_m2 = 5000.0\n\n"
+        "[targets.records.pv_2025]\ncapacity_mw = 5000\n",
         encoding="utf-8",
     )
     loaded = load_config(user)
@@ -58,13 +66,18 @@ def test_user_override_key_by_key(tmp_path):
     assert pond.min_area_m2 == 5000.0
     # siblings keep their defaults
     assert pond.edge_setback_m == 5.0
-    assert loaded.config.targets.pv_2030_mw == 6500.0
+    assert loaded.config.targets.records["pv_2030"].capacity_mw == 6500.0
+    assert loaded.config.targets.records["pv_2025"].capacity_mw == 5000.0
+    # the changed record names the user's config as its source, keeping the default's
+    assert loaded.config.targets.records["pv_2025"].source.startswith(f"user config {user}")
+    assert loaded.config.targets.records["pv_2025"].capacity_basis == "ac"
     rows = {r["key"]: r for r in loaded.ledger}
     assert rows["rules.categories.pond.min_area_m2"]["value"] == 5000.0
     assert rows["rules.categories.pond.min_area_m2"]["overridden"] is True
     assert rows["rules.categories.pond.min_area_m2"]["default"] == 10000.0
     assert str(user) in rows["rules.categories.pond.min_area_m2"]["source"]
-    assert rows["targets.pv_2030_mw"]["overridden"] is False
+    assert rows["targets.records"]["overridden"] is True
+    assert rows["targets.storage_min_frac"]["overridden"] is False
 
 
 def test_unknown_key_names_key_and_file(tmp_path):
@@ -80,8 +93,8 @@ def test_unknown_key_names_key_and_file(tmp_path):
 
 def test_wrong_type_names_key_and_file(tmp_path):
     user = tmp_path / "bad.toml"
-    user.write_text('[targets]\npv_2025_mw = "lots"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"targets\.pv_2025_mw") as info:
+    user.write_text('[targets.records.pv_2025]\ncapacity_mw = "lots"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"targets\.records\.pv_2025\.capacity_mw") as info:
         load_config(user)
     assert str(user) in str(info.value)
 
@@ -116,11 +129,15 @@ def test_user_can_add_a_category(tmp_path):
     assert cfg.rules.categories["sewage_pond"].min_area_m2 == 2000.0
 
 
-def test_config_show_round_trips():
+def test_config_show_round_trips(tmp_path):
     loaded = load_config()
     text = config_to_toml(loaded.config)
     tree = tomllib.loads(text)
-    assert tree["targets"]["pv_2025_mw"] == 4800.0
+    assert tree["targets"]["records"]["pv_2025"]["capacity_mw"] == 4800.0
+    # the dumped TOML loads back as a user config
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path).config.targets == loaded.config.targets
     assert "rooftop" in tree["rules"]["categories"]
 
 
@@ -195,6 +212,50 @@ def test_disabled_layer_needs_no_path(tmp_path):
 def test_overrides_are_named_in_errors():
     with pytest.raises(ConfigError, match="overrides: unknown key 'targets.pv_2025'"):
         load_config(overrides={"targets": {"pv_2025": 1.0}})
+
+
+def test_user_adds_a_target_record_without_code(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text(
+        '[targets.records.wind_2030]\nlabel = "Wind 2030"\ntechnologies = ["wind"]\n'
+        'year = 2030\ncapacity_mw = 300\ncapacity_basis = "ac"\nsource = "City plan, p. 3"\n\n'
+        "[targets.records.pv_2030]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    targets = load_config(user).config.targets
+    assert targets.records["wind_2030"].capacity_mw == 300.0
+    assert "pv_2030" not in targets.active_records
+    assert set(targets.active_records) == {
+        "pv_2025",
+        "wind_2025_ensured",
+        "wind_2025_strived",
+        "wind_2030",
+    }
+
+
+def test_new_target_needs_a_source_and_a_basis(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text(
+        '[targets.records.x]\nlabel = "X"\ntechnologies = ["pv"]\nyear = 2030\n'
+        'capacity_mw = 1\ncapacity_basis = "peak"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(user)
+    assert "targets.records.x.source" in str(info.value)
+    assert "targets.records.x.capacity_basis" in str(info.value)
+
+
+def test_emission_factor_preset_must_exist(tmp_path):
+    user = tmp_path / "c.toml"
+    user.write_text('[targets]\nemission_factor_preset = "martian"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="martian.*emission_factors"):
+        load_config(user)
+    user.write_text(
+        '[targets]\nemission_factor_preset = "mine"\n[targets.emission_factors]\nmine = 0.6\n',
+        encoding="utf-8",
+    )
+    assert load_config(user).config.targets.grid_emission_factor_tco2_mwh == 0.6
 
 
 def test_own_dem_is_not_taken_for_the_demo_synthetic_one(tmp_path):

@@ -318,3 +318,33 @@ def test_landcover_codes():
         lc = lc_src.read(1)
     assert lc.dtype == np.uint8
     assert set(np.unique(lc)) <= {10, 20, 30, 40, 50, 60, 80, 90}
+
+
+def test_parks_zone_layer_holds_the_park_rooftops(sites, city):
+    from census.zones import split_by_zone
+
+    parks = pyogrio.read_dataframe(DEMO / "demo_zones.gpkg", layer="parks")
+    assert parks.crs.to_epsg() == 4549
+    assert parks["name"].is_unique and parks["name"].str.endswith("(demo)").all()
+    assert {"industrial", "logistics"} == set(parks["kind"])
+    assert parks["name"].str.startswith("Tonglu logistics").any()
+    assert shapely.contains(city, parks.geometry.to_numpy()).all()
+    # parks do not overlap: their areas add up to the area of their union
+    union = shapely.union_all(parks.geometry.to_numpy())
+    assert_allclose(parks.area.sum(), union.area, rtol=1e-9)
+    roofs = sites["rooftops"]
+    park_roofs = roofs[roofs["use"].isin(["industrial", "logistics"])]
+    pieces = split_by_zone(park_roofs, parks, zone_field="name")
+    # every roof's shares sum to 1; about half of the industrial and logistics roof area lies
+    # in the parks (the rest is the few per cent of such roofs in urban and town clusters)
+    assert_allclose(pieces.groupby("site_index")["share_frac"].sum(), 1.0, rtol=1e-9)
+    inside = pieces[pieces["zone"] != "(outside zones)"]
+    area = park_roofs.area
+    share_in = (inside["share_frac"] * area.loc[inside["site_index"]].to_numpy()).sum()
+    assert share_in / area.sum() > 0.5
+    # inside the parks, industrial and logistics roofs are most of the roof area
+    in_park = split_by_zone(roofs, parks, zone_field="name")
+    in_park = in_park[in_park["zone"] != "(outside zones)"]
+    roof_area = roofs.area.loc[in_park["site_index"]].to_numpy() * in_park["share_frac"]
+    is_park_use = roofs["use"].isin(["industrial", "logistics"]).loc[in_park["site_index"]]
+    assert roof_area[is_park_use.to_numpy()].sum() / roof_area.sum() > 0.5

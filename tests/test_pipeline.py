@@ -178,7 +178,8 @@ def test_cli_layer_without_crs(tmp_path):
 def test_config_show_prints_toml():
     res = CliRunner().invoke(app, ["config", "show"])
     assert res.exit_code == 0
-    assert "pv_2025_mw = 4800.0" in res.output
+    assert "[targets.records.pv_2025]" in res.output
+    assert "capacity_mw = 4800.0" in res.output
 
 
 def test_empty_layer_warns_and_run_completes(tmp_path):

@@ -367,6 +367,9 @@ def test_config_and_sources(prepared):
         "crs": "EPSG:4549",
         "category": "rooftop",
         "id_field": "osm_id",
+        # OSM building=industrial / warehouse roofs are reported as park_rooftop
+        "category_field": "building",
+        "categories": {"industrial": "park_rooftop", "warehouse": "park_rooftop"},
         "synthetic": False,
     }
     assert toml["exclusions"]["roads"]["path"] == "exclusions.gpkg"

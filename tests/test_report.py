@@ -51,15 +51,32 @@ SITES = pd.DataFrame(
         "exclusion_reasons": ["", "", "", "", "slope" + HOSTILE],
     }
 )
-TARGETS = TargetsConfig(
-    pv_2025_mw=300.0,
-    pv_2030_mw=650.0,
-    wind_2025_ensured_mw=10.0,
-    wind_2025_strived_mw=20.0,
-    storage_min_frac=0.1,
-    storage_duration_h=2.0,
-    storage_technologies=["pv_ground", "pv_floating", "wind"],
-    grid_emission_factor_tco2_mwh=0.5,
+TARGETS = TargetsConfig.model_validate(
+    {
+        "records": {
+            name: {
+                "label": label,
+                "technologies": ["wind"] if name.startswith("wind") else ["pv"],
+                "year": 2025,
+                "capacity_mw": mw,
+                "capacity_basis": "dc",
+                "source": "test",
+            }
+            for name, label, mw in (
+                ("pv_2025", "PV 2025", 300.0),
+                ("pv_2030", "PV 2030", 650.0),
+                ("wind_2025_ensured", "Wind 2025 (ensured)", 10.0),
+                ("wind_2025_strived", "Wind 2025 (strived)", 20.0),
+            )
+        },
+        "existing_pv_dc_ac_ratio": 1.25,
+        "storage_min_frac": 0.1,
+        "storage_duration_h": 2.0,
+        "storage_basis": "dc",
+        "storage_technologies": ["pv_ground", "pv_floating", "wind"],
+        "emission_factor_preset": "test_factor",
+        "emission_factors": {"test_factor": 0.5},
+    }
 )
 COSTS = CostsConfig.model_validate(
     {
@@ -107,7 +124,7 @@ def _result(*, synthetic: bool = True) -> SimpleNamespace:
         "config": {"targets": TARGETS.model_dump(mode="json")},
         "assumptions": [
             {
-                "key": "targets.pv_2025_mw",
+                "key": "targets.records",
                 "value": 300.0,
                 "unit": "mw",
                 "source": "plan " + HOSTILE,
@@ -242,7 +259,7 @@ def test_with_existing_table_shows_gap():
     per = existing_by_district(res.by_district, existing)
     out = build_report_html(res, title="t", gap=gap, existing_districts=per, charts=False)
     sec = _section(out, "targets", "supply")
-    assert "no existing-capacity table given" not in sec
+    assert "Potential, not a gap" not in sec
     assert "Gap after existing capacity" in sec and "shortfall_mw" in sec
 
 

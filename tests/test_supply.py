@@ -98,16 +98,36 @@ SITES = pd.DataFrame(
     }
 )
 
-TARGETS = TargetsConfig(
-    pv_2025_mw=5.0,
-    pv_2030_mw=7.0,
-    wind_2025_ensured_mw=6.0,
-    wind_2025_strived_mw=100.0,
-    storage_min_frac=0.1,
-    storage_duration_h=2.0,
-    storage_technologies=["pv_ground", "pv_floating", "wind"],
-    grid_emission_factor_tco2_mwh=0.5,
-)
+
+def _targets(basis: str = "dc", **mw: float) -> TargetsConfig:
+    """Targets section with the four Hangzhou-style records (MW by name) on one basis."""
+    values = {"pv_2025": 5.0, "pv_2030": 7.0, "wind_2025_ensured": 6.0, "wind_2025_strived": 100.0}
+    values.update(mw)
+    return TargetsConfig.model_validate(
+        {
+            "records": {
+                name: {
+                    "label": name,
+                    "technologies": ["wind"] if name.startswith("wind") else ["pv"],
+                    "year": 2025,
+                    "capacity_mw": value,
+                    "capacity_basis": basis,
+                    "source": "test",
+                }
+                for name, value in values.items()
+            },
+            "existing_pv_dc_ac_ratio": 1.25,
+            "storage_min_frac": 0.1,
+            "storage_duration_h": 2.0,
+            "storage_basis": "ac",
+            "storage_technologies": ["pv_ground", "pv_floating", "wind"],
+            "emission_factor_preset": "test",
+            "emission_factors": {"test": 0.5},
+        }
+    )
+
+
+TARGETS = _targets()
 
 
 def test_crf_by_hand():
@@ -337,6 +357,7 @@ BY_DISTRICT = pd.DataFrame(
         "category": ["rooftop", "mudflat", "pond", "mudflat"],
         "technology": ["pv_rooftop", "wind", "pv_floating", "wind"],
         "capacity_mw_dc": [100.0, 30.0, 50.0, 20.0],
+        "capacity_mw_ac": [80.0, 30.0, 40.0, 20.0],  # PV at DC/AC 1.25, wind its rating
     }
 )
 
@@ -350,7 +371,7 @@ def test_existing_gap_without_table_is_potential_only():
 
 
 def test_existing_gap_by_hand():
-    targets = TARGETS.model_copy(update={"pv_2025_mw": 300.0, "wind_2025_strived_mw": 200.0})
+    targets = _targets(pv_2025=300.0, wind_2025_strived=200.0)
     existing = pd.DataFrame(
         {
             "district": ["Alpha", "乙区", "Beta"],

@@ -4,9 +4,10 @@ No public building, water, terrain or wind extract of Hangzhou could be shipped,
 this script makes plausible stand-ins, placed where the real things are (see
 ``/work/shared/data/DEMO-HINTS.md``) inside the real district boundaries:
 
-- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats;
+- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats, agri;
 - ``demo_exclusions.gpkg``: protected areas, drinking water, ecological red line, roads,
   airport, seawalls, navigation channels, residential areas;
+- ``demo_zones.gpkg``: industrial and logistics park outlines (zone layer ``parks``);
 - ``scenic_areas_gcj02.geojson``: West Lake and two other scenic areas in GCJ-02;
 - ``dem_100m.tif``: elevation [m] on a 100 m grid in EPSG:4549;
 - ``landcover_100m.tif``: ESA WorldCover class codes on the same grid;
@@ -843,6 +844,58 @@ def make_rooftops(rng, city_in, samp, obstacles, villages):
     return gdf
 
 
+# industrial and logistics parks (zone layer ``parks`` of demo_zones.gpkg): Chinese
+# names of the rooftop clusters of profile industrial / logistics (ROOF_CLUSTERS)
+PARK_NAMES_ZH = {
+    "Xiasha industrial": "下沙工业园区",
+    "Dajiangdong": "大江东产业集聚区",
+    "Xiaoshan ETDZ": "萧山经济技术开发区",
+    "Airport logistics": "萧山空港物流园区",
+    "Tonglu logistics": "桐庐物流园区",
+    "Tonglu Jiangnan logistics": "桐庐江南物流园区",
+    "Yuhang logistics": "余杭物流园区",
+    "Linping industrial": "临平工业园区",
+    "Yinhu": "银湖工业园区",
+    "Jiande high-tech": "建德高新技术产业园区",
+    "Qingshanhu": "青山湖工业园区",
+}
+PARK_REACH_SIGMA = 2.0  # a park holds its cluster's industrial roofs within this many sigma [-]
+PARK_BUFFER_M = 60.0  # margin of a park's outline around its outermost roofs [m]
+
+
+def make_parks(rooftops, city_in):
+    """Industrial and logistics park outlines around their clusters' roofs (EPSG:4549).
+
+    Each park is the convex hull of the industrial and logistics roofs of one cluster
+    (within ``PARK_REACH_SIGMA`` of its centre) grown by ``PARK_BUFFER_M``, inside the
+    city and clear of the parks drawn before it.
+    """
+    centroids = rooftops.geometry.centroid
+    parky = rooftops["use"].isin(["industrial", "logistics"]).to_numpy()
+    names, names_zh, kinds, geoms = [], [], [], []
+    taken = shapely.Polygon()
+    for cname, lon, lat, sigma, _n, profile, _angle in ROOF_CLUSTERS:
+        if profile not in ("industrial", "logistics"):
+            continue
+        x0, y0 = point_m(lon, lat)
+        near = centroids.distance(shapely.Point(x0, y0)).to_numpy() < PARK_REACH_SIGMA * sigma
+        roofs = rooftops.geometry.to_numpy()[near & parky]
+        if len(roofs) < 3:
+            continue
+        outline = shapely.convex_hull(shapely.union_all(roofs)).buffer(PARK_BUFFER_M)
+        outline = outline.intersection(city_in).difference(taken)
+        if outline.geom_type == "MultiPolygon":
+            outline = max(outline.geoms, key=lambda g: g.area)
+        taken = taken.union(outline)
+        names.append(f"{cname} park (demo)")
+        names_zh.append(f"{PARK_NAMES_ZH[cname]}（示例）")
+        kinds.append(profile)
+        geoms.append(outline)
+    return gpd.GeoDataFrame(
+        {"name": names, "name_zh": names_zh, "kind": kinds}, geometry=geoms, crs=METRIC_CRS
+    )
+
+
 def make_villages(rng, districts, samp, obstacles, city_in):
     """Village cluster specs on gentle ground across the districts."""
     weights = {
@@ -1675,6 +1728,8 @@ def build(out: Path) -> dict:
     exclusions["residential"] = residential
     write_gpkg(out / "demo_sites.gpkg", sites)
     write_gpkg(out / "demo_exclusions.gpkg", exclusions)
+    parks = make_parks(rooftops, city_in)
+    write_gpkg(out / "demo_zones.gpkg", {"parks": parks})
     scenic_gcj = wgs84_to_gcj02_gdf(exc["scenic_wgs84"])
     fc = json.loads(scenic_gcj.to_json(drop_id=True))
     fc.pop("crs", None)
@@ -1719,6 +1774,7 @@ def build(out: Path) -> dict:
     summary = {
         "sites": sites,
         "exclusions": exclusions,
+        "parks": parks,
         "scenic": scenic_gcj,
         "dem": dem_out,
         "landcover": lc,
@@ -1941,6 +1997,17 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - `navigation_channels`: the Qiantang River fairway from Fuyang to the bay, and the
   Grand Canal through the city.
 - `residential`: villages behind the seawalls, for wind-turbine noise setbacks.
+
+## Zones: `demo_zones.gpkg` (EPSG:4549)
+
+- `parks`: {len(s["parks"])} industrial and logistics park outlines (Polygon), for roll-ups
+  by zone (`--zones data/raw/demo/demo_zones.gpkg:parks --zone-field name`). Each is the
+  convex hull of its cluster's industrial and logistics roofs grown by
+  {PARK_BUFFER_M:.0f} m. Columns: `name` ("... park (demo)"), `name_zh` (Chinese name with
+  （示例）) and `kind` (`industrial`, `logistics`). They include the Tonglu logistics
+  parks and the Qiantang (Xiasha, Dajiangdong) and Xiaoshan (ETDZ, airport) parks.
+- The rooftops of `use` `industrial` and `logistics` are screened as category
+  `park_rooftop` in the default configuration (`[layers.rooftops] category_field`).
 
 ## Scenic areas: `scenic_areas_gcj02.geojson` (**GCJ-02**, no `crs` member)
 

@@ -23,6 +23,7 @@ __all__ = [
     "load_exclusion",
     "load_exclusions",
     "load_sites",
+    "row_categories",
 ]
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,36 @@ def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, L
     if report.repaired:
         report.notes.append(f"{report.repaired} invalid geometries repaired with make_valid")
     return to_metric(gdf, layer=name, metric_crs=metric_crs), report
+
+
+def row_categories(name: str, cfg, gdf: pd.DataFrame) -> np.ndarray:
+    """Category of each row: ``cfg.categories`` of its ``category_field`` value, else ``category``.
+
+    Values match case-insensitively after stripping blanks (``Industrial`` = ``industrial``).
+
+    A layer without the ``category_field`` column (e.g. a user's rooftops replacing the
+    demo's, which inherit the default ``category_field = "use"``) keeps ``category`` for
+    every row, with a warning naming the fix.
+    """
+    field = getattr(cfg, "category_field", None)
+    base = np.full(len(gdf), cfg.category, dtype=object)
+    if not field or not cfg.categories:
+        return base
+    if field not in gdf.columns:
+        others = sorted(set(cfg.categories.values()))
+        warnings.warn(
+            f"Layer '{name}' ({cfg.path}) has no column '{field}' (category_field), so all its "
+            f"rows are category '{cfg.category}' and none of {others}. "
+            f'Map the building-use column with [layers.{name}] category_field = "<column>", or '
+            'set category_field = "" to silence this.',
+            UserWarning,
+            stacklevel=3,
+        )
+        return base
+    table = {k.strip().lower(): v for k, v in (cfg.categories or {}).items()}
+    values = gdf[field].astype("string").str.strip().str.lower()
+    mapped = values.map(table).astype(object).to_numpy()
+    return np.where(pd.isna(mapped), base, mapped)
 
 
 def load_sites(
@@ -199,6 +230,7 @@ def load_sites(
             index=gdf.index,
         )
         frame = pd.concat([frame, attrs], axis=1)
+        frame["category"] = row_categories(name, cfg, gdf)
         frame = frame.loc[inside]
         report.rows_kept = len(frame)
         frames.append(frame)

@@ -49,9 +49,12 @@ class TurbineConfig(Strict, frozen=True):
 
     Attributes
     ----------
+    library : {"turbine-models", "windpowerlib"}
+        Where ``type`` is looked up: NREL's turbine-models package (current
+        low-specific-power machines) or windpowerlib's oedb library.
     type : str
-        Turbine type in windpowerlib's turbine library (e.g. ``"V126/3450"``),
-        or a free label when ``power_curve_csv`` is given.
+        Turbine name in that library (e.g. ``"2020ATB_NREL_Reference_5.5MW_175"``
+        or ``"V126/3450"``), or a free label when ``power_curve_csv`` is given.
     hub_height_m : float
         Hub height above ground. [m]
     rotor_diameter_m : float or None
@@ -62,6 +65,7 @@ class TurbineConfig(Strict, frozen=True):
         library curve.
     """
 
+    library: Literal["turbine-models", "windpowerlib"]
     type: str = Field(min_length=1)
     hub_height_m: float = Field(gt=0)
     rotor_diameter_m: float | None = Field(gt=0)
@@ -199,6 +203,19 @@ class ResourceConfig(Strict, frozen=True):
     energy_method : {"weibull", "series"}
         Gross energy from the atlas Weibull A, k at hub height (when the atlas
         has them), or from the scaled hourly series.
+    station_extrapolation : bool
+        Without an atlas, allow the weather station's wind to be carried to
+        the sites (two-step extrapolation through a blending height); false
+        refuses such a run.
+    station_roughness_length_m : float
+        Roughness length around the weather station's anemometer. [m]
+    blending_height_m : float
+        Height where the wind no longer feels the local surface; the station
+        wind is lifted to it over the station's roughness and brought down to
+        hub height over the site's. [m]
+    full_load_hours_range_h : list of float
+        Plausible ``[low, high]`` annual full-load hours of wind in the region;
+        a run outside it warns. [h]
     """
 
     atlas_dir: Path | None
@@ -207,6 +224,20 @@ class ResourceConfig(Strict, frozen=True):
     atlas_resampling: Literal["bilinear", "nearest"]
     scale_series_to_atlas: bool
     energy_method: Literal["weibull", "series"]
+    station_extrapolation: bool
+    station_roughness_length_m: float = Field(gt=0)
+    blending_height_m: float = Field(gt=0)
+    full_load_hours_range_h: list[float] = Field(min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> ResourceConfig:
+        lo, hi = self.full_load_hours_range_h
+        if not 0 <= lo < hi <= 8760:
+            raise ValueError(
+                f"wind.resource.full_load_hours_range_h must be [low, high] with "
+                f"0 <= low < high <= 8760 h; got {self.full_load_hours_range_h}."
+            )
+        return self
 
     @model_validator(mode="after")
     def _pattern_fields(self) -> ResourceConfig:

@@ -9,7 +9,7 @@ import geopandas as gpd
 from census.profiles import build_profiles, storage_shift_by_district
 from census.rollup import city_table, district_table, summarize_by_district, targets_table
 from census.stages.context import RunContext
-from census.supply import existing_by_district, existing_gap, supply_curve
+from census.supply import existing_by_district, existing_gap, existing_in_run, supply_curve
 
 __all__ = ["ADDITIVE_SITE_COLUMNS", "roll_up"]
 
@@ -48,14 +48,23 @@ def roll_up(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame,
         storage_min_frac=targets.storage_min_frac,
         storage_duration_h=targets.storage_duration_h,
         grid_emission_factor_tco2_mwh=targets.grid_emission_factor_tco2_mwh,
+        storage_basis=targets.storage_basis,
+        emission_factor_name=targets.emission_factor_preset,
     )
     ctx.by_district = by
     ctx.district_totals = district_table(by)
     ctx.city = city_table(by)
-    ctx.targets = targets_table(by, targets)
+    # targets are cumulative: potential, existing, remaining need, each on its stated basis
+    ctx.targets = targets_table(by, targets, existing=existing_in_run(ctx.existing_capacity, by))
     ctx.supply_curve = supply_curve(sites, ctx.config.costs, targets=targets)
     ctx.existing_gap = existing_gap(by, ctx.existing_capacity, targets)
-    ctx.existing_by_district = existing_by_district(by, ctx.existing_capacity)
+    pv_bases = [r.capacity_basis for r in targets.active_records.values()]
+    ctx.existing_by_district = existing_by_district(
+        by,
+        ctx.existing_capacity,
+        basis=pv_bases[0] if pv_bases else "ac",
+        pv_dc_ac_ratio=targets.existing_pv_dc_ac_ratio,
+    )
     ctx.profiles = _profiles(sites, ctx)
     if ctx.profiles is not None:
         ctx.storage_shift = storage_shift_by_district(

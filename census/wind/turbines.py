@@ -1,7 +1,9 @@
-"""Wind turbines: windpowerlib's shipped library, or a user power curve.
+"""Wind turbines: NREL's turbine-models, windpowerlib's library, or a user power curve.
 
-The turbine library is the one windpowerlib ships in ``windpowerlib/oedb/``
-(read offline; nothing is downloaded). A user power curve (CSV, read by
+Two turbine libraries ship their data inside their packages and are read offline
+(nothing is downloaded): NREL's ``turbine-models`` (current low-specific-power
+reference machines, the default) and windpowerlib's oedb library in
+``windpowerlib/oedb/`` (e.g. the Vestas V126-3.45 MW). A user power curve (CSV, read by
 :func:`census.io.powercurve.read_power_curve`) replaces the library curve for
 models that are not in it, which includes most Chinese low-wind turbines.
 
@@ -13,9 +15,11 @@ names.
 from __future__ import annotations
 
 import difflib
+import importlib.metadata
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,9 +29,9 @@ from windpowerlib import WindTurbine, get_turbine_types
 from census.exceptions import ConfigError, InputError
 from census.schema import require_columns
 from census.settings.wind import TurbineConfig
-from census.units import w_to_mw
+from census.units import kw_to_w, w_to_mw
 
-__all__ = ["TurbineSpec", "library_turbine_types", "make_turbine"]
+__all__ = ["TurbineSpec", "library_turbine_types", "make_turbine", "turbine_models_types"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +151,8 @@ def make_turbine(config: TurbineConfig, *, power_curve: pd.DataFrame | None = No
             power_curve=curve,
             source=f"user power curve {config.power_curve_csv or '(DataFrame)'}",
         )
+    elif config.library == "turbine-models":
+        spec = _turbine_models_turbine(config)
     else:
         spec = _library_turbine(config)
     if spec.hub_height_m <= 0.5 * spec.rotor_diameter_m:
@@ -216,6 +222,92 @@ def _library_turbine(config: TurbineConfig) -> TurbineSpec:
         nominal_power_w=float(wt.nominal_power),
         power_curve=curve,
         source=f"windpowerlib {windpowerlib.__version__} oedb library",
+    )
+
+
+def _turbine_models() -> Any:
+    try:
+        from turbine_models.parser import Turbines
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ImportError(
+            "wind.turbine.library = 'turbine-models' needs NREL's package: "
+            "pip install 'turbine-models>=0.2.2'"
+        ) from exc
+    return Turbines()
+
+
+def turbine_models_types(group: str = "onshore") -> list[str]:
+    """List the turbines of NREL's turbine-models package in one group (offline).
+
+    Parameters
+    ----------
+    group : {"onshore", "offshore", "distributed"}, default "onshore"
+        Group of the package's library.
+
+    Returns
+    -------
+    list of str
+        Turbine names, sorted.
+    """
+    return sorted(str(n) for n in _turbine_models().turbines(group).values())
+
+
+def _turbine_models_turbine(config: TurbineConfig) -> TurbineSpec:
+    lib = _turbine_models()
+    names = [str(n) for g in lib.groups for n in lib.turbines(g).values()]
+    if config.type not in names:
+        close = _close_names(config.type, names)
+        hint = f"Close names: {close}." if close else f"Known types: {sorted(names)}."
+        raise ConfigError(
+            f"wind.turbine.type {config.type!r} is not in NREL turbine-models "
+            f"{importlib.metadata.version('turbine-models')}'s library. {hint} Set "
+            "wind.turbine.library = 'windpowerlib' for windpowerlib's types, or "
+            "power_curve_csv and rotor_diameter_m for another model."
+        )
+    specs = lib.specs(config.type)
+    table = specs.get("power_curve")
+    if not isinstance(table, pd.DataFrame) or not {"wind_speed_ms", "power_kw"} <= set(table):
+        raise ConfigError(
+            f"turbine-models has no power curve (wind_speed_ms, power_kw) for {config.type!r}; "
+            "give the manufacturer's curve with wind.turbine.power_curve_csv."
+        )
+    curve = _checked_curve(
+        pd.DataFrame(
+            {
+                "wind_speed": table["wind_speed_ms"].to_numpy(float),
+                "value": kw_to_w(table["power_kw"].to_numpy(float)),
+            }
+        ),
+        origin=f"turbine-models {config.type}",
+    )
+    rotor = specs.get("rotor_diameter")
+    rated_kw = specs.get("rated_power")
+    if rotor is None or rated_kw is None:
+        raise ConfigError(
+            f"turbine-models lacks the rotor diameter or rated power of {config.type!r}; "
+            "set wind.turbine.power_curve_csv and rotor_diameter_m."
+        )
+    rotor_m = float(rotor)
+    if config.rotor_diameter_m is not None:
+        if not np.isclose(config.rotor_diameter_m, rotor_m, rtol=0.01):
+            warnings.warn(
+                f"wind.turbine.rotor_diameter_m = {config.rotor_diameter_m} m differs from "
+                f"{config.type}'s {rotor_m} m in turbine-models; the library power curve is "
+                "kept, the override only sets the layout spacing.",
+                stacklevel=3,
+            )
+        rotor_m = float(config.rotor_diameter_m)
+    return TurbineSpec(
+        turbine_type=config.type,
+        hub_height_m=float(config.hub_height_m),
+        rotor_diameter_m=rotor_m,
+        nominal_power_w=float(kw_to_w(float(rated_kw))),
+        power_curve=curve,
+        source=(
+            f"NREL turbine-models {importlib.metadata.version('turbine-models')}, "
+            f"{specs.get('power_curve_file', config.type)} "
+            f"({specs.get('origin') or 'n/a'}, {specs.get('power_curve_type') or 'n/a'} curve)"
+        ),
     )
 
 

@@ -20,6 +20,7 @@ function), for atlas A and k.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,19 +31,25 @@ from scipy import sparse, special
 from windpowerlib import power_output as wpl_power_output
 from windpowerlib import wake_losses as wpl_wake_losses
 
-from census.exceptions import SchemaError, WeatherError
+from census.exceptions import ConfigError, SchemaError, WeatherError
 from census.hourly import SiteSeries
 from census.io.windatlas import atlas_at_hub_height, atlas_frame_to_dataset, atlas_mean_speed
 from census.schema import require_columns
 from census.settings.wind import WindConfig
 from census.units import HOURS_PER_YEAR, w_to_mw, wh_to_mwh
 
-from .profile import air_density_hub, roughness_length_by_category, wind_speed_at_height
+from .profile import (
+    air_density_hub,
+    roughness_length_by_category,
+    wind_speed_at_height,
+    wind_speed_two_step,
+)
 from .turbines import TurbineSpec, make_turbine
 
 __all__ = [
     "RHO_STANDARD_KG_M3",
     "add_wind_yield",
+    "check_full_load_hours",
     "annual_energy_weibull",
     "atlas_mean_wind_speed_at_hub",
     "density_corrected_curve",
@@ -267,6 +274,66 @@ def atlas_mean_wind_speed_at_hub(
     return float(atlas_at_hub_height(atlas, hub_height_m)["wind_speed"].to_numpy()[0])
 
 
+def _station_only(res_cfg: Any) -> None:
+    """Refuse, or warn about, wind energy from the weather station alone (no atlas)."""
+    if not res_cfg.station_extrapolation:
+        raise ConfigError(
+            "wind sites but no wind atlas: [wind.resource] atlas_dir is not set (or "
+            "scale_series_to_atlas = false), and the weather station's 10 m wind does not "
+            "represent the sites. Set [wind.resource] atlas_dir to a folder of Global Wind "
+            "Atlas rasters (`census data prepare` fetches them), or accept a rough estimate "
+            "with [wind.resource] station_extrapolation = true."
+        )
+    warnings.warn(
+        "wind energy from the weather station alone (no atlas): its wind is lifted to "
+        f"{res_cfg.blending_height_m:g} m over the station roughness "
+        f"{res_cfg.station_roughness_length_m:g} m and brought to hub height over each site's "
+        "roughness (Wieringa 1986). A rough estimate: give [wind.resource] atlas_dir for "
+        "planning numbers.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def check_full_load_hours(
+    energy_mwh_yr: pd.Series,
+    capacity_mw: pd.Series,
+    *,
+    plausible_h: tuple[float, float] | list[float],
+) -> float:
+    """Full-load hours of a set of wind sites, with a warning outside a plausible range.
+
+    Parameters
+    ----------
+    energy_mwh_yr : pandas.Series
+        Net annual energy of each site. [MWh yr⁻¹]
+    capacity_mw : pandas.Series
+        Rated (AC) capacity of each site. [MW]
+    plausible_h : (float, float)
+        Low and high plausible full-load hours (``wind.resource.full_load_hours_range_h``). [h]
+
+    Returns
+    -------
+    float
+        Total energy / total capacity; NaN without capacity. [h]
+    """
+    cap = float(pd.to_numeric(capacity_mw, errors="coerce").fillna(0.0).sum())
+    if cap <= 0:
+        return float("nan")
+    flh = float(pd.to_numeric(energy_mwh_yr, errors="coerce").fillna(0.0).sum()) / cap
+    lo, hi = float(plausible_h[0]), float(plausible_h[1])
+    if not lo <= flh <= hi:
+        warnings.warn(
+            f"wind full-load hours {flh:,.0f} h/yr are outside the plausible range "
+            f"{lo:,.0f}-{hi:,.0f} h of [wind.resource] full_load_hours_range_h (NEA provincial "
+            "statistics); check the wind atlas, the roughness lengths, the hub height and the "
+            "turbine before using these numbers.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return flh
+
+
 def _check_weather(weather: pd.DataFrame) -> pd.DataFrame:
     if "pressure" not in weather.columns and "atmospheric_pressure" in weather.columns:
         # pvlib.iotools.read_epw (>= 0.11) names station pressure 'atmospheric_pressure'
@@ -412,30 +479,41 @@ def add_wind_yield(
         elevation_m = wind["elevation_m"].astype(float).fillna(station_alt_m)
     else:
         elevation_m = pd.Series(station_alt_m, index=wind.index)
-    use_atlas = atlas is not None and config.resource.scale_series_to_atlas
-    if atlas is not None and not config.resource.scale_series_to_atlas:
+    res_cfg = config.resource
+    use_atlas = atlas is not None and res_cfg.scale_series_to_atlas
+    if atlas is not None and not res_cfg.scale_series_to_atlas:
         logger.info("atlas given but wind.resource.scale_series_to_atlas is false; not used")
+    if not use_atlas and len(wind):
+        _station_only(res_cfg)
     atlas_rows = atlas.reindex(wind.index) if use_atlas else None
 
     hub_m = turbine.hub_height_m
     curve = turbine.power_curve
-    use_weibull = use_atlas and config.resource.energy_method == "weibull"
+    use_weibull = use_atlas and res_cfg.energy_method == "weibull"
     wake_model = config.wake.model
     ws_weather = weather["wind_speed"].astype(float)
-    cache: dict[tuple[float, float, float], dict[str, Any]] = {}
+    # one computation per distinct (roughness, elevation, atlas scale, Weibull A, k): sites
+    # differing in any of them, the atlas Weibull parameters included, get their own energy
+    cache: dict[tuple[float, ...], dict[str, Any]] = {}
     results = {}
-    series_keys: dict[Any, tuple[tuple[float, float, float], bool, int]] = {}
+    series_keys: dict[Any, tuple[tuple[float, ...], bool, int]] = {}
     for idx in wind.index:
-        v_hub = wind_speed_at_height(
+        # two steps: station roughness up to the blending height, site roughness down to the
+        # hub (one step when both roughness lengths are equal); the atlas, when given, then
+        # sets the level and this profile only shapes the series
+        v_hub = wind_speed_two_step(
             ws_weather,
             height_ref_m=wind_height_m,
             height_m=hub_m,
+            station_roughness_length_m=res_cfg.station_roughness_length_m,
+            site_roughness_length_m=float(z0[idx]),
+            blending_height_m=res_cfg.blending_height_m,
             method=prof.method,
-            roughness_length_m=float(z0[idx]),
             hellman_exponent=prof.hellman_exponent,
             obstacle_height_m=prof.obstacle_height_m,
         )
         scale = 1.0
+        a_hub = k_hub = float("nan")
         if atlas_rows is not None:
             target = atlas_mean_wind_speed_at_hub(
                 atlas_rows.loc[idx], hub_height_m=hub_m, roughness_length_m=float(z0[idx])
@@ -446,7 +524,9 @@ def add_wind_yield(
                 logger.warning(
                     "site %s: no atlas value; series not scaled", wind.at[idx, "site_id"]
                 )
-        key = (float(z0[idx]), float(elevation_m[idx]), scale)
+            if use_weibull:
+                a_hub, k_hub = atlas_weibull_at_hub(atlas_rows.loc[idx], hub_height_m=hub_m)
+        key = (float(z0[idx]), float(elevation_m[idx]), scale, a_hub, k_hub)
         if key not in cache:
             v_hub = v_hub * scale
             rho = air_density_hub(
@@ -469,21 +549,19 @@ def add_wind_yield(
                 waked = turbine_energy_mwh_yr(
                     v_waked, rho, curve, density_correction=prof.density_correction
                 )
-            if use_weibull and atlas_rows is not None:
-                a_hub, k_hub = atlas_weibull_at_hub(atlas_rows.loc[idx], hub_height_m=hub_m)
-                if np.isfinite(a_hub) and np.isfinite(k_hub):
-                    # the atlas distribution sets the gross energy; the series' wake fraction
-                    # and mean density carry over (the efficiency curve needs a series)
-                    wake_frac = waked / free if free > 0 else 1.0
-                    free = float(
-                        annual_energy_weibull(
-                            curve,
-                            a_hub,
-                            k_hub,
-                            density_kg_m3=float(np.mean(rho)) if prof.density_correction else None,
-                        )
+            if np.isfinite(a_hub) and np.isfinite(k_hub):
+                # the atlas distribution sets the gross energy; the series' wake fraction
+                # and mean density carry over (the efficiency curve needs a series)
+                wake_frac = waked / free if free > 0 else 1.0
+                free = float(
+                    annual_energy_weibull(
+                        curve,
+                        a_hub,
+                        k_hub,
+                        density_kg_m3=float(np.mean(rho)) if prof.density_correction else None,
                     )
-                    waked = free * wake_frac
+                )
+                waked = free * wake_frac
             cache[key] = {
                 "free": free,
                 "waked": waked,
@@ -542,6 +620,16 @@ def add_wind_yield(
     per_turbine_mwh = (wind_rows["energy_mwh_yr"].astype(float) / n_float).where(n_float > 0)
     share = pd.Series(per_turbine_mwh.to_numpy(), index=wind_rows["site_id"].to_numpy())
     turbines["energy_mwh_yr"] = turbines["site_id"].map(share).astype(float)
+    eligible = (
+        wind_rows["eligible"].astype(bool)
+        if "eligible" in wind_rows
+        else pd.Series(True, index=wind_rows.index)
+    )
+    check_full_load_hours(
+        wind_rows.loc[eligible, "energy_mwh_yr"],
+        wind_rows.loc[eligible, "capacity_mw_ac"],
+        plausible_h=res_cfg.full_load_hours_range_h,
+    )
     logger.info(
         "wind: %d sites, %d turbines, %.1f MW, %.0f MWh/yr",
         len(table),

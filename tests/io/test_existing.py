@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -79,3 +80,35 @@ def test_adcode_or_district_per_row(tmp_path):
     path = _write(tmp_path, "adcode,district,technology,capacity_mw_dc\n,Alpha,pv,1\n2,,wind,3\n")
     df = read_existing_capacity(path)
     assert pd.isna(df["adcode"].iloc[0]) and df["adcode"].iloc[1] == 2
+
+
+def test_capacity_without_basis_is_refused_with_the_fix(tmp_path):
+    path = _write(tmp_path, "adcode,technology,capacity_mw\n330102,pv,1\n")
+    with pytest.raises(SchemaError, match="capacity_mw_ac.*capacity_mw_dc.*capacity_basis"):
+        read_existing_capacity(path)
+
+
+def test_basis_column_per_row(tmp_path):
+    path = _write(
+        tmp_path, "adcode,technology,capacity_mw,capacity_basis\n1,pv,12,DC\n1,wind,5,ac\n"
+    )
+    df = read_existing_capacity(path)
+    assert list(df["capacity_basis"]) == ["dc", "ac"]
+    assert_allclose(df["capacity_mw_dc"], [12.0, np.nan], rtol=1e-12)
+    assert_allclose(df["capacity_mw_ac"], [np.nan, 5.0], rtol=1e-12)
+    bad = _write(tmp_path, "adcode,technology,capacity_mw,capacity_basis\n1,pv,12,peak\n")
+    with pytest.raises(InputError, match=r"row 2, column 'capacity_basis'"):
+        read_existing_capacity(bad)
+
+
+def test_ac_column_and_both_columns(tmp_path):
+    df = read_existing_capacity(_write(tmp_path, "adcode,technology,capacity_mw_ac\n1,pv,10\n"))
+    assert_allclose(df["capacity_mw_ac"], [10.0])
+    assert df["capacity_mw_dc"].isna().all()
+    both = _write(tmp_path, "adcode,technology,capacity_mw_ac,capacity_mw_dc\n1,pv,10,\n1,pv,,12\n")
+    df = read_existing_capacity(both)
+    assert_allclose(df["capacity_mw_ac"], [10.0, np.nan])
+    assert_allclose(df["capacity_mw_dc"], [np.nan, 12.0])
+    neither = _write(tmp_path, "adcode,technology,capacity_mw_ac,capacity_mw_dc\n1,pv,,\n")
+    with pytest.raises(InputError, match="no capacity on either basis"):
+        read_existing_capacity(neither)

@@ -155,9 +155,14 @@ def test_prepare_writes_layers_and_config(prepared):
 
 
 def test_census_run_keeps_survey_ids(prepared):
+    from census.config import load_config
     from census.pipeline import run_census
 
-    result = run_census(prepared.config, write=False)
+    # no wind atlas was prepared: the survey's mudflat needs the opt-in to the station wind
+    loaded = load_config(
+        prepared.config, overrides={"wind": {"resource": {"station_extrapolation": True}}}
+    )
+    result = run_census(loaded, write=False)
     sites = result.sites.set_index("survey_id")
     # the site id is the layer name and the survey id (unique across layers)
     pairs = zip(result.sites["site_id"], result.sites["survey_id"], strict=True)

@@ -211,12 +211,12 @@ def test_new_column_is_added_and_types_widen(server, run_dir, tmp_path, pgpasswo
     changed = tmp_path / "changed-run"
     shutil.copytree(run_dir, changed)
     targets = pd.read_csv(changed / "targets.csv", encoding="utf-8-sig")
-    targets["note"] = "new column"
+    targets["remark"] = "new column"  # a column targets.csv does not have
     targets["target_mw"] = [f"{v:.0f} MW" for v in targets["target_mw"]]  # number -> text
     targets.to_csv(changed / "targets.csv", index=False, encoding="utf-8-sig")
     export_run(changed, server.url())
     rows = _query(
-        server, "SELECT run_id, target_mw, note FROM census.targets ORDER BY run_id, target"
+        server, "SELECT run_id, target_mw, remark FROM census.targets ORDER BY run_id, target"
     )
     old = [r for r in rows if r[0] == RUN_NAME]
     new = [r for r in rows if r[0] == "changed-run"]

@@ -142,6 +142,12 @@ def test_pv_series_sum_to_site_energy():
 
 def _wind_config(**changes) -> WindConfig:
     tree = copy.deepcopy(load_assumptions("wind")[0])
+    # without an atlas: opt in to the station wind, station roughness = the mudflat's, so the
+    # two-step profile is windpowerlib's one-step log law (ModelChain is the reference)
+    tree["resource"]["station_extrapolation"] = True
+    tree["resource"]["station_roughness_length_m"] = tree["profile"]["roughness_length_m"][
+        "mudflat"
+    ]
     for dotted, value in changes.items():
         section, key = dotted.split(".")
         tree[section][key] = value

@@ -12,6 +12,7 @@ from census.resources import load_assumptions, read_text
 from census.settings.wind import WAKE_MODELS, WindConfig
 
 UNIT_TOKENS = {
+    "h",
     "m",
     "m2",
     "km2",
@@ -38,8 +39,9 @@ def defaults() -> dict:
 
 def test_defaults_validate(defaults):
     config = WindConfig.model_validate(defaults)
-    assert config.turbine.type == "V126/3450"
-    assert config.turbine.hub_height_m == 117.0
+    assert config.turbine.library == "turbine-models"
+    assert config.turbine.type == "2020ATB_NREL_Reference_5.5MW_175"
+    assert config.turbine.hub_height_m == 140.0
     assert config.profile.roughness_length_m["mudflat"] == 0.0003
     assert config.wake.model in WAKE_MODELS
 

@@ -7,6 +7,7 @@ on the same hand-made series.
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +27,7 @@ from census.wind.yield_ import (
     add_wind_yield,
     annual_energy_weibull,
     atlas_mean_wind_speed_at_hub,
+    check_full_load_hours,
     turbine_energy_mwh_yr,
 )
 
@@ -35,7 +37,15 @@ STATION_ALT_M = 41.7
 
 
 def _config(**changes) -> WindConfig:
+    """Wind config; without an atlas these tests opt in to station extrapolation with the
+    station's roughness equal to the mudflat's, so the two-step profile is windpowerlib's
+    one-step log law (ModelChain is the reference)."""
     tree = copy.deepcopy(load_assumptions("wind")[0])
+    tree["resource"]["station_extrapolation"] = True
+    tree["resource"]["station_roughness_length_m"] = tree["profile"]["roughness_length_m"][
+        "mudflat"
+    ]
+    tree["resource"]["full_load_hours_range_h"] = [0.0, 8760.0]
     for dotted, value in changes.items():
         section, key = dotted.split(".")
         tree[section][key] = value
@@ -204,7 +214,8 @@ def test_columns_capacity_factor_and_untouched_rows():
     }
     assert expected_cols <= set(out.columns)
     assert list(out["n_turbines"].iloc[:3]) == [3, 1, 0]
-    assert_allclose(out["capacity_mw_dc"].iloc[:3], [3 * 3.45, 3.45, 0.0], rtol=1e-12)
+    # turbine-models 2020ATB 5.5 MW reference turbine, the default
+    assert_allclose(out["capacity_mw_dc"].iloc[:3], [3 * 5.5, 5.5, 0.0], rtol=1e-12)
     cf = out["capacity_factor"].iloc[:2]
     assert ((cf > 0) & (cf < 1)).all()
     assert np.isnan(out.loc[2, "capacity_factor"]) and out.loc[2, "energy_mwh_yr"] == 0
@@ -218,11 +229,12 @@ def test_atlas_scaling_sets_hub_mean():
     config = _config()
     atlas = pd.DataFrame({"wind_speed_100m_m_s": [6.0], "wind_speed_150m_m_s": [6.6]})
     out, _ = add_wind_yield(_sites(), _turbines({"S0": 1}), _weather(), META, config, atlas=atlas)
+    hub = config.turbine.hub_height_m
     target = atlas_mean_wind_speed_at_hub(
-        atlas.iloc[0], hub_height_m=117.0, roughness_length_m=0.0003
+        atlas.iloc[0], hub_height_m=hub, roughness_length_m=0.0003
     )
     # log interpolation between 100 and 150 m, pure arithmetic
-    expected = (np.log(117) * 0.6 - 6.6 * np.log(100) + 6.0 * np.log(150)) / np.log(1.5)
+    expected = (np.log(hub) * 0.6 - 6.6 * np.log(100) + 6.0 * np.log(150)) / np.log(1.5)
     assert_allclose(target, expected, rtol=1e-12)
     assert_allclose(out.loc[0, "wind_speed_hub_m_s"], target, rtol=1e-9)
     off = _config(**{"resource.scale_series_to_atlas": False})
@@ -287,7 +299,7 @@ def test_smoke_real_hangzhou_epw():
     meta = {**meta, "wind_height_m": 10.0}
     out, turbines = add_wind_yield(_sites(), _turbines({"S0": 2}), weather, meta, _config())
     row = out.loc[0]
-    assert row["n_turbines"] == 2 and row["capacity_mw_dc"] == pytest.approx(6.9)
+    assert row["n_turbines"] == 2 and row["capacity_mw_dc"] == pytest.approx(11.0)
     assert 0 < row["capacity_factor"] < 1
     assert 1.5 < row["wind_speed_hub_m_s"] < 6  # station mean is 2.1 m/s at 10 m
 
@@ -314,3 +326,100 @@ def test_atlas_weibull_at_hub_by_hand():
     assert abs(k - 2.068) < 1e-12
     assert atlas_weibull_at_hub(row, hub_height_m=100.0) == (7.0, 2.0)
     assert np.isnan(atlas_weibull_at_hub(row.iloc[:2], hub_height_m=117.0)[0])
+
+
+def test_no_atlas_is_refused_unless_opted_in():
+    strict = _config(**{"resource.station_extrapolation": False})
+    with pytest.raises(ConfigError, match=r"atlas_dir.*station_extrapolation = true"):
+        add_wind_yield(_sites(), _turbines({"S0": 1}), _weather(), META, strict)
+    # an atlas the run does not scale to is no atlas either
+    atlas = pd.DataFrame({"wind_speed_100m_m_s": [6.0]})
+    off = _config(
+        **{"resource.station_extrapolation": False, "resource.scale_series_to_atlas": False}
+    )
+    with pytest.raises(ConfigError, match="atlas_dir"):
+        add_wind_yield(_sites(), _turbines({"S0": 1}), _weather(), META, off, atlas=atlas)
+    # with an atlas nothing is refused and nothing warns about the station
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        add_wind_yield(_sites(), _turbines({"S0": 1}), _weather(), META, strict, atlas=atlas)
+
+
+def test_station_extrapolation_two_steps_by_hand():
+    # station in a suburb (z0 0.5 m), site a mudflat (0.0003 m), blending height 60 m
+    config = _config(**{"resource.station_roughness_length_m": 0.5})
+    weather = _weather()
+    with pytest.warns(UserWarning, match="weather station alone.*60 m"):
+        out, _ = add_wind_yield(_sites(), _turbines({"S0": 1}), weather, META, config)
+    hub = config.turbine.hub_height_m
+    # log law twice (Wieringa 1986): up over 0.5 m to 60 m, down over 0.0003 m to the hub
+    factor = (np.log(60 / 0.5) / np.log(10 / 0.5)) * (np.log(hub / 0.0003) / np.log(60 / 0.0003))
+    assert_allclose(
+        out.loc[0, "wind_speed_hub_m_s"], weather["wind_speed"].mean() * factor, rtol=1e-12
+    )
+    # the suburb station's wind is more than the site's roughness alone would make of it
+    one_step = np.log(hub / 0.0003) / np.log(10 / 0.0003)
+    assert factor > 1.2 * one_step
+
+
+def test_two_sites_differing_only_in_weibull_a_get_their_own_energy():
+    # regression: the cache key left out Weibull A and k, so the second site took the first's
+    config = _config(**{"losses.availability_frac": 1.0, "losses.electrical_efficiency_frac": 1.0})
+    hub = config.turbine.hub_height_m
+    atlas = pd.DataFrame(
+        {
+            # same mean wind at every height: the series' scale factor is the same
+            "wind_speed_100m_m_s": [6.5, 6.5],
+            "wind_speed_150m_m_s": [7.0, 7.0],
+            "weibull_a_100m_m_s": [6.0, 8.0],
+            "weibull_k_100m": [2.0, 2.0],
+            "weibull_a_150m_m_s": [6.5, 8.5],
+            "weibull_k_150m": [2.0, 2.0],
+        },
+        index=[0, 1],
+    )
+    out, _ = add_wind_yield(
+        _sites(2), _turbines({"S0": 1, "S1": 1}), _weather(), META, config, atlas=atlas
+    )
+    assert out.loc[0, "atlas_scale_frac"] == out.loc[1, "atlas_scale_frac"]
+    assert out.loc[1, "energy_mwh_yr"] > 1.2 * out.loc[0, "energy_mwh_yr"]
+    curve = make_turbine(config.turbine).power_curve
+    for i in (0, 1):
+        a1, a2 = atlas.loc[i, "weibull_a_100m_m_s"], atlas.loc[i, "weibull_a_150m_m_s"]
+        a_hub = a1 * (hub / 100) ** (np.log(a2 / a1) / np.log(1.5))  # power law in A, by hand
+        rho = out.loc[i, "air_density_hub_kg_m3"]
+        expected = annual_energy_weibull(curve, a_hub, 2.0, density_kg_m3=rho)
+        assert_allclose(out.loc[i, "energy_mwh_yr"], expected, rtol=1e-9)
+
+
+def test_full_load_hours_outside_range_warns():
+    # 2 sites: (3000 + 1000) MWh over (1 + 1) MW = 2000 h
+    energy = pd.Series([3000.0, 1000.0])
+    cap = pd.Series([1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_full_load_hours(energy, cap, plausible_h=[1200, 3000]) == 2000.0
+    with pytest.warns(UserWarning, match="2,000 h/yr are outside.*2,500-3,000 h"):
+        check_full_load_hours(energy, cap, plausible_h=[2500, 3000])
+    assert np.isnan(check_full_load_hours(energy, cap * 0, plausible_h=[1200, 3000]))
+    # a whole run warns too: a calm station series (mean 1.6 m/s at 10 m) falls far below
+    config = _config(**{"resource.full_load_hours_range_h": [1200.0, 3000.0]})
+    calm = _weather()
+    calm["wind_speed"] *= 0.4
+    with pytest.warns(UserWarning, match="full-load hours"):
+        add_wind_yield(_sites(), _turbines({"S0": 1}), calm, META, config)
+
+
+def test_validate_names_the_missing_atlas(tmp_path):
+    from census.config import load_config
+    from census.validate import validate_config
+
+    user = tmp_path / "c.toml"
+    user.write_text('[wind.resource]\natlas_dir = ""\n', encoding="utf-8")
+    found = [p for p in validate_config(load_config(user)) if p.where == "wind.resource.atlas_dir"]
+    assert found and "station_extrapolation = true" in found[0].fix
+    user.write_text(
+        '[wind.resource]\natlas_dir = ""\nstation_extrapolation = true\n', encoding="utf-8"
+    )
+    opted = validate_config(load_config(user))
+    assert not [p for p in opted if p.where == "wind.resource.atlas_dir"]
