@@ -8,6 +8,14 @@ playwright (``executable_path=/usr/bin/chromium``), several times.
 Usage::
 
     python benchmarks/bench_map.py [--sites 100000] [--repeat 3] [--out /tmp/bench_map]
+    python benchmarks/bench_map.py --sites 1000000 --max-sites-per-map 300000
+
+With ``--max-sites-per-map`` the maps are written as a run writes them
+(``census.maps.write_maps``): above that many sites the city map is an index of
+cells and the single sites are on district maps (large districts split into
+parts). It then measures the city map's first draw and the user's way to single
+sites: open a dense town's cell popup, follow its link, wait until the detail
+map has drawn single sites.
 
 Prints a Markdown table for ``benchmarks/RESULTS.md``.
 """
@@ -168,14 +176,105 @@ def browser_load(path: Path, town_latlon: tuple[float, float], repeat: int) -> d
     }
 
 
+def browser_split(city: Path, town_latlon: tuple[float, float], repeat: int) -> dict[str, float]:
+    """City index map: first draw; then cell popup -> link -> detail map drawn."""
+    from playwright.sync_api import sync_playwright
+
+    loads, walls, follows = [], [], []
+    detail_sites = 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for _ in range(repeat):
+            ctx = browser.new_context(offline=True, viewport={"width": 1280, "height": 800})
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            t0 = time.perf_counter()
+            page.goto(city.as_uri(), timeout=120_000)
+            page.wait_for_function("window.census && window.census.isReady", timeout=120_000)
+            walls.append(time.perf_counter() - t0)
+            loads.append(page.evaluate("census.loadedMs") / 1000.0)
+            lat, lon = town_latlon
+            page.evaluate(
+                "(() => { const s = Object.values(census.maps[0].sites)"
+                ".find(s => s.meta.category === 'rooftop'); const ll = L.latLng"
+                f"({lat}, {lon}); s.cells.eachLayer(l => {{ if (l.getBounds().contains(ll)) "
+                "{ l.fire('click', {latlng: ll}, true); } }); })()"
+            )
+            link = page.locator(".leaflet-popup-content a.census-link")
+            t1 = time.perf_counter()
+            link.click()
+            page.wait_for_function("window.census && window.census.isReady", timeout=120_000)
+            page.wait_for_function("census.drawn(census.maps[0].map).site > 0", timeout=60_000)
+            follows.append(time.perf_counter() - t1)
+            detail_sites = page.evaluate("census.drawn(census.maps[0].map).site")
+            if errors:
+                raise RuntimeError(f"console errors: {errors}")
+            ctx.close()
+        browser.close()
+    return {
+        "ready_s": statistics.median(loads),
+        "wall_s": statistics.median(walls),
+        "follow_s": statistics.median(follows),
+        "detail_sites": detail_sites,
+    }
+
+
+def main_split(args, sites, districts, turbines, towns) -> None:
+    from census.maps import write_maps
+
+    t0 = time.perf_counter()
+    paths = write_maps(
+        args.out,
+        sites,
+        districts,
+        turbines=turbines,
+        synthetic=True,
+        overwrite=True,
+        max_sites_per_map=args.max_sites_per_map,
+    )
+    t_write = time.perf_counter() - t0
+    sizes = {str(p.relative_to(args.out)): p.stat().st_size / 1e6 for p in paths}
+    town = gpd.GeoSeries(shapely.points(towns[:1]), crs="EPSG:4549").to_crs("EPSG:4326")
+    res = browser_split(paths[0], (float(town.y.iloc[0]), float(town.x.iloc[0])), args.repeat)
+    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
+    print(f"machine: {platform.processor() or platform.machine()}, {chromium.strip()}")
+    print(
+        f"sites: {len(sites):,} ({(sites['category'] == 'rooftop').sum():,} rooftops), "
+        f"turbines: {len(turbines):,}, districts: {len(districts)}, "
+        f"max_sites_per_map: {args.max_sites_per_map:,}"
+    )
+    detail = [v for k, v in sizes.items() if k != "map.html"]
+    print("| measure | value |\n|---|---|")
+    print(f"| write_maps (all files) | {t_write:.1f} s |")
+    print(f"| files | {len(paths)} (city index + {len(detail)} detail/index maps) |")
+    print(f"| city index map size | {sizes['map.html']:.1f} MB |")
+    print(f"| largest detail map | {max(detail):.1f} MB |")
+    print(f"| all maps together | {sum(sizes.values()):.1f} MB |")
+    print(
+        f"| browser: city map, navigation start to drawn (median of {args.repeat}) | "
+        f"{res['ready_s']:.2f} s |"
+    )
+    print(f"| browser: city map, goto() to drawn, wall clock | {res['wall_s']:.2f} s |")
+    print(
+        "| browser: click a town's cell link -> detail map drawn with single sites | "
+        f"{res['follow_s']:.2f} s ({res['detail_sites']:,} sites) |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench_map"))
+    parser.add_argument("--max-sites-per-map", type=int, default=None)
     args = parser.parse_args()
 
     sites, districts, turbines, towns = make_layers(args.sites)
+    if args.max_sites_per_map is not None:
+        main_split(args, sites, districts, turbines, towns)
+        return
     t0 = time.perf_counter()
     m = build_map(sites, districts, turbines=turbines, title="Benchmark", synthetic=True)
     t_build = time.perf_counter() - t0

@@ -316,9 +316,10 @@ class OutputsConfig(Strict):
     )
     map_max_sites: int = Field(
         300_000,
-        ge=0,
-        description="Above this many sites `census run` writes no maps (use `census map "
-        "RUN_DIR --district ...`): one HTML file with every site would be too large to open.",
+        ge=1,
+        description="Most sites one map file draws. Above it the city map is an index of "
+        "cells linking to district maps (large districts split into parts), so every site is "
+        "on a map that opens quickly.",
     )
     zarr: bool = Field(
         False, description="Also write the hourly profiles as a Zarr store (profiles.zarr)."

@@ -57,6 +57,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
+from pyproj import Transformer
 
 from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
 from census.exceptions import OutputExistsError, SchemaError
@@ -328,7 +329,10 @@ _CENSUS_JS = r"""
       return;
     }
     // Aggregated mode: cells [south, west, north, east, start, end, n, n_eligible, MW, MWh/yr]
+    // and, on an index map (m.links), [..., link index]: the cell opens the detail map of
+    // its sites at the cell's centre (#zoom/lat/lon) instead of drawing them here.
     var cells = m.cells, built = new Array(cells.length), bounds = new Array(cells.length);
+    var links = m.links || null;
     var maxN = 1;
     cells.forEach(function (c, i) {
       bounds[i] = L.latLngBounds([c[0], c[1]], [c[2], c[3]]);
@@ -353,13 +357,20 @@ _CENSUS_JS = r"""
     }, {sticky: true});
     cellLayer.bindPopup(function (layer) {
       var c = cells[layer.censusCell];
+      if (links) {
+        var div = box(m.label + ": " + fmt(c[6], 0) + T.sitesCount, T.detailHint, null, cellFields,
+          [c[6], c[7], c[8], c[9]]);
+        div.appendChild(census.detailLink(links[c[10]], (c[0] + c[2]) / 2, (c[1] + c[3]) / 2,
+          m.detailZoom, T.openDetail));
+        return div;
+      }
       return box(m.label + ": " + fmt(c[6], 0) + T.sitesCount, m.zoomHint, null, cellFields,
         [c[6], c[7], c[8], c[9]]);
     });
     entry.cells = cellLayer;
     function update() {
       if (!map._loaded || !map.hasLayer(group)) { return; }
-      if (map.getZoom() < m.detailZoom) {
+      if (links || map.getZoom() < m.detailZoom) {
         for (var i = 0; i < built.length; i++) { if (built[i]) { group.removeLayer(built[i]); } }
         if (!group.hasLayer(cellLayer)) { group.addLayer(cellLayer); }
         return;
@@ -451,7 +462,19 @@ _CENSUS_JS = r"""
     return out;
   };
 
+  // A link to a detail map, opened at a point and zoom ("file.html#zoom/lat/lon").
+  census.detailLink = function (file, lat, lon, zoom, label) {
+    var a = el("a", "census-link", label);
+    a.href = encodeURI(file) + "#" + zoom + "/" + lat.toFixed(5) + "/" + lon.toFixed(5);
+    var p = el("div");
+    p.appendChild(a);
+    return p;
+  };
+
   census.ready = function (map) {
+    // a view asked for in the address (#zoom/lat/lon, from an index map's link)
+    var h = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (h) { map.setView([parseFloat(h[2]), parseFloat(h[3])], parseFloat(h[1])); }
     map.whenReady(function () {
       requestAnimationFrame(function () {
         requestAnimationFrame(function () {
@@ -468,7 +491,33 @@ _CENSUS_JS = r"""
 # --------------------------------------------------------------------------- elements
 
 
-class _Raw(Element):
+def _esc(text: str) -> str:
+    """Escape text for HTML, and ``{``/``}`` too.
+
+    folium renders an element's macros and then compiles the result again as a
+    Jinja template (branca ``MacroElement.render``), so ``{{ ... }}`` in a layer
+    name or an attribution would be evaluated; as HTML entities they are not.
+    """
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Verbatim(Element):
+    """Text put into the page as it is, never compiled as a Jinja template.
+
+    A plain branca ``Element(text)`` compiles ``text`` as a template: data
+    holding ``{{ ... }}`` would be evaluated (template injection), and lexing a
+    payload of tens of MB costs seconds. The text here is a template variable.
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+
+class _Raw(_Verbatim):
     """A header element holding inline CSS or JS (named so it is added once)."""
 
 
@@ -477,9 +526,6 @@ class _CensusCall(MacroElement):
 
     _template = Template(
         """
-{% macro html(this, kwargs) %}
-<script type="application/json" id="{{ this.get_name() }}_data">{{ this.payload }}</script>
-{% endmacro %}
 {% macro script(this, kwargs) %}
 census.{{ this.func }}(
     {{ this.map_name }}, {{ this._parent.get_name() }}, "{{ this.get_name() }}_data");
@@ -494,13 +540,21 @@ census.{{ this.func }}(
         self.payload = payload
         self.map_name = map_name
 
+    def render(self, **kwargs: Any) -> None:
+        """Put the payload into the page verbatim, then render the call."""
+        name = self.get_name()
+        self.get_root().html.add_child(
+            _Verbatim(f'<script type="application/json" id="{name}_data">{self.payload}</script>'),
+            name=f"{name}_data",
+        )
+        super().render(**kwargs)
+
 
 class _MapScript(MacroElement):
     """Run one line of JS with the map variable, optionally with body HTML."""
 
     _template = Template(
         """
-{% macro html(this, kwargs) %}{{ this.body_html }}{% endmacro %}
 {% macro script(this, kwargs) %}
 census.{{ this.func }}({{ this._parent.get_name() }}{% if this.arg %}, {{ this.arg }}{% endif %});
 {% endmacro %}
@@ -513,6 +567,14 @@ census.{{ this.func }}({{ this._parent.get_name() }}{% if this.arg %}, {{ this.a
         self.func = func
         self.arg = arg
         self.body_html = body_html
+
+    def render(self, **kwargs: Any) -> None:
+        """Put the body HTML into the page verbatim, then render the call."""
+        if self.body_html:
+            self.get_root().html.add_child(
+                _Verbatim(self.body_html), name=f"{self.get_name()}_html"
+            )
+        super().render(**kwargs)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -540,6 +602,10 @@ def _metric(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 
 def _clean(values: Iterable[Any], decimals: int | None) -> list[Any]:
     """Turn a column into JSON-ready values: rounded floats, str, or None for missing."""
+    if isinstance(values, pd.Series):
+        fast = _clean_fast(values, decimals)
+        if fast is not None:
+            return fast
     out: list[Any] = []
     for v in values:
         if v is None or (isinstance(v, float | np.floating) and not math.isfinite(float(v))):
@@ -566,6 +632,43 @@ def _clean(values: Iterable[Any], decimals: int | None) -> list[Any]:
     return out
 
 
+def _clean_fast(values: pd.Series, decimals: int | None) -> list[Any] | None:
+    """Vectorised :func:`_clean` for numeric and text columns (``None``: use the loop).
+
+    The per-value loop costs about 1 s per million values and column; a map of a
+    million sites has a dozen columns.
+    """
+    dtype = values.dtype
+    if decimals is not None and pd.api.types.is_bool_dtype(dtype) and not values.hasnans:
+        return values.to_numpy(dtype=np.int64).tolist()
+    if (
+        decimals is not None
+        and pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+    ):
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(x)
+        if decimals <= 0:
+            r: np.ndarray = np.where(ok, np.round(x), 0.0).astype(np.int64).astype(object)
+        else:
+            # np.round(x, d) = rint(x * 10**d) / 10**d, the nearest double to the decimal
+            # (Python's round() agrees except on exact binary ties, below the 5th decimal)
+            r = np.round(x, decimals).astype(object)
+        r[~ok] = None
+        return r.tolist()
+    if decimals is None and (
+        pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+    ):
+        obj = values.to_numpy(dtype=object, copy=True)
+        missing = pd.isna(obj)
+        if not all(isinstance(v, str) for v in obj[~missing]):
+            return None
+        obj[missing] = None
+        obj[obj == ""] = None
+        return obj.tolist()
+    return None
+
+
 def _display_geoms(
     geoms: np.ndarray, *, crs: Any, tolerance_m: np.ndarray | float, coverage: bool = False
 ) -> list[str | None]:
@@ -580,9 +683,20 @@ def _display_geoms(
     if coverage:
         g = shapely.coverage_simplify(g, float(tol.max()))
     else:
-        g = shapely.simplify(g, tol, preserve_topology=True)
-    g = gpd.GeoSeries(g, crs=crs).to_crs(DISPLAY_CRS).values
-    g = shapely.transform(np.asarray(g, dtype=object), lambda c: np.round(c, _COORD_DECIMALS))
+        # a point or a ring of four corners (most rooftops) cannot be simplified
+        # without becoming invalid, so only larger geometries are passed on
+        many = shapely.get_num_coordinates(g) > 5
+        if many.any():
+            g = g.copy()
+            g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
+    # reproject and round in one pass over the coordinates
+    to_display = Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
+
+    def project(c: np.ndarray) -> np.ndarray:
+        x, y = to_display.transform(c[:, 0], c[:, 1])
+        return np.round(np.column_stack([x, y]), _COORD_DECIMALS)
+
+    g = shapely.transform(np.asarray(g, dtype=object), project)
     texts = shapely.to_geojson(g)
     for i, t in zip(np.flatnonzero(valid), texts, strict=True):
         out[i] = None if t is None else str(t)
@@ -638,6 +752,8 @@ def _map_strings(tr: Translator, zoom: int) -> dict[str, str]:
         "turbineTitle": "map.turbine_title",
         "energy": "map.energy",
         "mwhYr": "map.mwh_yr",
+        "detailHint": "map.detail_hint",
+        "openDetail": "map.open_detail",
     }
     out = {k: tr(v) for k, v in keys.items()}
     out["zoomHint"] = tr("map.zoom_hint", zoom=zoom)
@@ -658,11 +774,16 @@ def _sites_payload(
     aggregate_cell_m: float,
     simplify_tolerance_m: float,
     tr: Translator | None = None,
+    links: pd.Series | None = None,
 ) -> tuple[str, bool]:
-    """Return the JSON payload of one category layer and whether it is aggregated."""
+    """Return the JSON payload of one category layer and whether it is aggregated.
+
+    With ``links`` (a detail-map file per site, aligned with ``sites``) the layer
+    is an index: cells only, each linking to the detail map most of its sites are on.
+    """
     n = len(sites)
     zh = tr is not None and tr.zh
-    aggregated = n > max_sites_detail
+    aggregated = n > max_sites_detail or links is not None
     fields = [(c, lab, unit, dec) for c, lab, unit, dec in _SITE_FIELDS if c in sites.columns]
     cells: list[list[Any]] | None = None
     if aggregated:
@@ -685,6 +806,13 @@ def _sites_payload(
         boxes = shapely.box(cell_x, cell_y, cell_x + aggregate_cell_m, cell_y + aggregate_cell_m)
         bounds = gpd.GeoSeries(boxes, crs=sites.crs).to_crs(DISPLAY_CRS).bounds.to_numpy()
         cells = []
+        link_names: list[str] = []
+        cell_link: list[int] = []
+        if links is not None:
+            codes, link_names = pd.factorize(links.reindex(sites.index).astype(str), sort=True)
+            for s, e in zip(starts, ends, strict=True):
+                cell_link.append(int(np.bincount(codes[s:e]).argmax()))
+            link_names = [str(v) for v in link_names]
         for j, (s, e) in enumerate(zip(starts, ends, strict=True)):
             minx, miny, maxx, maxy = (round(float(v), _COORD_DECIMALS) for v in bounds[j])
             cells.append(
@@ -701,6 +829,20 @@ def _sites_payload(
                     round(float(energy_e[s:e].sum()), 1),
                 ]
             )
+            if links is not None:
+                cells[-1].append(cell_link[j])
+    if links is not None:  # an index map carries no single sites
+        meta = {
+            "index": index,
+            "category": str(category),
+            "label": _category_label(category),
+            "color": _category_color(category, index),
+            "fields": [],
+            "cells": cells,
+            "links": link_names,
+            "detailZoom": detail_min_zoom,
+        }
+        return _join_payload(meta, [], []), True
 
     columns: list[list[Any]] = [
         _clean(sites["site_id"], None),
@@ -879,8 +1021,9 @@ def _legend_html(
     cell_m: float,
     zoom: int,
     tr: Translator | None = None,
+    index: bool = False,
 ) -> str:
-    esc = html.escape
+    esc = _esc
     tr = tr or Translator("en")
     parts = [f'<div class="census-legend" id="census-legend"><h4>{esc(tr("map.legend"))}</h4>']
     for label, color, n, n_elig, aggregated in entries:
@@ -897,7 +1040,10 @@ def _legend_html(
     if turbines:
         parts.append(f'<div><span class="pt"></span>{esc(tr("map.turbine"))}</div>')
     parts.append(f'<div><span class="ln"></span>{esc(tr("map.district_boundary"))}</div>')
-    if any(e[4] for e in entries):
+    if index:
+        note = tr("map.index_note", cell=f"{cell_m:,.0f}")
+        parts.append(f'<div class="note">{esc(note)}</div>')
+    elif any(e[4] for e in entries):
         note = tr("map.aggregated_note", cell=f"{cell_m:,.0f}", zoom=zoom)
         parts.append(f'<div class="note">{esc(note)}</div>')
     parts.append("</div>")
@@ -907,12 +1053,11 @@ def _legend_html(
 def _title_html(title: str, synthetic: bool, tr: Translator | None = None) -> str:
     tr = tr or Translator("en")
     banner = (
-        '<span class="census-banner" id="census-synthetic-banner">'
-        f"{html.escape(tr('map.banner'))}</span>"
+        f'<span class="census-banner" id="census-synthetic-banner">{_esc(tr("map.banner"))}</span>'
         if synthetic
         else ""
     )
-    return f'<div class="census-title" id="census-title">{html.escape(title)}{banner}</div>'
+    return f'<div class="census-title" id="census-title">{_esc(title)}{banner}</div>'
 
 
 # --------------------------------------------------------------------------- public API
@@ -934,6 +1079,7 @@ def build_map(
     simplify_tolerance_m: float = 1.0,
     district_tolerance_m: float = 25.0,
     lang: str = "en",
+    detail_links: pd.Series | None = None,
 ) -> folium.Map:
     """Build a candidate-site map with a layer per category.
 
@@ -978,6 +1124,11 @@ def build_map(
         Language of the legend, layer names, popups and tooltips (:mod:`census.i18n`);
         Chinese popups show 年利用小时数 for the capacity factor and district totals in
         万千瓦 and 亿千瓦时.
+    detail_links : pandas.Series, optional
+        Makes an index map (see :mod:`census.maps_scale`): for each site (same
+        index as ``sites``) the relative file of the detail map that draws it.
+        Every category is then drawn as cells only, each cell linking to the
+        detail map of most of its sites, opened at the cell.
 
     Returns
     -------
@@ -1025,7 +1176,7 @@ def build_map(
     counts = sites["category"].astype(str).value_counts()
     known = [c for c in CATEGORY_COLORS if c in counts.index]
     categories = known + sorted(c for c in counts.index if c not in CATEGORY_COLORS)
-    canvas = bool((counts > max_sites_detail).any())
+    canvas = bool((counts > max_sites_detail).any()) or detail_links is not None
 
     m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, max_zoom=20, zoom_snap=0.5)
     # The assets are inlined below; folium's CDN links (Leaflet, jQuery, Bootstrap,
@@ -1033,7 +1184,7 @@ def build_map(
     m.default_js = []
     m.default_css = []
     root = m.get_root()
-    root.title = html.escape(title)
+    root.title = _esc(title)
     leaflet_js, leaflet_css = _leaflet_assets()
     root.header.add_child(_Raw(f"<style>{leaflet_css}</style>"), name="census_leaflet_css")
     root.header.add_child(_Raw(f"<style>{_CENSUS_CSS}</style>"), name="census_css")
@@ -1050,13 +1201,13 @@ def build_map(
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles,
-            attr=html.escape(attribution or "Base map tiles"),
-            name=html.escape(tr("map.base_map")),
+            attr=_esc(attribution or "Base map tiles"),
+            name=_esc(tr("map.base_map")),
             max_zoom=20,
             control=False,
         ).add_to(m)
 
-    fg = folium.FeatureGroup(name=html.escape(tr("map.districts_layer")), show=True)
+    fg = folium.FeatureGroup(name=_esc(tr("map.districts_layer")), show=True)
     fg.add_child(
         _CensusCall(
             "addDistricts",
@@ -1078,18 +1229,19 @@ def build_map(
             aggregate_cell_m=aggregate_cell_m,
             simplify_tolerance_m=simplify_tolerance_m,
             tr=tr,
+            links=None if detail_links is None else detail_links.loc[sub.index],
         )
         n_elig = int(sub["eligible"].fillna(False).astype(bool).sum())
         label = _category_label(category, tr)
         entries.append((label, _category_color(category, index), len(sub), n_elig, aggregated))
-        group = folium.FeatureGroup(name=html.escape(f"{label} ({len(sub):,})"), show=True)
+        group = folium.FeatureGroup(name=_esc(f"{label} ({len(sub):,})"), show=True)
         group.add_child(_CensusCall("addSites", payload, map_name))
         group.add_to(m)
 
     has_turbines = turbines is not None and len(turbines) > 0
     if has_turbines:
         group = folium.FeatureGroup(
-            name=html.escape(tr("map.turbines_layer", n=f"{len(turbines):,}")), show=True
+            name=_esc(tr("map.turbines_layer", n=f"{len(turbines):,}")), show=True
         )
         group.add_child(
             _CensusCall("addTurbines", _turbines_payload(turbines, canvas=canvas), map_name)
@@ -1098,13 +1250,14 @@ def build_map(
 
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(
-        Element(
+        _Verbatim(
             _legend_html(
                 entries,
                 turbines=has_turbines,
                 cell_m=aggregate_cell_m,
                 zoom=detail_min_zoom,
                 tr=tr,
+                index=detail_links is not None,
             )
         ),
         name="census_legend",
@@ -1118,6 +1271,28 @@ def build_map(
             m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
     m.add_child(_MapScript("ready"))
     return m
+
+
+_PAYLOAD_OPEN = '<script type="application/json" id="'
+
+
+def _without_payloads(text: str) -> str:
+    """Return the page without its JSON data blocks (for the offline check).
+
+    The data blocks hold only JSON escaped for ``<script>`` (no ``<``), so they
+    cannot load anything; leaving them out keeps the check fast at a million
+    sites and free of false alarms from site names such as "@import".
+    """
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find(_PAYLOAD_OPEN, pos)) >= 0:
+        end = text.find("</script>", start)
+        if end < 0:
+            break
+        parts.append(text[pos:start])
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
@@ -1144,7 +1319,8 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     if not isinstance(m, folium.Map):
         raise TypeError(f"save_map needs a folium.Map; got {type(m).__name__}.")
     text = m.get_root().render()
-    bad = _REMOTE_TAG.search(text) or _REMOTE_CSS.search(text)
+    page = _without_payloads(text)
+    bad = _REMOTE_TAG.search(page) or _REMOTE_CSS.search(page)
     if bad:
         raise ValueError(
             "The map would load an asset from the network "
@@ -1218,6 +1394,7 @@ def write_maps(
     city_name: str = "Hangzhou",
     max_sites_detail: int = 5_000,
     lang: str = "en",
+    max_sites_per_map: int | None = None,
 ) -> list[Path]:
     """Write the city map and one map per district.
 
@@ -1247,6 +1424,10 @@ def write_maps(
         As in :func:`build_map`.
     lang : {"en", "zh"}, default "en"
         Language of the maps, as in :func:`build_map`.
+    max_sites_per_map : int, optional
+        Most sites one map file draws. Above it the city map (and the map of a
+        larger district) becomes an index of cells linking to detail maps; see
+        :func:`census.maps_scale.write_maps_split`. Default: no limit.
 
     Returns
     -------
@@ -1262,6 +1443,25 @@ def write_maps(
     """
     folder = Path(run_dir_or_folder).expanduser()
     _require_columns(districts, _DISTRICT_REQUIRED, "write_maps(districts)")
+    if max_sites_per_map is not None and len(sites) > max_sites_per_map:
+        from census.maps_scale import write_maps_split
+
+        return write_maps_split(
+            folder,
+            sites,
+            districts,
+            max_sites_per_map=max_sites_per_map,
+            turbines=turbines,
+            district_totals=district_totals,
+            districts_filter=districts_filter,
+            synthetic=synthetic,
+            tiles=tiles,
+            attribution=attribution,
+            overwrite=overwrite,
+            city_name=city_name,
+            max_sites_detail=max_sites_detail,
+            lang=lang,
+        )
     if districts_filter is not None:
         if isinstance(districts_filter, str | int):
             districts_filter = [districts_filter]
@@ -1400,6 +1600,14 @@ def maps_from_run(
         attribution=attribution,
         overwrite=overwrite,
         lang=lang,
+        max_sites_per_map=_int_or_none(outputs_cfg.get("map_max_sites")),
     )
     register_files(folder, [Path(p).relative_to(folder).as_posix() for p in written])
     return written
+
+
+def _int_or_none(v: Any) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None

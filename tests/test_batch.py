@@ -76,6 +76,13 @@ def test_batch_equals_single_run_and_resumes(tmp_path):
     assert res.exit_code == 0, res.output
     assert "Shangcheng" in res.stdout  # in the city run only
 
+    # the city folder's GeoParquet holds every district's sites
+    import geopandas as gpd
+
+    city_sites = gpd.read_parquet(first.city_dir / "sites.parquet")
+    assert city_sites.crs.to_epsg() == 4549
+    assert len(city_sites) == int(ref.sites.sum())
+
     # an interrupted batch: one district's folder is gone; the rerun recomputes only that one
     folders = sorted((out / "districts").iterdir())
     shutil.rmtree(folders[0])

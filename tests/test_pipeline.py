@@ -38,6 +38,19 @@ def test_outputs_written(demo_run):
     assert not list(demo_run.run_dir.parent.glob(".*tmp*"))
 
 
+def test_sites_parquet_is_the_site_table(demo_run):
+    # sites.parquet (GeoParquet, EPSG:4549) holds the same rows as sites.gpkg
+    from census.io.geoparquet import geoparquet_metadata
+
+    path = demo_run.run_dir / "sites.parquet"
+    assert geoparquet_metadata(path)["columns"]["geometry"]["crs"]["id"]["code"] == 4549
+    pq_sites = gpd.read_parquet(path)
+    gpkg = gpd.read_file(demo_run.run_dir / "sites.gpkg", layer="sites")
+    assert pq_sites.site_id.tolist() == gpkg.site_id.tolist()
+    assert_allclose(pq_sites.capacity_mw_dc, gpkg.capacity_mw_dc, rtol=1e-12)
+    assert_allclose(pq_sites.geometry.area, gpkg.geometry.area, rtol=1e-12)
+
+
 def test_district_totals_sum_to_city_total(demo_run):
     by = demo_run.by_district
     city = demo_run.city

@@ -68,6 +68,7 @@ class Layout:
     """File names of a run folder (relative to the folder)."""
 
     sites: str = "sites.gpkg"
+    sites_parquet: str = "sites.parquet"
     sites_layer: str = "sites"
     turbines_layer: str = "turbines"
     districts: str = "districts.gpkg"

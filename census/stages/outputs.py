@@ -17,6 +17,7 @@ import pandas as pd
 
 from census.config import config_to_toml, synthetic_inputs
 from census.i18n import resolve_language
+from census.io.geoparquet import write_geoparquet
 from census.io.outputs import inputs_provenance, package_versions
 from census.io.runfolder import LAYOUT
 from census.maps import write_maps
@@ -122,6 +123,8 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
     if len(turbines):
         layers[LAYOUT.turbines_layer] = turbines
     out[LAYOUT.sites] = run.write_layers(LAYOUT.sites, layers)
+    out[LAYOUT.sites_parquet] = run.final(LAYOUT.sites_parquet)
+    write_geoparquet(run.file(LAYOUT.sites_parquet), sites)
     out[LAYOUT.districts] = run.write_layers(
         LAYOUT.districts, {LAYOUT.districts_layer: ctx.districts}
     )
@@ -162,15 +165,6 @@ def _write_maps(sites: gpd.GeoDataFrame, ctx: RunContext) -> None:
         )
     if not cfg.outputs.map:
         return
-    if len(sites) > cfg.outputs.map_max_sites:
-        warnings.warn(
-            f"{len(sites):,} sites is more than [outputs] map_max_sites = "
-            f"{cfg.outputs.map_max_sites:,}: no maps were written. Build them per district "
-            f"with `census map {run.path} --district NAME`.",
-            UserWarning,
-            stacklevel=2,
-        )
-        return
     paths = write_maps(
         run.tmp,
         sites,
@@ -186,6 +180,7 @@ def _write_maps(sites: gpd.GeoDataFrame, ctx: RunContext) -> None:
             else cfg.study_area.name
         ),
         lang=ctx.provenance["language"],
+        max_sites_per_map=cfg.outputs.map_max_sites,
     )
     for p in paths:
         rel = run.add(p)

@@ -349,3 +349,38 @@ def test_demo_run_maps_pass_offline(browser, tmp_path):
             assert p.errors == []
         finally:
             p.close()
+
+
+def test_index_map_links_to_detail_maps(browser, tmp_path):
+    # above max_sites_per_map the city map draws cells only; a cell's popup links to the
+    # detail map of its sites, which opens at that cell with the single sites drawn
+    from census.maps import write_maps
+
+    sites, districts, turbines = make_layers()
+    write_maps(tmp_path, sites, districts, turbines=turbines, max_sites_per_map=20)
+    p = Page(browser, tmp_path / "map.html")
+    try:
+        drawn = p.drawn()
+        # rooftop centroids x = 1010..2360 m, y = 1010..1760 m from the origin: 2 cells of
+        # 1 km; the two ponds (two categories, one hostile) and the mudflat 1 cell each
+        assert drawn["site"] == 0 and drawn["cell"] == 5
+        assert drawn["turbine"] == 2
+        p.page.evaluate(
+            "Object.values(census.maps[0].sites).find(s => s.meta.category === 'rooftop')"
+            ".cells.openPopup()"
+        )
+        text = p.popup_text()
+        assert "Open the detail map here" in text
+        link = p.page.locator(".leaflet-popup-content a.census-link")
+        href = link.get_attribute("href")
+        assert re.fullmatch(r"maps/330102_Shangcheng-\d\.html#15/\d+\.\d+/\d+\.\d+", href), href
+        link.click()
+        p.page.wait_for_function("window.census && window.census.isReady === true")
+        # 60 rooftops in parts of 15: the part's sites, at the cell's centre and zoom 15
+        assert p.page.evaluate("census.maps[0].map.getZoom()") == 15
+        assert p.drawn()["site"] == 15
+        assert p.errors == []
+        assert all(u.startswith(("file:", "data:")) for u in p.requests), p.requests
+        assert p.page.evaluate("window.__xss") is None
+    finally:
+        p.close()
