@@ -4,9 +4,10 @@ Each district is one task: a full :func:`census.pipeline.run_census` restricted 
 that district, written atomically into ``<out>/districts/<adcode>_<name>/``. A
 district whose folder already holds a ``provenance.json`` with the same config
 hash is skipped on a rerun (``force=True`` recomputes it), so an interrupted
-batch loses nothing that had finished. When every district is done, the site
-tables are merged and rolled up again into ``<out>/city/``, a complete run folder
-whose numbers equal those of one ``census run`` over the same districts.
+batch loses nothing that had finished. When every district is done, the district
+folders are merged, one district at a time (:mod:`census.batch_merge`), into
+``<out>/city/``, a complete run folder whose numbers equal those of one
+``census run`` over the same districts.
 """
 
 from __future__ import annotations
@@ -17,22 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-
-from census.config import LoadedConfig, load_config
+from census.batch_merge import merge_district_runs
+from census.config import load_config
 from census.exceptions import CensusError, InputError
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
-from census.io.existing import read_existing_capacity
-from census.io.profiles import merge_profiles
-from census.io.runfolder import LAYOUT, RunFolder, open_run
-from census.pipeline import collect_warnings, config_hash, run_census
-from census.sites.screen import tally_reasons
-from census.stages import RunContext, record_provenance, roll_up, write_outputs
-from census.stages.capacity import empty_turbines
-from census.stages.load import protected_paths
-from census.stages.yield_ import sum_profiles
+from census.io.runfolder import LAYOUT, open_run
+from census.pipeline import config_hash, run_census
 
 __all__ = ["BatchResult", "district_folder", "merge_district_runs", "run_batch"]
 
@@ -192,76 +184,3 @@ def run_batch(
         folders = [district_folder(out, r.adcode, r.name_en) for r in chosen.itertuples()]
         result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city", overwrite=True)
     return result
-
-
-def merge_district_runs(
-    folders: list[Path],
-    districts: gpd.GeoDataFrame,
-    loaded: LoadedConfig,
-    out: Path,
-    *,
-    overwrite: bool = False,
-) -> Path:
-    """Merge finished district runs into a city run folder.
-
-    The district site tables are read back, concatenated and rolled up again by
-    the roll-up stage, and the outputs stage writes ``out`` as a complete run
-    folder (sites, districts, summaries, supply curve, report, maps,
-    ``provenance.json``), so ``census map`` and ``census compare`` accept it.
-
-    Parameters
-    ----------
-    folders : list of pathlib.Path
-        Finished district run folders.
-    districts : geopandas.GeoDataFrame
-        The districts of the batch (metric CRS).
-    loaded : LoadedConfig
-        The batch's configuration.
-    out : pathlib.Path
-        The city folder.
-    overwrite : bool, default False
-        Replace ``out`` if it is a census folder.
-
-    Returns
-    -------
-    pathlib.Path
-        The city folder.
-    """
-    cfg = loaded.config
-    runs = [open_run(f, need=[LAYOUT.sites, LAYOUT.provenance]) for f in folders]
-    provs = [r.provenance() for r in runs]
-    parts = [r.sites() for r in runs]
-    sites = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    turbine_parts = [t for t in (r.turbines() for r in runs) if t is not None]
-    ctx = RunContext(loaded=loaded, config_hash=config_hash(cfg))
-    ctx.all_districts = ctx.districts = districts
-    ctx.turbines = (
-        gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs)
-        if turbine_parts
-        else empty_turbines(sites.crs)
-    )
-    ctx.tally = tally_reasons(sites)
-    profiles = [p for p in (r.pv_profile() for r in runs) if p is not None]
-    ctx.pv_profile_mw = sum_profiles(profiles) if profiles else pd.DataFrame()
-    if cfg.targets.existing_capacity is not None:
-        ctx.existing_capacity = read_existing_capacity(cfg.targets.existing_capacity)
-    for prov in provs:  # the districts' warnings are the city's
-        ctx.warnings.extend(prov.get("warnings") or [])
-    with RunFolder(out, overwrite=overwrite, inputs=protected_paths(loaded)) as run:
-        ctx.run_folder = run
-        with collect_warnings(ctx.warnings):
-            sites, ctx = roll_up(sites, ctx)
-            nc = [Path(f) / "profiles.nc" for f in folders]
-            if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, #20)
-                ctx.profiles = merge_profiles(nc)
-            sites, ctx = record_provenance(sites, ctx)
-            ctx.provenance["layers"] = [row for p in provs for row in p.get("layers") or []]
-            ctx.provenance["weather"] = [row for p in provs for row in p.get("weather") or []]
-            ctx.provenance["batch"] = {
-                "districts": [str(Path(f).resolve()) for f in folders],
-                "config_hashes": sorted(
-                    {p.get("census_run", {}).get("config_hash") for p in provs}
-                ),
-            }
-            sites, ctx = write_outputs(sites, ctx)
-    return run.path
