@@ -93,6 +93,29 @@ def test_redact(text, expected):
     assert has_password(text) == (text != expected)
 
 
+def test_log_lines_never_hold_a_password():
+    import logging
+
+    from census.redact import RedactFilter
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    log = logging.getLogger("census.test_redact")
+    handler = Keep()
+    handler.addFilter(RedactFilter())
+    log.addHandler(handler)
+    try:
+        log.warning("cannot reach %s (%d tries)", "postgresql://gis:Log-Secret-3@db/x", 2)
+        log.warning("host=db password=Log-Secret-3")
+    finally:
+        log.removeHandler(handler)
+    assert seen == ["cannot reach postgresql://gis:***@db/x (2 tries)", "host=db password=***"]
+
+
 # ---------------------------------------------------------------- export
 
 
