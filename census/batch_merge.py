@@ -46,6 +46,7 @@ from census.io.existing import read_existing_capacity
 from census.io.geoparquet import GeoParquetAppender
 from census.io.outputs import neutralise_formulas
 from census.io.profiles import merge_profiles
+from census.io.qgis_styles import style_run_geopackages
 from census.io.runfolder import LAYOUT, RunFolder, RunReader, open_run
 from census.pipeline import collect_warnings, config_hash
 from census.population import load_population, per_person_table
@@ -870,6 +871,10 @@ def _write_rest(run: RunFolder, ctx: RunContext, stub: gpd.GeoDataFrame) -> None
     out[LAYOUT.districts] = run.write_layers(
         LAYOUT.districts, {LAYOUT.districts_layer: ctx.districts}
     )
+    # QGIS opens both styled like the HTML map (census.io.qgis_styles), as after a run
+    by = ctx.by_district
+    categories = sorted(set(by.loc[by["sites"] > 0, "category"].astype(str)) - {""})
+    style_run_geopackages(run.tmp, categories, turbines=ctx.provenance["counts"]["turbines"] > 0)
     for name, table in (
         (LAYOUT.summary_by_district, ctx.district_totals),
         (LAYOUT.summary_by_district_category, ctx.by_district),
