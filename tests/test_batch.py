@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import subprocess
 
 import geopandas as gpd
 import pandas as pd
@@ -162,16 +165,23 @@ def test_failing_district_is_reported_and_others_finish(tmp_path):
     assert done == ["330102_Shangcheng"]
 
 
-def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(tmp_path):
+@pytest.fixture(scope="module")
+def binjiang_batch(tmp_path_factory):
+    """One district through census batch on a LocalCluster (shared by the tests below)."""
+    out = tmp_path_factory.mktemp("binjiang") / "batch"
+    result = run_batch(None, ["Binjiang"], out_dir=out, workers=1)
+    assert not result.failed, result.failed
+    return result
+
+
+def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(binjiang_batch, tmp_path):
     import json
 
     from census.batch_merge import merge_district_runs
     from census.config import load_config
     from census.io.runfolder import open_run
 
-    out = tmp_path / "batch"
-    first = run_batch(None, ["Binjiang"], out_dir=out, workers=1)
-    assert not first.failed, first.failed
+    first, out = binjiang_batch, binjiang_batch.out_dir
     districts = open_run(first.city_dir).districts()
     folders = [district_folder(out, r.adcode, r.name_en) for r in districts.itertuples()]
     sites = gpd.read_parquet(first.city_dir / "sites.parquet")
@@ -189,3 +199,107 @@ def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(tmp_path):
             pd.read_csv(first.city_dir / name, encoding="utf-8-sig"),
             obj=name,
         )
+
+
+def _start(args, *, cwd, env):
+    # its own session, so the process and every child it forks can be stopped together
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def test_batch_on_a_real_multi_process_cluster_equals_the_local_cluster(binjiang_batch, tmp_path):
+    """`dask scheduler` and two `dask worker` processes, as on a cluster (here on localhost)."""
+    import json
+    import sys
+    import time
+    from pathlib import Path
+
+    from dask.distributed import Client
+
+    import census
+
+    dask_cli = Path(sys.executable).with_name("dask")
+    if not dask_cli.is_file():
+        pytest.skip("the dask command is not installed next to this Python")
+    repo = Path(census.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}  # the workers import this census
+    info = tmp_path / "scheduler.json"
+    procs = [
+        _start(
+            [
+                str(dask_cli),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            cwd=tmp_path,
+            env=env,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert info.is_file(), "dask scheduler did not start"
+        address = json.loads(info.read_text())["address"]
+        for k in range(2):
+            procs.append(
+                _start(
+                    [
+                        str(dask_cli),
+                        "worker",
+                        "--scheduler-file",
+                        str(info),
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{k}",
+                        "--local-directory",
+                        str(tmp_path / f"w{k}"),
+                    ],
+                    cwd=tmp_path,
+                    env=env,
+                )
+            )
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            assert len(client.scheduler_info()["workers"]) == 2
+        remote = run_batch(None, ["Binjiang"], out_dir=tmp_path / "b", scheduler=address)
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+    assert not remote.failed, remote.failed
+    assert remote.done == ["Binjiang"]
+    local = binjiang_batch.city_dir
+    for name in ("summary_by_district_category.csv", "targets.csv", "supply_curve.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(remote.city_dir / name, encoding="utf-8-sig"),
+            pd.read_csv(local / name, encoding="utf-8-sig"),
+            obj=name,
+        )
+    a = gpd.read_parquet(remote.city_dir / "sites.parquet").sort_values("site_id")
+    b = gpd.read_parquet(local / "sites.parquet").sort_values("site_id")
+    assert a["site_id"].tolist() == b["site_id"].tolist()
+    assert_allclose(a["energy_mwh_yr"].to_numpy(float), b["energy_mwh_yr"].to_numpy(float))

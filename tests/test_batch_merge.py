@@ -273,3 +273,55 @@ def test_index_map_from_district_cells_equals_the_index_map_of_all_sites(tmp_pat
     # the layer control counts sites, not cells
     text = (tmp_path / "merged.html").read_text(encoding="utf-8")
     assert "Rooftop (50)" in text and "Pond (6)" in text
+
+
+def test_merged_zone_tables_equal_the_zone_table_of_all_sites():
+    import functools
+
+    from census.rollup import summarize_by_district
+    from census.zones import OUTSIDE, summarize_by_zone
+
+    summarize = functools.partial(
+        summarize_by_district,
+        storage_technologies=["pv_ground"],
+        storage_min_frac=0.1,
+        storage_duration_h=2.0,
+        grid_emission_factor_tco2_mwh=0.5,
+    )
+    # zones W (x < 1000) and E (1000 <= x < 2000); a site straddling x = 1000 is split by
+    # area; the site beyond x = 2000 is outside every zone
+    zones = gpd.GeoDataFrame(
+        {"zone": ["W", "E"], "people": [1000, 0]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+            shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000),
+        ],
+        crs="EPSG:4549",
+    )
+    boxes = [(100, 200), (900, 1100), (1500, 1600), (1950, 2050), (300, 400)]
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"z{i}" for i in range(5)],
+            "district": ["A", "A", "B", "B", "B"],
+            "adcode": [1, 1, 2, 2, 2],
+            "category": ["rooftop", "rooftop", "pond", "pond", "rooftop"],
+            "technology": ["pv_rooftop", "pv_rooftop", "pv_ground", "pv_ground", "pv_rooftop"],
+            "eligible": [True, True, True, False, True],
+            "usable_area_m2": [5000.0, 8000.0, 9000.0, 0.0, 1000.0],
+            "capacity_mw_dc": [1.0, 2.0, 3.0, 0.0, 0.5],
+            "capacity_mw_ac": [0.8, 1.6, 2.5, 0.0, 0.4],
+            "energy_mwh_yr": [1000.0, 2000.0, 3300.0, 0.0, 500.0],
+        },
+        geometry=[shapely.box(X0 + a, Y0 + 100, X0 + b, Y0 + 200) for a, b in boxes],
+        crs="EPSG:4549",
+    )
+    kw = {"zone_field": "zone", "summarize": summarize, "population_field": "people"}
+    ref = summarize_by_zone(sites, zones, **kw)
+    got = bm._merge_zones([summarize_by_zone(p, zones, **kw) for _, p in sites.groupby("adcode")])
+    assert got["zone"].tolist() == ref["zone"].tolist() == ["E", "W", OUTSIDE]
+    assert list(got.columns) == list(ref.columns)
+    for col in ref.columns.drop("zone"):
+        assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-12, err_msg=col)
+    # by hand: W holds z0, z4 and half of z1: 1 + 0.5 + 1 = 2.5 MW DC of PV for 1000 people
+    w = got.set_index("zone").loc["W"]
+    assert_allclose(w["pv_kw_dc_per_person"], 2.5 * 1000 / 1000, rtol=1e-12)
