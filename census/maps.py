@@ -87,6 +87,8 @@ CATEGORY_COLORS: dict[str, str] = {
     "mudflat": "#e6ab02",
     "agri": "#7fbc41",
     "park_rooftop": "#b2182b",
+    "sewage_cover": "#01665e",
+    "facade": "#c51b7d",
 }
 """Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
 
