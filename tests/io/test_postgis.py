@@ -468,6 +468,18 @@ def test_run_stops_before_computing_when_the_database_cannot_take_it(
     assert secret not in res.output and not out.exists()
 
 
+def test_validate_tries_the_database(server, roofs, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "Wrong-Secret-32")
+    config = _config(roofs, server.url(), name="validate.toml")
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 2
+    assert "[outputs.postgis] Cannot connect" in res.stderr
+    assert "password authentication failed" in res.stderr and "Wrong-Secret-32" not in res.output
+    monkeypatch.setenv("PGPASSWORD", pg_server.SUPERUSER_PASSWORD)
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 0, res.output
+
+
 def test_export_failing_after_the_run_keeps_the_run_and_says_how_to_retry(
     server, roofs, monkeypatch
 ):
