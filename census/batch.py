@@ -25,6 +25,7 @@ from census.exceptions import CensusError, InputError
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
 from census.io.existing import read_existing_capacity
+from census.io.postgis import check_configured, export_configured
 from census.io.profiles import merge_profiles
 from census.io.runfolder import LAYOUT, RunFolder, open_run
 from census.pipeline import collect_warnings, config_hash, run_census
@@ -80,7 +81,10 @@ def _is_done(folder: Path, chash: str) -> bool:
 
 def _run_one(config_path: str | None, adcode: int, folder: str, overwrite: bool) -> str:
     """Run one district (executed on a dask worker); returns the run folder."""
-    result = run_census(config_path, [adcode], out_dir=folder, overwrite=overwrite)
+    # districts are not exported to PostGIS: the merged city folder is (run_batch)
+    result = run_census(
+        config_path, [adcode], out_dir=folder, overwrite=overwrite, export_postgis=False
+    )
     return str(result.run_dir)
 
 
@@ -131,6 +135,7 @@ def run_batch(
         metric_crs=cfg.study_area.metric_crs,
     )
     chosen = select_districts(all_d, districts)
+    check_configured(cfg.outputs)  # [outputs] postgis: a wrong password stops here, not at the end
     out = Path(out_dir) if out_dir else Path(cfg.outputs.dir) / f"batch-{chash}"
     out.mkdir(parents=True, exist_ok=True)
     result = BatchResult(out_dir=out.resolve())
@@ -191,6 +196,7 @@ def run_batch(
     if not result.failed:
         folders = [district_folder(out, r.adcode, r.name_en) for r in chosen.itertuples()]
         result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city", overwrite=True)
+        export_configured(result.city_dir, cfg.outputs)  # [outputs] postgis, if set
     return result
 
 

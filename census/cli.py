@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from census.exceptions import CensusError, ConfigError, OutputExistsError
+from census.redact import RedactFilter, redact
 
 __all__ = ["app", "main"]
 
@@ -50,12 +51,13 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
         console=Console(stderr=True), show_path=False, show_time=False, rich_tracebacks=False
     )
     handler.setLevel(logging.ERROR if quiet else (logging.DEBUG if verbose else logging.WARNING))
+    handler.addFilter(RedactFilter())  # no password in any line census prints
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("census").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _fail(exc: BaseException) -> None:
-    msg = str(exc).strip() or type(exc).__name__
+    msg = redact(str(exc).strip()) or type(exc).__name__
     typer.echo(f"census: error: {msg}", err=True)
     raise typer.Exit(code=2)
 
@@ -187,6 +189,12 @@ def run(
         _warning_count(result.warnings, result.run_dir)
         return
     _print_result(result, console)
+    outputs = result.provenance.get("config", {}).get("outputs", {})
+    if outputs.get("postgis"):  # [outputs] postgis: run_census exported the folder
+        schema = outputs.get("postgis_schema")
+        console.print(
+            f"exported to PostGIS: {redact(outputs['postgis'])}, schema {schema}", markup=False
+        )
 
 
 def _with_language(config: Path | None, lang: str | None):  # noqa: ANN202 - LoadedConfig or Path

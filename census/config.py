@@ -26,6 +26,7 @@ from pydantic import (
 from census import paths
 from census.crs import METRIC_CRS, valid_crs_string
 from census.exceptions import ConfigError
+from census.redact import has_password, redact
 from census.resources import ASSUMPTION_SECTIONS, load_assumptions, read_text
 from census.settings.base import Strict
 from census.settings.costs import CostsConfig
@@ -324,6 +325,33 @@ class OutputsConfig(Strict):
     zarr: bool = Field(
         False, description="Also write the hourly profiles as a Zarr store (profiles.zarr)."
     )
+    postgis: str | None = Field(
+        None,
+        description="PostgreSQL/PostGIS URL (postgresql://user@host:5432/db or service=NAME) "
+        "that each finished run is exported into (as `census export`); without a password: "
+        "libpq reads PGPASSWORD, ~/.pgpass or pg_service.conf.",
+    )
+    postgis_schema: str = Field(
+        "census", min_length=1, max_length=63, description="Schema of the PostGIS export."
+    )
+
+    @field_validator("postgis")
+    @classmethod
+    def _postgis_url_without_password(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None  # "" unsets, as for paths
+        if value is None:
+            return None
+        if has_password(value):
+            raise ValueError(
+                "the URL holds a password, and a config is copied into every run folder and "
+                "its provenance. Remove it from the URL and give it to libpq in PGPASSWORD, "
+                "~/.pgpass or a service file (service=NAME)"
+            )
+        from census.io.postgis import check_url  # libpq's own parser, via psycopg
+
+        check_url(value)
+        return value
 
 
 class CensusConfig(Strict):
@@ -433,9 +461,10 @@ def _format_errors(exc: ValidationError, user: dict[str, Any], user_path: Path |
         elif err["type"] == "missing":
             lines.append(f"{origin}: missing key '{key}'.")
         else:
-            got = err.get("input")
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{origin}: key '{key}' = {got!r}: {msg}.")
+            raw = err.get("input")  # a password in a value is never shown
+            got = repr(redact(raw)) if isinstance(raw, str) else redact(repr(raw))
+            msg = redact(str(err["msg"]).removeprefix("Value error, "))
+            lines.append(f"{origin}: key '{key}' = {got}: {msg}.")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 

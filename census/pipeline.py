@@ -96,6 +96,7 @@ def run_census(
     overwrite: bool = False,
     write: bool = True,
     progress: ProgressFn | None = None,
+    export_postgis: bool = True,
 ) -> CensusResult:
     """Run the census.
 
@@ -118,16 +119,31 @@ def run_census(
         every table the report shows).
     progress : callable, optional
         Called as ``progress(stage_name, done, total)``.
+    export_postgis : bool, default True
+        When the config sets ``[outputs] postgis``: check the server before the first
+        stage and export the run folder once it is committed (``census batch`` passes
+        False for its districts and exports its merged city folder instead).
 
     Returns
     -------
     CensusResult
+
+    Raises
+    ------
+    census.exceptions.PostGISError
+        The export failed; the run folder is complete and the message says how to
+        export it later.
     """
     loaded = _loaded(config)
     cfg = loaded.config
     ensure_demo_data(cfg)  # the synthetic demo layers are generated, not committed
     ctx = RunContext(loaded=loaded, requested_districts=districts, config_hash=config_hash(cfg))
     chain = STAGES if write else tuple(s for s in STAGES if s[1] is not write_outputs)
+    export = write and export_postgis and bool(cfg.outputs.postgis)
+    if export:  # a wrong password or a database without PostGIS stops here, not after the run
+        from census.io.postgis import check_configured
+
+        check_configured(cfg.outputs)
     with ExitStack() as stack:
         if write:
             if out_dir is None:
@@ -144,6 +160,12 @@ def run_census(
             sites, ctx = stage(sites, ctx)
             ctx.timings_s[name] = round(time.perf_counter() - t0, 3)
             logger.info("stage %s: %.2f s", name, ctx.timings_s[name])
+    if export:  # after the run folder is committed: a failure leaves it complete
+        from census.io.postgis import export_configured
+
+        if progress:
+            progress("export to PostGIS", len(chain), len(chain))
+        export_configured(ctx.run_folder.path, cfg.outputs)
     if progress:
         progress("done", len(chain), len(chain))
     return ctx.to_result(sites)

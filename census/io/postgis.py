@@ -24,12 +24,18 @@ with columns the tables lack adds them (``NULL`` for older runs); a column whose
 changed is widened (integer -> double precision -> text), never narrowed.
 
 Rows go in with ``COPY ... FROM STDIN (FORMAT csv)``, written by pyarrow's CSV writer
-in blocks (geometries as hex EWKB with their SRID): one round trip per block instead
-of one per row, the fastest way into PostgreSQL short of its binary format.
+in blocks (geometries as hex EWKB with their SRID): one stream instead of a statement
+per row (``benchmarks/bench_postgis.py`` compares it with psycopg's pipelined
+``executemany`` INSERT).
+
+``[outputs] postgis = URL`` in a config makes ``census run`` (and ``census batch``, for
+its merged city folder) call :func:`export_configured` once the run folder is committed;
+:func:`check_connection` tries the server before the run starts, so a wrong password
+does not cost a whole run.
 
 Passwords never appear in a message, a log line or provenance: give them to libpq
 through ``PGPASSWORD``, ``~/.pgpass`` or a service file (``service=NAME``), and
-:func:`redact` removes any password written into a URL before it is shown.
+:func:`census.redact.redact` removes any password written into a URL before it is shown.
 """
 
 from __future__ import annotations
@@ -38,7 +44,6 @@ import datetime as dt
 import io
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +55,7 @@ import pandas as pd
 
 from census.exceptions import InputError, PostGISError
 from census.io.runfolder import LAYOUT, open_run
+from census.redact import has_password, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -59,6 +65,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_SCHEMA",
     "ExportResult",
+    "check_configured",
+    "check_connection",
+    "check_url",
+    "export_configured",
     "export_run",
     "has_password",
     "read_run_tables",
@@ -77,12 +87,16 @@ _GEO_TABLES: dict[str, tuple[str, str, str]] = {
     "districts": ("districts.gpkg", "districts", "MultiPolygon"),
 }
 _CSV_TABLES: dict[str, str] = {
-    "summary_by_district": "summary_by_district.csv",
-    "summary_by_district_category": "summary_by_district_category.csv",
-    "summary_city": "summary_city.csv",
-    "targets": "targets.csv",
-    "screening_tally": "screening_tally.csv",
-    "supply_curve": "supply_curve.csv",
+    "summary_by_district": LAYOUT.summary_by_district,
+    "summary_by_district_category": LAYOUT.summary_by_district_category,
+    "summary_city": LAYOUT.summary_city,
+    "targets": LAYOUT.targets,
+    "screening_tally": LAYOUT.tally,
+    "supply_curve": LAYOUT.supply_curve,
+    "existing_gap": LAYOUT.existing_gap,
+    "existing_by_district": LAYOUT.existing_by_district,
+    "per_person_by_district": LAYOUT.per_person,
+    "summary_by_zone": LAYOUT.by_zone,
 }
 _KEYS: dict[str, tuple[str, ...]] = {"sites": ("site_id",)}
 """Primary-key columns besides ``run_id``: a site appears once per run."""
@@ -92,50 +106,6 @@ _RUN_ID = "run_id"
 _COPY_BLOCK_ROWS = 20_000
 
 # ------------------------------------------------------------------ passwords
-
-
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/?#@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Replace every password in ``text`` (URLs and ``key=value`` strings) with ``***``.
-
-    Parameters
-    ----------
-    text : str
-        Any text: a connection URL, a libpq conninfo string, an error message.
-
-    Returns
-    -------
-    str
-        ``text`` with ``postgresql://user:SECRET@host`` and ``password=SECRET``
-        (also as a URL query parameter) replaced by ``***``.
-
-    Examples
-    --------
-    >>> redact("postgresql://gis:s3cret@db.example/census")
-    'postgresql://gis:***@db.example/census'
-    >>> redact("host=db password='a b' dbname=census")
-    'host=db password=*** dbname=census'
-    """
-    text = _URL_PASSWORD.sub(r"\1***\3", text)
-    return _KV_PASSWORD.sub(r"\1***", text)
-
-
-def has_password(url: str) -> bool:
-    """Whether a PostgreSQL URL or conninfo string carries a password.
-
-    Parameters
-    ----------
-    url : str
-        ``postgresql://...`` URL or libpq ``key=value`` string.
-
-    Returns
-    -------
-    bool
-    """
-    return redact(url) != url
 
 
 def _conninfo(url: str) -> dict[str, Any]:
@@ -206,6 +176,66 @@ def _connect(url: str, *, connect_timeout_s: int) -> tuple[psycopg.Connection, s
     except psycopg.Error as exc:
         raise _connect_error(exc, target) from None
     return conn, target
+
+
+def check_url(url: str) -> None:
+    """Check a connection URL's syntax with libpq's rules, without connecting.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host:5432/dbname`` or a conninfo string (``service=gis``).
+
+    Raises
+    ------
+    ValueError
+        Not a URL libpq accepts; the message (never holding a password) says the form.
+    """
+    try:
+        _conninfo(url)
+    except PostGISError as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
+
+
+def check_connection(url: str, *, schema: str = DEFAULT_SCHEMA, connect_timeout_s: int = 10) -> str:
+    """Connect once and check that the database has PostGIS, before a run starts.
+
+    ``census run`` with ``[outputs] postgis`` calls this before its first stage, so a
+    wrong password or a database without PostGIS stops the run at once instead of
+    after it has computed everything.
+
+    Parameters
+    ----------
+    url : str
+        libpq URL or conninfo string, without a password.
+    schema : str, default "census"
+        Schema the export will write into (its name is checked).
+    connect_timeout_s : int, default 10
+        How long to wait for the server. [s]
+
+    Returns
+    -------
+    str
+        ``user@host:port/dbname`` of the server (never a password).
+
+    Raises
+    ------
+    PostGISError
+        Bad URL, server unreachable, authentication failed or no PostGIS extension.
+    """
+    import psycopg
+
+    _identifier(schema, "Schema")
+    conn, target = _connect(url, connect_timeout_s=connect_timeout_s)
+    try:
+        with conn.cursor() as cur:
+            _check_postgis(cur, target)
+            _check_privileges(cur, schema, target)
+    except psycopg.Error as exc:
+        raise PostGISError(f"PostgreSQL at {target} failed a check: {_first_line(exc)}") from None
+    finally:
+        conn.close()
+    return target
 
 
 # ------------------------------------------------------------------ reading the run folder
@@ -416,7 +446,11 @@ def _table_srid(cur: psycopg.Cursor, schema: str, table: str) -> int | None:
 def _ensure_runs_table(cur: psycopg.Cursor, schema: str) -> None:
     from psycopg import sql
 
-    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    # CREATE SCHEMA IF NOT EXISTS checks the database privilege before the name: a user
+    # allowed to create tables in an existing schema, but not schemas, would be refused
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if cur.fetchone() is None:
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     cur.execute(
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} ("
@@ -536,6 +570,39 @@ def _check_postgis(cur: psycopg.Cursor, target: str) -> None:
     raise PostGISError(f"Database {db} at {target} has no PostGIS extension. {fix}")
 
 
+def _check_privileges(cur: psycopg.Cursor, schema: str, target: str) -> None:
+    """Check that the connected user may create the schema, or create tables in it.
+
+    The export creates its tables (and adds columns a newer run has), so it needs
+    ``CREATE`` on the schema, or on the database while the schema does not exist.
+    """
+    cur.execute(
+        "SELECT current_user, current_database(), "
+        "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)",
+        (schema,),
+    )
+    user, db, exists = cur.fetchone()
+    if exists:
+        cur.execute(
+            "SELECT has_schema_privilege(%s, 'USAGE') AND has_schema_privilege(%s, 'CREATE')",
+            (schema, schema),
+        )
+        if cur.fetchone()[0]:
+            return
+        fix = f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {user}"
+        where = f"schema {schema}"
+    else:
+        cur.execute("SELECT has_database_privilege(current_database(), 'CREATE')")
+        if cur.fetchone()[0]:
+            return
+        fix = f"GRANT CREATE ON DATABASE {db} TO {user} (or create schema {schema} for them)"
+        where = f"database {db} (schema {schema} does not exist yet)"
+    raise PostGISError(
+        f"User {user} at {target} may not create tables in {where}. Ask the database "
+        f"administrator for: {fix}; or give another --schema / postgis_schema."
+    )
+
+
 def _identifier(name: str, what: str) -> str:
     if not name or len(name.encode("utf-8")) > 63 or "\x00" in name:
         raise PostGISError(f"{what} {name!r} is not a valid PostgreSQL name (1-63 bytes).")
@@ -649,6 +716,7 @@ def export_run(
     try:
         with conn, conn.cursor() as cur:  # one transaction: commit on success, else rollback
             _check_postgis(cur, target)
+            _check_privileges(cur, schema, target)
             # two exports of the same run wait for each other instead of interleaving
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{run.run_id}",))
             _ensure_runs_table(cur, schema)
@@ -707,6 +775,76 @@ def export_run(
         replaced=replaced,
         table_seconds=table_seconds,
     )
+
+
+def check_configured(outputs: Any) -> str | None:
+    """Check the config's ``[outputs] postgis`` server before a run starts.
+
+    Parameters
+    ----------
+    outputs : census.config.OutputsConfig
+        ``postgis`` (URL or None) and ``postgis_schema``.
+
+    Returns
+    -------
+    str or None
+        ``user@host:port/dbname`` of the server; None when ``postgis`` is not set.
+
+    Raises
+    ------
+    PostGISError
+        The server cannot take the export; the message says nothing was computed.
+    """
+    url = getattr(outputs, "postgis", None)
+    if not url:
+        return None
+    try:
+        return check_connection(url, schema=getattr(outputs, "postgis_schema", DEFAULT_SCHEMA))
+    except PostGISError as exc:
+        raise PostGISError(
+            f"{exc} ([outputs] postgis is checked before the run: nothing was computed. "
+            "To run without the database, remove [outputs] postgis and export the run "
+            "folder later with `census export RUN_DIR --postgis URL`.)"
+        ) from None
+
+
+def export_configured(run_dir: str | Path, outputs: Any) -> ExportResult | None:
+    """Export a just-committed run folder when the config's ``[outputs] postgis`` is set.
+
+    The hook of ``census run`` and ``census batch`` (its merged city folder).
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        The committed run folder.
+    outputs : census.config.OutputsConfig
+        ``postgis`` (URL or None) and ``postgis_schema``.
+
+    Returns
+    -------
+    ExportResult or None
+        None when ``postgis`` is not set.
+
+    Raises
+    ------
+    PostGISError
+        The export failed; the message says that the run folder is saved and gives the
+        ``census export`` command that exports it once the cause is fixed.
+    """
+    url = getattr(outputs, "postgis", None)
+    if not url:
+        return None
+    schema = getattr(outputs, "postgis_schema", DEFAULT_SCHEMA)
+    try:
+        return export_run(run_dir, url, schema=schema)
+    except (PostGISError, InputError) as exc:
+        again = f"census export {run_dir} --postgis '{redact(url)}'"
+        if schema != DEFAULT_SCHEMA:
+            again += f" --schema {schema}"
+        raise PostGISError(
+            f"{exc} The run itself is complete and saved in {run_dir}; export it once "
+            f"that is fixed with: {again}"
+        ) from None
 
 
 def _hex_array(values: np.ndarray) -> pa.Array:

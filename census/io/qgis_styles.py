@@ -6,7 +6,14 @@ with "Save as default" on a GeoPackage layer) and applies the row whose
 table as a layer without geometry; census's readers open layers by name. This module writes
 such rows: sites by category in the HTML map's colours (eligible: filled, 60 %
 opaque; excluded: grey, dashed outline, 35 % opaque, as on the map), turbines as white
-circles with a dark outline, districts as outlines.
+circles with a dark outline, districts as outlines. The colours are read from
+:data:`census.maps.CATEGORY_COLORS` (and the map's colours for other categories) when
+the file is written, so a category added to the map is styled the same in QGIS.
+The outputs stage calls :func:`style_run_geopackages` for every run folder (a batch's
+city folder too) before the folder is committed.
+
+Written by hand (a few XML templates) because no maintained library writes QGIS
+styles without QGIS itself, which is ~170 Debian packages and not a census dependency.
 
 The styles are QGIS QML documents with a rule-based renderer; symbol properties are
 written as ``<prop k=.. v=..>`` elements, which every QGIS 3 release reads.
@@ -24,6 +31,7 @@ __all__ = [
     "categories_in_map_order",
     "districts_style_qml",
     "sites_style_qml",
+    "style_run_geopackages",
     "turbines_style_qml",
     "write_layer_styles",
 ]
@@ -101,9 +109,11 @@ def _expr_str(value: str) -> str:
 
 def categories_in_map_order(values: Sequence[str]) -> list[str]:
     """Distinct categories in the HTML map's order: its known ones first, then sorted."""
+    import pandas as pd
+
     from census.maps import CATEGORY_COLORS
 
-    present = {str(v) for v in values}
+    present = {str(v) for v in pd.unique(pd.Series(values, dtype=object)) if v is not None}
     known = [c for c in CATEGORY_COLORS if c in present]
     return known + sorted(present - set(known))
 
@@ -232,3 +242,29 @@ def write_layer_styles(
                 )
     finally:
         con.close()
+
+
+def style_run_geopackages(folder: str | Path, categories: Sequence[str], *, turbines: bool) -> None:
+    """Write the default QGIS styles into a run folder's ``sites.gpkg`` and ``districts.gpkg``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The run folder being written (its temporary folder, before the commit).
+    categories : sequence of str
+        The ``category`` value of every site (or the distinct ones).
+    turbines : bool
+        Whether ``sites.gpkg`` has a ``turbines`` layer.
+    """
+    from census.io.runfolder import LAYOUT
+
+    folder = Path(folder)
+    sites = folder / LAYOUT.sites
+    if sites.is_file():
+        styles = {LAYOUT.sites_layer: sites_style_qml(categories_in_map_order(categories))}
+        if turbines:
+            styles[LAYOUT.turbines_layer] = turbines_style_qml()
+        write_layer_styles(sites, styles)
+    if (folder / LAYOUT.districts).is_file():
+        styles = {LAYOUT.districts_layer: districts_style_qml()}
+        write_layer_styles(folder / LAYOUT.districts, styles)

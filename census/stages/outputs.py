@@ -19,6 +19,7 @@ from census.config import config_to_toml, synthetic_inputs
 from census.i18n import resolve_language
 from census.io.geoparquet import write_geoparquet
 from census.io.outputs import inputs_provenance, package_versions
+from census.io.qgis_styles import style_run_geopackages
 from census.io.runfolder import LAYOUT
 from census.maps import write_maps
 from census.profiles.outputs import write_profile_outputs
@@ -128,6 +129,8 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
     out[LAYOUT.districts] = run.write_layers(
         LAYOUT.districts, {LAYOUT.districts_layer: ctx.districts}
     )
+    # QGIS opens both styled like the HTML map (census.io.qgis_styles)
+    style_run_geopackages(run.tmp, sites.get("category", ()), turbines=len(turbines) > 0)
     for name, table in (
         (LAYOUT.summary_by_district, ctx.district_totals),
         (LAYOUT.summary_by_district_category, ctx.by_district),

@@ -7,7 +7,9 @@ root); where it cannot run, every test here is skipped with the reason.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sqlite3
 
 import geopandas as gpd
 import numpy as np
@@ -89,6 +91,29 @@ def _reset(server):
 def test_redact(text, expected):
     assert redact(text) == expected
     assert has_password(text) == (text != expected)
+
+
+def test_log_lines_never_hold_a_password():
+    import logging
+
+    from census.redact import RedactFilter
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    log = logging.getLogger("census.test_redact")
+    handler = Keep()
+    handler.addFilter(RedactFilter())
+    log.addHandler(handler)
+    try:
+        log.warning("cannot reach %s (%d tries)", "postgresql://gis:Log-Secret-3@db/x", 2)
+        log.warning("host=db password=Log-Secret-3")
+    finally:
+        log.removeHandler(handler)
+    assert seen == ["cannot reach postgresql://gis:***@db/x (2 tries)", "host=db password=***"]
 
 
 # ---------------------------------------------------------------- export
@@ -307,3 +332,214 @@ def test_cli_export_never_prints_the_password(server, run_dir, monkeypatch):
     assert res.exit_code == 2
     assert res.stderr.startswith("census: error: Cannot connect") and "Traceback" not in res.output
     assert "wrong-Pass-55" not in res.output
+
+
+# ---------------------------------------------------------------- [outputs] postgis: run, batch
+
+
+@pytest.fixture(scope="module")
+def roofs(tmp_path_factory):
+    """Two hand-made roofs in Binjiang (EPSG:4549): a run of them takes seconds."""
+    from census.io.boundaries import read_districts, select_districts
+    from tests.conftest import BOUNDARIES
+
+    folder = tmp_path_factory.mktemp("roofs")
+    binjiang = select_districts(read_districts(BOUNDARIES, crs="GCJ-02"), ["Binjiang"]).iloc[0]
+    p = binjiang.geometry.representative_point()
+    gpd.GeoDataFrame(
+        {"roof_id": ["r1", "r2"]},
+        geometry=[
+            shapely.box(p.x, p.y, p.x + 30, p.y + 20),
+            shapely.box(p.x + 100, p.y, p.x + 140, p.y + 25),
+        ],
+        crs="EPSG:4549",
+    ).to_file(folder / "roofs.gpkg", layer="roofs")
+    return folder
+
+
+def _config(folder, url, *, schema="plan", name="tiny.toml"):
+    path = folder / name
+    path.write_text(
+        "allow_synthetic_mix = true\n"
+        '[layers.roofs]\npath = "roofs.gpkg"\ncategory = "rooftop"\nid_field = "roof_id"\n'
+        f'[outputs]\nmap = false\npostgis = "{url}"\npostgis_schema = "{schema}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _role(server, name, password, *grants):
+    """A login role with a password and the given GRANT statements (made once)."""
+    with psycopg.connect(
+        server.url(password=pg_server.SUPERUSER_PASSWORD), autocommit=True
+    ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+            conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        conn.execute(f"ALTER ROLE {name} PASSWORD '{password}'")
+        for grant in grants:
+            conn.execute(grant)
+    return f"postgresql://{name}@127.0.0.1:{server.port}/{pg_server.POSTGIS_DB}"
+
+
+def _no_secret_in(folder, *secrets):
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in data, f"{secret} in {path}"
+
+
+def test_config_refuses_a_password_in_the_postgis_url(tmp_path):
+    from census.config import load_config
+    from census.exceptions import ConfigError
+
+    cfg = tmp_path / "c.toml"
+    for url, shown in (
+        ("postgresql://gis:Top-Secret-9@db/x", "gis:***@db"),
+        ("host=db password=Top-Secret-9 dbname=x", "password=***"),
+    ):
+        cfg.write_text(f'[outputs]\npostgis = "{url}"\n', encoding="utf-8")
+        with pytest.raises(ConfigError, match="outputs.postgis.*PGPASSWORD") as info:
+            load_config(cfg)
+        assert "Top-Secret-9" not in str(info.value) and shown in str(info.value)
+    cfg.write_text('[outputs]\npostgis = "gis at db"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="outputs.postgis.*Not a PostgreSQL connection URL"):
+        load_config(cfg)
+    cfg.write_text('[outputs]\npostgis = ""\n', encoding="utf-8")  # "" unsets
+    assert load_config(cfg).config.outputs.postgis is None
+
+
+def test_run_exports_itself_twice_without_duplicates(server, roofs, pgpassword):
+    _reset(server)
+    config = _config(roofs, server.url())
+    out = roofs / "tiny-run"
+    for _ in range(2):  # the second run replaces the first one's rows
+        res = CliRunner().invoke(
+            app,
+            ["run", "-c", str(config), "-d", "Binjiang", "-o", str(out), "--overwrite"],
+        )
+        assert res.exit_code == 0, res.output
+        assert "exported to PostGIS" in res.stderr
+    sites = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
+    city = pd.read_csv(out / "summary_city.csv", encoding="utf-8-sig")
+    total = city[city["category"] == "all"].iloc[0]
+    (n, n_eligible, mw_dc, mwh) = _query(
+        server,
+        "SELECT count(*), count(*) FILTER (WHERE eligible), "
+        "sum(capacity_mw_dc) FILTER (WHERE eligible), sum(energy_mwh_yr) FILTER (WHERE eligible) "
+        "FROM plan.sites WHERE run_id = 'tiny-run'",
+    )[0]
+    assert n == len(sites) == 2 and n_eligible == int(total["eligible_sites"])
+    # the CSV's totals are sums of the same doubles: equal to rounding
+    assert_allclose(
+        [mw_dc, mwh], total[["capacity_mw_dc", "energy_mwh_yr"]].astype(float), rtol=1e-9
+    )
+    assert _query(server, "SELECT run_id FROM plan.runs") == [("tiny-run",)]
+    # the URL is in the run's config.toml and provenance; the password nowhere
+    assert server.url() in (out / "config.toml").read_text(encoding="utf-8")
+    _no_secret_in(out, pg_server.SUPERUSER_PASSWORD)
+    # the outputs stage styled the GeoPackages for QGIS (tests/io/test_qgis_styles.py)
+    for gpkg, layer in (("sites.gpkg", "sites"), ("districts.gpkg", "districts")):
+        with sqlite3.connect(out / gpkg) as con:
+            assert con.execute("SELECT f_table_name FROM layer_styles").fetchall() == [(layer,)]
+    (text,) = _query(server, "SELECT provenance::text FROM plan.runs")[0]
+    assert pg_server.SUPERUSER_PASSWORD not in text
+
+
+@pytest.mark.parametrize("problem", ["wrong password", "no postgis", "no privilege"])
+def test_run_stops_before_computing_when_the_database_cannot_take_it(
+    server, roofs, monkeypatch, problem
+):
+    if problem == "wrong password":
+        url, secret, match = server.url(), "Wrong-Secret-31", "password authentication failed"
+    elif problem == "no postgis":
+        url, secret = server.url(pg_server.PLAIN_DB), pg_server.SUPERUSER_PASSWORD
+        match = "no PostGIS extension"
+    else:  # may log in, may not create schemas or tables
+        url, secret = _role(server, "census_reader", "Reader-Pw-51"), "Reader-Pw-51"
+        match = "census_reader .* may not create tables in database census_test"
+    monkeypatch.setenv("PGPASSWORD", secret)
+    config = _config(roofs, url, schema="nowhere", name=f"{problem.replace(' ', '_')}.toml")
+    out = roofs / f"never-{problem.replace(' ', '-')}"
+    res = CliRunner().invoke(app, ["run", "-c", str(config), "-d", "Binjiang", "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.lstrip().startswith("census: error: ") and "Traceback" not in res.output
+    assert re.search(match, res.stderr) and "nothing was computed" in res.stderr
+    assert secret not in res.output and not out.exists()
+
+
+def test_validate_tries_the_database(server, roofs, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "Wrong-Secret-32")
+    config = _config(roofs, server.url(), name="validate.toml")
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 2
+    assert "[outputs.postgis] Cannot connect" in res.stderr
+    assert "password authentication failed" in res.stderr and "Wrong-Secret-32" not in res.output
+    monkeypatch.setenv("PGPASSWORD", pg_server.SUPERUSER_PASSWORD)
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 0, res.output
+
+
+def test_export_failing_after_the_run_keeps_the_run_and_says_how_to_retry(
+    server, roofs, monkeypatch
+):
+    from census.config import load_config
+
+    _reset(server)
+    grant = "GRANT CREATE ON DATABASE census_test TO census_writer"
+    url = _role(server, "census_writer", "Writer-Pw-1", grant)
+    monkeypatch.setenv("PGPASSWORD", "Writer-Pw-1")
+    loaded = load_config(_config(roofs, url, schema="census", name="writer.toml"))
+    out = roofs / "rotated-run"
+
+    def rotate_password(stage, done, total):
+        # the password changes while the run computes (the check before it passed)
+        if stage == "export to PostGIS":
+            _role(server, "census_writer", "Rotated-Pw-2")
+
+    with pytest.raises(PostGISError) as info:
+        run_census(loaded, ["Binjiang"], out_dir=out, progress=rotate_password)
+    msg = str(info.value)
+    assert "password authentication failed" in msg
+    assert f"complete and saved in {out}" in msg
+    assert "Writer-Pw-1" not in msg and "Rotated-Pw-2" not in msg
+    assert (out / "provenance.json").is_file() and (out / "sites.gpkg").is_file()
+    # the command in the message exports it
+    command = msg.split("export it once that is fixed with: ")[1].split()
+    assert command[:3] == ["census", "export", str(out)]
+    monkeypatch.setenv("PGPASSWORD", "Rotated-Pw-2")
+    res = CliRunner().invoke(app, [*command[1:3], "--postgis", command[4].strip("'")])
+    assert res.exit_code == 0, res.output
+    assert _query(server, "SELECT run_id, count(*) FROM census.sites GROUP BY run_id") == [
+        ("rotated-run", 2)
+    ]
+
+
+def test_user_with_create_on_an_existing_schema_only_can_export(server, run_dir, monkeypatch):
+    _reset(server)
+    with psycopg.connect(
+        server.url(password=pg_server.SUPERUSER_PASSWORD), autocommit=True
+    ) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS granted CASCADE")
+        conn.execute("CREATE SCHEMA granted")
+    grant = "GRANT USAGE, CREATE ON SCHEMA granted TO census_granted"
+    url = _role(server, "census_granted", "Granted-Pw-4", grant)
+    monkeypatch.setenv("PGPASSWORD", "Granted-Pw-4")
+    result = export_run(run_dir, url, schema="granted")
+    assert _query(server, "SELECT count(*) FROM granted.sites")[0][0] == result.rows["sites"]
+
+
+@pytest.mark.slow
+def test_batch_exports_its_city_folder_only(server, roofs, pgpassword, tmp_path):
+    from census.batch import run_batch
+
+    _reset(server)
+    config = _config(roofs, server.url(), schema="census", name="batch.toml")
+    result = run_batch(config, ["Binjiang"], out_dir=tmp_path / "tiny-batch", workers=1)
+    assert result.city_dir is not None and not result.failed
+    # one run in the database: the batch (its city folder), not its district
+    assert _query(server, "SELECT run_id, run_dir FROM census.runs") == [
+        ("tiny-batch", str(result.city_dir))
+    ]
+    n = pyogrio.read_info(result.city_dir / "sites.gpkg", layer="sites")["features"]
+    assert _query(server, "SELECT count(*) FROM census.sites")[0][0] == n == 2

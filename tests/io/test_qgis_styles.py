@@ -7,11 +7,13 @@ import xml.etree.ElementTree as ET
 
 import geopandas as gpd
 import pyogrio
+import pytest
 import shapely
 
 from census.io.qgis_styles import (
     categories_in_map_order,
     sites_style_qml,
+    style_run_geopackages,
     turbines_style_qml,
     write_layer_styles,
 )
@@ -104,3 +106,106 @@ def test_styles_written_as_defaults_and_layers_unchanged(tmp_path):
     assert [x for x in after if x[1] is not None] == before
     assert ("layer_styles", None) in after
     assert len(pyogrio.read_dataframe(path, layer="sites")) == 3
+
+
+def _every_category(folder):
+    """A run folder's two GeoPackages: one eligible site per map category, and more.
+
+    Sites: each category of CATEGORY_COLORS (eligible), a category the map does not
+    know (eligible) and one excluded rooftop.
+    """
+    folder.mkdir(exist_ok=True)
+    cats = [*CATEGORY_COLORS, "zz_new_kind"]
+    n = len(cats) + 1
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"s{i}" for i in range(n)],
+            "category": [*cats, "rooftop"],
+            "eligible": [True] * len(cats) + [False],
+        },
+        geometry=[shapely.box(20 * i, 0, 20 * i + 10, 10) for i in range(n)],
+        crs="EPSG:4549",
+    )
+    districts = gpd.GeoDataFrame(
+        {"adcode": [1]}, geometry=[shapely.box(0, 0, 20 * n, 10)], crs="EPSG:4549"
+    )
+    pyogrio.write_dataframe(sites, folder / "sites.gpkg", layer="sites")
+    pyogrio.write_dataframe(districts, folder / "districts.gpkg", layer="districts")
+    return sites
+
+
+def test_run_folder_styles_name_every_map_category_with_its_colour(tmp_path):
+    from census.maps import _EXTRA_COLORS
+
+    sites = _every_category(tmp_path / "run")
+    style_run_geopackages(tmp_path / "run", sites["category"], turbines=False)
+    with sqlite3.connect(tmp_path / "run" / "sites.gpkg") as con:
+        rows = con.execute(
+            "SELECT f_table_name, useAsDefault, styleQML FROM layer_styles"
+        ).fetchall()
+        kind = con.execute(
+            "SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'"
+        ).fetchone()
+    assert [(r[0], r[1]) for r in rows] == [("sites", 1)] and kind == ("attributes",)
+    _, rules = _rules(rows[0][2])
+    for category, color in CATEGORY_COLORS.items():
+        r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+        # eligible fill at 60 % opacity (153/255), as the map's styleE
+        assert rules[f'"category" = \'{category}\' AND "eligible"']["color"] == f"{r},{g},{b},153"
+    # the unknown category comes last in the map's order: extra colour at its index
+    extra = _EXTRA_COLORS[len(CATEGORY_COLORS) % len(_EXTRA_COLORS)]
+    r, g, b = (int(extra[i : i + 2], 16) for i in (1, 3, 5))
+    assert rules['"category" = \'zz_new_kind\' AND "eligible"']["color"] == f"{r},{g},{b},153"
+    with sqlite3.connect(tmp_path / "run" / "districts.gpkg") as con:
+        assert con.execute("SELECT f_table_name FROM layer_styles").fetchall() == [("districts",)]
+
+
+QGIS_CHECK = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsRenderContext, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+vl = QgsVectorLayer(sys.argv[1] + "|layername=sites", "sites", "ogr")
+msg, ok = vl.loadDefaultStyle()
+r = vl.renderer()
+ctx = QgsRenderContext()
+r.startRender(ctx, vl.fields())
+for f in vl.getFeatures():
+    print(f["site_id"], ",".join(s.color().name() for s in r.symbolsForFeature(f, ctx)))
+r.stopRender(ctx)
+print("renderer", r.type(), ok, flush=True)
+os._exit(0)  # QGIS may crash in its exit handlers; the answer is printed
+"""
+
+
+def test_qgis_opens_the_sites_styled_like_the_map(tmp_path):
+    # only where Debian's python3-qgis is installed (not in CI: ~170 packages)
+    import shutil
+    import subprocess
+
+    from census.maps import _category_color
+
+    py = shutil.which("python3", path="/usr/bin")
+    probe = py and subprocess.run([py, "-c", "import qgis.core"], capture_output=True)
+    if not probe or probe.returncode != 0:
+        pytest.skip("QGIS (Debian python3-qgis) not installed: styles checked without it above")
+    sites = _every_category(tmp_path / "run")
+    style_run_geopackages(tmp_path / "run", sites["category"], turbines=False)
+    out = subprocess.run(
+        [py, "-c", QGIS_CHECK, str(tmp_path / "run" / "sites.gpkg")],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)},
+        check=False,
+        timeout=120,
+    ).stdout.splitlines()
+    assert "renderer RuleRenderer True" in out
+    # QGIS's own renderer gives each eligible site its category's map colour (the
+    # known ones from CATEGORY_COLORS, the new one the map's extra colour at its index),
+    # and the excluded rooftop the map's grey #a8a8a8
+    expected = {
+        f"s{i} {_category_color(c, i)}"
+        for i, c in enumerate(categories_in_map_order(sites["category"]))
+    }
+    assert expected | {f"s{len(sites) - 1} #a8a8a8"} <= set(out), out
