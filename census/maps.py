@@ -1409,6 +1409,16 @@ def _select_districts(districts: gpd.GeoDataFrame, wanted: Iterable[Any]) -> lis
     return chosen
 
 
+def refuse_existing(paths: Iterable[Path], *, overwrite: bool) -> None:
+    """Raise OutputExistsError naming the map files that exist, unless ``overwrite``."""
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
+            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
+        )
+
+
 def write_maps(
     run_dir_or_folder: str | os.PathLike[str],
     sites: gpd.GeoDataFrame,
@@ -1506,12 +1516,7 @@ def write_maps(
     for adcode in chosen:
         name_en = districts["name_en"].iloc[by_adcode[adcode]]
         jobs.append((folder / LAYOUT.maps_dir / district_map_filename(adcode, name_en), adcode))
-    existing = [str(p) for p, _ in jobs if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
-            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
-        )
+    refuse_existing([p for p, _ in jobs], overwrite=overwrite)
 
     common: dict[str, Any] = {
         "synthetic": synthetic,

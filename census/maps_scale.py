@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from census.exceptions import OutputExistsError, SchemaError
+from census.exceptions import SchemaError
 
 __all__ = ["kd_parts", "write_maps_split"]
 
@@ -128,6 +128,7 @@ def write_maps_split(
         _select_districts,
         build_map,
         district_map_filename,
+        refuse_existing,
         save_map,
     )
 
@@ -192,12 +193,7 @@ def write_maps_split(
         title = tr("map.city_title", city=city_name)
         jobs.insert(0, (folder / "map.html", title, np.arange(len(sites)), "maps/" + link, None))
 
-    existing = [str(p) for p, *_ in jobs if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
-            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
-        )
+    refuse_existing([p for p, *_ in jobs], overwrite=overwrite)
 
     common: dict[str, Any] = {
         "synthetic": synthetic,
