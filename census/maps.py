@@ -57,9 +57,8 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
-from pyproj import Transformer
 
-from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
+from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs, transformer
 from census.exceptions import OutputExistsError, SchemaError
 from census.i18n import Translator, load_terms
 from census.io.runfolder import LAYOUT, open_run, register_files
@@ -124,11 +123,11 @@ _COORD_DECIMALS = 5
 """Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
 
 _SCRIPT_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
 }
 
 _REMOTE_TAG = re.compile(
@@ -607,7 +606,11 @@ census.{{ this.func }}({{ this._parent.get_name() }}{% if this.arg %}, {{ this.a
 def _script_json(obj: Any) -> str:
     """Dump JSON that is safe inside a ``<script>`` element (no ``</script>`` break-out)."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.translate(_SCRIPT_ESCAPES)
+    # str.replace per character is ~10x faster than str.translate on long payloads
+    for char, escaped in _SCRIPT_ESCAPES.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
@@ -693,6 +696,18 @@ def _clean_fast(values: pd.Series, decimals: int | None) -> list[Any] | None:
     return None
 
 
+def _map_unique(values: pd.Series, func: Any) -> pd.Series:
+    """Apply ``func`` once per distinct value (missing values become None).
+
+    Site tables repeat a few dozen reason strings a million times.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = None  # code -1: missing
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _display_geoms(
     geoms: np.ndarray, *, crs: Any, tolerance_m: np.ndarray | float, coverage: bool = False
 ) -> list[str | None]:
@@ -714,7 +729,7 @@ def _display_geoms(
             g = g.copy()
             g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
     # reproject and round in one pass over the coordinates
-    to_display = Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
+    to_display = transformer(crs, DISPLAY_CRS)
 
     def project(c: np.ndarray) -> np.ndarray:
         x, y = to_display.transform(c[:, 0], c[:, 1])
@@ -876,7 +891,8 @@ def _sites_payload(
     for col, _label, _unit, dec in fields:
         values = sites[col]
         if col in ("exclusion_reasons", "clipped_by"):
-            values = values.map(
+            values = _map_unique(
+                values,
                 lambda v: (
                     ("；" if zh else "; ").join(
                         tr.code("reason", p.strip()) if zh else p.strip()  # type: ignore[union-attr]
@@ -884,11 +900,14 @@ def _sites_payload(
                         if p.strip()
                     )
                     if isinstance(v, str)
-                    else v
-                )
+                    else None
+                ),
             )
         elif zh and col == "technology":
-            values = values.map(lambda v: tr.code("technology", v) if isinstance(v, str) else v)  # type: ignore[union-attr]
+            values = _map_unique(
+                values,
+                lambda v: tr.code("technology", v) if isinstance(v, str) else None,  # type: ignore[union-attr]
+            )
         elif zh and col == "district" and "adcode" in sites.columns and tr.district_names:  # type: ignore[union-attr]
             names = pd.to_numeric(sites["adcode"], errors="coerce").map(tr.district_names)  # type: ignore[union-attr]
             values = names.where(names.notna(), values)
@@ -1057,11 +1076,15 @@ def _zones_payload(
 
 
 def _turbines_payload(turbines: gpd.GeoDataFrame, *, canvas: bool) -> str:
-    pts = turbines.geometry.to_crs(DISPLAY_CRS)
-    ok = ~(pts.is_empty | pts.isna())
-    turbines, pts = turbines[ok.to_numpy()], pts[ok]
-    points = np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), _COORD_DECIMALS)
-    energy = turbines["energy_mwh_yr"] if "energy_mwh_yr" in turbines.columns else [None] * len(pts)
+    geoms = turbines.geometry
+    ok = ~(geoms.is_empty | geoms.isna())
+    turbines, geoms = turbines[ok.to_numpy()], geoms[ok]
+    lon, lat = transformer(turbines.crs, DISPLAY_CRS).transform(
+        geoms.x.to_numpy(), geoms.y.to_numpy()
+    )
+    points = np.round(np.column_stack([lat, lon]), _COORD_DECIMALS)
+    n = len(points)
+    energy = turbines["energy_mwh_yr"] if "energy_mwh_yr" in turbines.columns else [None] * n
     rows = [
         list(r)
         for r in zip(
@@ -1372,9 +1395,16 @@ def build_map(
         name="census_legend",
     )
 
-    frames = [g for g in (districts.geometry, sites.geometry) if len(g)]
+    frames = [g.total_bounds for g in (districts.geometry, sites.geometry) if len(g)]
     if frames:
-        bounds = gpd.GeoSeries(pd.concat(frames), crs=sites.crs).to_crs(DISPLAY_CRS).total_bounds
+        # the box of the metric bounds (densified edges), not every vertex reprojected
+        b = np.array(frames, dtype=float)
+        box = (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))
+        bounds = np.array(
+            transformer(sites.crs, DISPLAY_CRS).transform_bounds(*box, densify_pts=21)
+            if np.all(np.isfinite(box))
+            else [np.nan] * 4
+        )
         if np.all(np.isfinite(bounds)):
             minx, miny, maxx, maxy = (float(v) for v in bounds)
             m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
@@ -1488,6 +1518,16 @@ def _select_districts(districts: gpd.GeoDataFrame, wanted: Iterable[Any]) -> lis
     return chosen
 
 
+def refuse_existing(paths: Iterable[Path], *, overwrite: bool) -> None:
+    """Raise OutputExistsError naming the map files that exist, unless ``overwrite``."""
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
+            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
+        )
+
+
 def write_maps(
     run_dir_or_folder: str | os.PathLike[str],
     sites: gpd.GeoDataFrame,
@@ -1591,12 +1631,7 @@ def write_maps(
     for adcode in chosen:
         name_en = districts["name_en"].iloc[by_adcode[adcode]]
         jobs.append((folder / LAYOUT.maps_dir / district_map_filename(adcode, name_en), adcode))
-    existing = [str(p) for p, _ in jobs if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
-            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
-        )
+    refuse_existing([p for p, _ in jobs], overwrite=overwrite)
 
     common: dict[str, Any] = {
         "synthetic": synthetic,
