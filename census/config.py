@@ -499,7 +499,8 @@ def load_config(
     path : str or pathlib.Path, optional
         User TOML file. ``None`` runs the embedded Hangzhou demo.
     overrides : dict, optional
-        Extra overrides applied last (nested dict, as TOML would give).
+        Extra overrides applied last (nested dict, as TOML would give). Relative
+        paths in them are taken from the current directory, as on the command line.
 
     Returns
     -------
@@ -528,7 +529,7 @@ def load_config(
             raise ConfigError(f"{user_path}: not UTF-8 text ({exc}); save it as UTF-8.") from exc
         user = _resolve_paths(user, user_path.parent)
     if overrides:
-        user = deep_merge(user, overrides)
+        user = deep_merge(user, _resolve_paths(overrides, Path.cwd()))
     _reject_non_finite(user, user_path)
     merged = deep_merge(base, user)
     _credit_user_targets(merged, user, str(user_path or "overrides"))

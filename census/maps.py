@@ -57,9 +57,8 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
-from pyproj import Transformer
 
-from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs
+from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs, transformer
 from census.exceptions import OutputExistsError, SchemaError
 from census.i18n import Translator, load_terms
 from census.io.runfolder import LAYOUT, open_run, register_files
@@ -87,6 +86,8 @@ CATEGORY_COLORS: dict[str, str] = {
     "mudflat": "#e6ab02",
     "agri": "#7fbc41",
     "park_rooftop": "#b2182b",
+    "sewage_cover": "#01665e",
+    "facade": "#c51b7d",
 }
 """Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
 
@@ -122,11 +123,11 @@ _COORD_DECIMALS = 5
 """Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
 
 _SCRIPT_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
 }
 
 _REMOTE_TAG = re.compile(
@@ -427,6 +428,28 @@ _CENSUS_JS = r"""
     map.census.districts = group;
   };
 
+  // Zone rows: [zone key, values aligned with meta.fields...]; dashed outlines whose popup
+  // gives the zone's totals (villages, townships, parks: census run --zones)
+  census.addZones = function (map, group, dataId) {
+    var p = readJSON(dataId), m = p.meta, rows = p.rows;
+    var feats = [];
+    for (var k = 0; k < rows.length; k++) {
+      if (p.geoms[k]) { feats.push({type: "Feature", geometry: p.geoms[k], properties: {k: k}}); }
+    }
+    var lyr = L.geoJSON(feats, {
+      pane: "censusDistricts",
+      style: {color: "#6a3d9a", weight: 2, opacity: 0.9, dashArray: "6 4", fillColor: "#6a3d9a",
+              fillOpacity: 0.06, className: "census-zone"},
+      onEachFeature: function (f, layer) {
+        tag(layer, "zone");
+        var r = rows[f.properties.k];
+        layer.bindPopup(function () { return box(r[0], m.label, null, m.fields, r.slice(1)); });
+      }
+    });
+    group.addLayer(lyr);
+    map.census.zones = group;
+  };
+
   // Turbine rows: [turbine_id, site_id, energy MWh/yr], points [[lat, lon], ...]
   census.addTurbines = function (map, group, dataId) {
     var p = readJSON(dataId), rows = p.rows, canvas = p.meta.canvas;
@@ -583,7 +606,11 @@ census.{{ this.func }}({{ this._parent.get_name() }}{% if this.arg %}, {{ this.a
 def _script_json(obj: Any) -> str:
     """Dump JSON that is safe inside a ``<script>`` element (no ``</script>`` break-out)."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.translate(_SCRIPT_ESCAPES)
+    # str.replace per character is ~10x faster than str.translate on long payloads
+    for char, escaped in _SCRIPT_ESCAPES.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
@@ -669,6 +696,18 @@ def _clean_fast(values: pd.Series, decimals: int | None) -> list[Any] | None:
     return None
 
 
+def _map_unique(values: pd.Series, func: Any) -> pd.Series:
+    """Apply ``func`` once per distinct value (missing values become None).
+
+    Site tables repeat a few dozen reason strings a million times.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = None  # code -1: missing
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _display_geoms(
     geoms: np.ndarray, *, crs: Any, tolerance_m: np.ndarray | float, coverage: bool = False
 ) -> list[str | None]:
@@ -690,7 +729,7 @@ def _display_geoms(
             g = g.copy()
             g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
     # reproject and round in one pass over the coordinates
-    to_display = Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
+    to_display = transformer(crs, DISPLAY_CRS)
 
     def project(c: np.ndarray) -> np.ndarray:
         x, y = to_display.transform(c[:, 0], c[:, 1])
@@ -868,7 +907,8 @@ def _sites_payload(
     for col, _label, _unit, dec in fields:
         values = sites[col]
         if col in ("exclusion_reasons", "clipped_by"):
-            values = values.map(
+            values = _map_unique(
+                values,
                 lambda v: (
                     ("；" if zh else "; ").join(
                         tr.code("reason", p.strip()) if zh else p.strip()  # type: ignore[union-attr]
@@ -876,11 +916,14 @@ def _sites_payload(
                         if p.strip()
                     )
                     if isinstance(v, str)
-                    else v
-                )
+                    else None
+                ),
             )
         elif zh and col == "technology":
-            values = values.map(lambda v: tr.code("technology", v) if isinstance(v, str) else v)  # type: ignore[union-attr]
+            values = _map_unique(
+                values,
+                lambda v: tr.code("technology", v) if isinstance(v, str) else None,  # type: ignore[union-attr]
+            )
         elif zh and col == "district" and "adcode" in sites.columns and tr.district_names:  # type: ignore[union-attr]
             names = pd.to_numeric(sites["adcode"], errors="coerce").map(tr.district_names)  # type: ignore[union-attr]
             values = names.where(names.notna(), values)
@@ -992,12 +1035,72 @@ def _districts_payload(
     return payload[:-1] + ',"labels":' + _script_json(labels) + "}"
 
 
+_ZONE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("sites", "Sites", "", 0),
+    ("eligible_sites", "Eligible sites", "", 0),
+    ("capacity_mw_dc", "Capacity DC", "MW", 1),
+    ("capacity_mw_ac", "Capacity AC", "MW", 1),
+    ("energy_gwh_yr", "Energy", "GWh/yr", 1),
+)
+"""Popup fields of a zone (columns of :func:`census.zones.summarize_by_zone`)."""
+
+
+def _zones_payload(
+    zones: gpd.GeoDataFrame,
+    totals: pd.DataFrame | None,
+    *,
+    zone_field: str,
+    tolerance_m: float,
+    tr: Translator | None = None,
+) -> str:
+    """Zone outlines and their totals: rows ``[key, sites, eligible, MW DC, MW AC, GWh/yr]``."""
+    if zone_field not in zones.columns:
+        raise SchemaError(
+            f"build_map(zones) has no field '{zone_field}'; its fields are "
+            f"{[c for c in zones.columns if c != zones.geometry.name]}."
+        )
+    keys = zones[zone_field].astype(str).reset_index(drop=True)
+    table = pd.DataFrame({"zone": keys})
+    if totals is not None and "zone" in totals.columns and len(totals):
+        tot = totals.copy()
+        if "energy_gwh_yr" not in tot.columns and "energy_mwh_yr" in tot.columns:
+            tot["energy_gwh_yr"] = mwh_to_gwh(tot["energy_mwh_yr"])
+        keep = ["zone"] + [c for c, *_ in _ZONE_FIELDS if c in tot.columns]
+        tot = tot[keep].assign(zone=tot["zone"].astype(str)).drop_duplicates("zone")
+        table = table.merge(tot, on="zone", how="left")
+    fields = [(c, lab, unit, dec) for c, lab, unit, dec in _ZONE_FIELDS if c in table.columns]
+    columns = [_clean(table["zone"], None)]
+    for c, *_rest, dec in fields:
+        values = pd.to_numeric(table[c], errors="coerce").astype(float)
+        if tr is not None and tr.zh and c != "sites" and c != "eligible_sites":
+            term = load_terms().get(f"col.{c}")
+            _, conv = tr.unit(term.unit) if term is not None else ("", None)
+            if conv is not None:
+                values, dec = conv(values), 2
+        columns.append(_clean(values, dec))
+    rows = [list(r) for r in zip(*columns, strict=True)]
+    geoms = _display_geoms(zones.geometry.values, crs=zones.crs, tolerance_m=tolerance_m)
+    label = tr("map.zone") if tr is not None else "Zone"
+    meta = {
+        "label": label,
+        "fields": [
+            [*_district_field_label(c, lab, unit, tr), 2 if tr is not None and tr.zh else dec]
+            for c, lab, unit, dec in fields
+        ],
+    }
+    return _join_payload(meta, rows, geoms)
+
+
 def _turbines_payload(turbines: gpd.GeoDataFrame, *, canvas: bool) -> str:
-    pts = turbines.geometry.to_crs(DISPLAY_CRS)
-    ok = ~(pts.is_empty | pts.isna())
-    turbines, pts = turbines[ok.to_numpy()], pts[ok]
-    points = np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), _COORD_DECIMALS)
-    energy = turbines["energy_mwh_yr"] if "energy_mwh_yr" in turbines.columns else [None] * len(pts)
+    geoms = turbines.geometry
+    ok = ~(geoms.is_empty | geoms.isna())
+    turbines, geoms = turbines[ok.to_numpy()], geoms[ok]
+    lon, lat = transformer(turbines.crs, DISPLAY_CRS).transform(
+        geoms.x.to_numpy(), geoms.y.to_numpy()
+    )
+    points = np.round(np.column_stack([lat, lon]), _COORD_DECIMALS)
+    n = len(points)
+    energy = turbines["energy_mwh_yr"] if "energy_mwh_yr" in turbines.columns else [None] * n
     rows = [
         list(r)
         for r in zip(
@@ -1096,6 +1199,9 @@ def build_map(
     district_tolerance_m: float = 25.0,
     lang: str = "en",
     detail_links: pd.Series | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_totals: pd.DataFrame | None = None,
+    zone_field: str = "zone",
 ) -> folium.Map:
     """Build a candidate-site map with a layer per category.
 
@@ -1145,6 +1251,15 @@ def build_map(
         index as ``sites``) the relative file of the detail map that draws it.
         Every category is then drawn as cells only, each cell linking to the
         detail map of most of its sites, opened at the cell.
+    zones : geopandas.GeoDataFrame, optional
+        Zone polygons (villages, townships, parks; ``census run --zones``) with the key
+        column ``zone_field``, any CRS; drawn as dashed outlines in their own layer.
+    zone_totals : pandas.DataFrame, optional
+        :func:`census.zones.summarize_by_zone` output (``zone``, ``sites``,
+        ``eligible_sites``, ``capacity_mw_dc``, ``capacity_mw_ac`` [MW],
+        ``energy_gwh_yr`` [GWh yr⁻¹]), shown in each zone's popup.
+    zone_field : str, default "zone"
+        Key column of ``zones``.
 
     Returns
     -------
@@ -1232,6 +1347,23 @@ def build_map(
         )
     )
     fg.add_to(m)
+    if zones is not None and len(zones):
+        zones = _metric(zones, "zones")
+        zg = folium.FeatureGroup(name=_esc(tr("map.zones_layer", n=f"{len(zones):,}")), show=True)
+        zg.add_child(
+            _CensusCall(
+                "addZones",
+                _zones_payload(
+                    zones,
+                    zone_totals,
+                    zone_field=zone_field,
+                    tolerance_m=district_tolerance_m,
+                    tr=tr,
+                ),
+                map_name,
+            )
+        )
+        zg.add_to(m)
 
     entries: list[tuple[str, str, int, int, bool]] = []
     for index, category in enumerate(categories):
@@ -1280,9 +1412,16 @@ def build_map(
         name="census_legend",
     )
 
-    frames = [g for g in (districts.geometry, sites.geometry) if len(g)]
+    frames = [g.total_bounds for g in (districts.geometry, sites.geometry) if len(g)]
     if frames:
-        bounds = gpd.GeoSeries(pd.concat(frames), crs=sites.crs).to_crs(DISPLAY_CRS).total_bounds
+        # the box of the metric bounds (densified edges), not every vertex reprojected
+        b = np.array(frames, dtype=float)
+        box = (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))
+        bounds = np.array(
+            transformer(sites.crs, DISPLAY_CRS).transform_bounds(*box, densify_pts=21)
+            if np.all(np.isfinite(box))
+            else [np.nan] * 4
+        )
         if np.all(np.isfinite(bounds)):
             minx, miny, maxx, maxy = (float(v) for v in bounds)
             m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
@@ -1396,6 +1535,16 @@ def _select_districts(districts: gpd.GeoDataFrame, wanted: Iterable[Any]) -> lis
     return chosen
 
 
+def refuse_existing(paths: Iterable[Path], *, overwrite: bool) -> None:
+    """Raise OutputExistsError naming the map files that exist, unless ``overwrite``."""
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
+            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
+        )
+
+
 def write_maps(
     run_dir_or_folder: str | os.PathLike[str],
     sites: gpd.GeoDataFrame,
@@ -1412,6 +1561,9 @@ def write_maps(
     max_sites_detail: int = 5_000,
     lang: str = "en",
     max_sites_per_map: int | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_totals: pd.DataFrame | None = None,
+    zone_field: str = "zone",
 ) -> list[Path]:
     """Write the city map and one map per district.
 
@@ -1445,6 +1597,9 @@ def write_maps(
         Most sites one map file draws. Above it the city map (and the map of a
         larger district) becomes an index of cells linking to detail maps; see
         :func:`census.maps_scale.write_maps_split`. Default: no limit.
+    zones, zone_totals, zone_field
+        Zone outlines and totals for the city map, as in :func:`build_map` (not drawn on
+        the district maps, nor on index maps above ``max_sites_per_map``).
 
     Returns
     -------
@@ -1493,12 +1648,7 @@ def write_maps(
     for adcode in chosen:
         name_en = districts["name_en"].iloc[by_adcode[adcode]]
         jobs.append((folder / LAYOUT.maps_dir / district_map_filename(adcode, name_en), adcode))
-    existing = [str(p) for p, _ in jobs if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
-            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
-        )
+    refuse_existing([p for p, _ in jobs], overwrite=overwrite)
 
     common: dict[str, Any] = {
         "synthetic": synthetic,
@@ -1517,6 +1667,9 @@ def write_maps(
                 turbines=turbines,
                 district_totals=district_totals,
                 title=tr("map.city_title", city=city_name),
+                zones=zones,
+                zone_totals=zone_totals,
+                zone_field=zone_field,
                 **common,
             )
         else:

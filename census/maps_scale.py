@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from census.exceptions import OutputExistsError, SchemaError
+from census.exceptions import SchemaError
 
 __all__ = ["kd_parts", "write_maps_split"]
 
@@ -128,6 +128,7 @@ def write_maps_split(
         _select_districts,
         build_map,
         district_map_filename,
+        refuse_existing,
         save_map,
     )
 
@@ -192,12 +193,7 @@ def write_maps_split(
         title = tr("map.city_title", city=city_name)
         jobs.insert(0, (folder / "map.html", title, np.arange(len(sites)), "maps/" + link, None))
 
-    existing = [str(p) for p, *_ in jobs if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"Map file(s) already exist: {', '.join(existing)}. Pass overwrite=True "
-            "(census map RUN_DIR --overwrite) to replace them, or write to another folder."
-        )
+    refuse_existing([p for p, *_ in jobs], overwrite=overwrite)
 
     common: dict[str, Any] = {
         "synthetic": synthetic,
@@ -206,9 +202,19 @@ def write_maps_split(
         "max_sites_detail": max_sites_detail,
         "lang": lang,
     }
+    # each turbine's row in `sites` (-1: its site is not on any map), once: a per-map
+    # isin over string ids cost seconds at 1e6 sites
+    turbine_row = np.full(0, -1, dtype=np.int64)
+    if turbines is not None and len(turbines):
+        first_row = pd.Series(np.arange(len(sites)), index=sites["site_id"].astype(str).to_numpy())
+        first_row = first_row[~first_row.index.duplicated()]
+        turbine_row = first_row.reindex(turbines["site_id"].astype(str).to_numpy()).to_numpy()
+        turbine_row = np.where(np.isnan(turbine_row), -1, turbine_row).astype(np.int64)
     written: list[Path] = []
     for path, title, pos, links, code in jobs:
-        sub = sites.iloc[pos]
+        # the city index map draws every site: no copy of the whole table
+        everything = len(pos) == len(sites) and bool(np.all(pos == np.arange(len(sites))))
+        sub = sites if everything else sites.iloc[pos]
         if code is None:
             dist = districts
         else:
@@ -218,7 +224,7 @@ def write_maps_split(
             sub_turbines = (
                 turbines
                 if code is None and links is not None
-                else turbines[turbines["site_id"].isin(sub["site_id"]).to_numpy()]
+                else turbines[_rows_in(turbine_row, pos, len(sites))]
             )
         totals = district_totals
         if code is not None and district_totals is not None and "adcode" in district_totals:
@@ -236,3 +242,10 @@ def write_maps_split(
         )
         written.append(save_map(m, path))
     return written
+
+
+def _rows_in(rows: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:
+    """Mask of ``rows`` (row numbers in a table of ``n``, -1 for none) that are in ``pos``."""
+    member = np.zeros(n + 1, dtype=bool)  # the extra last slot is for -1
+    member[pos] = True
+    return member[rows]

@@ -228,6 +228,32 @@ def _curve_of(technology: pd.Series) -> pd.Series:
 
 
 _SITE_COLUMNS = ("site_id", "technology", "eligible", "capacity_mw_dc", "energy_mwh_yr")
+# columns of the site table a supply curve carries along, when present
+_CARRIED = (
+    "site_id",
+    "district",
+    "adcode",
+    "category",
+    "technology",
+    "capacity_mw_dc",
+    "capacity_mw_ac",
+    "energy_mwh_yr",
+    "specific_yield_kwh_kwp",
+    "capacity_factor",
+)
+_CURVE_COLUMNS = (
+    "curve",
+    "rank",
+    *_CARRIED[:8],
+    "energy_gwh_yr",
+    "energy_kwh_kw_yr",
+    *_CARRIED[8:],
+    "lcoe_cny_kwh",
+    "cumulative_capacity_mw",
+    "cumulative_capacity_mw_ac",
+    "cumulative_energy_gwh_yr",
+    "reaches_target",
+)
 
 
 def supply_curve(
@@ -276,9 +302,9 @@ def supply_curve(
         If ``costs`` has no entry for a technology in the table.
     """
     require_columns(sites, _SITE_COLUMNS, what="supply_curve")
-    df = pd.DataFrame(sites).copy()
-    if "geometry" in df.columns:
-        df = df.drop(columns="geometry")
+    # only the columns the curve carries (a 1e6-site table has ~50 others)
+    carry = [c for c in (*_CARRIED, "eligible") if c in sites.columns]
+    df = pd.DataFrame({c: sites[c] for c in carry})
     df["capacity_mw_dc"] = pd.to_numeric(df["capacity_mw_dc"], errors="coerce")
     df["energy_mwh_yr"] = pd.to_numeric(df["energy_mwh_yr"], errors="coerce").fillna(0.0)
     keep = df["eligible"].fillna(False).astype(bool) & (df["capacity_mw_dc"].fillna(0.0) > 0)
@@ -286,7 +312,7 @@ def supply_curve(
         keep &= df["technology"].isin(list(technologies))
     df = df[keep].copy()
     df["curve"] = _curve_of(df["technology"])
-    other = sorted(set(df.loc[df["curve"] == "", "technology"].astype(str)))
+    other = sorted(df.loc[df["curve"] == "", "technology"].astype(str).unique())
     if other:
         warnings.warn(
             f"supply_curve: technologies {other} are neither pv_* nor wind and are "
@@ -298,7 +324,7 @@ def supply_curve(
     df["energy_kwh_kw_yr"] = df["energy_mwh_yr"] / df["capacity_mw_dc"]
     df["energy_gwh_yr"] = mwh_to_gwh(df["energy_mwh_yr"])
     if costs is not None:
-        needed = sorted(set(df["technology"].astype(str)))
+        needed = sorted(df["technology"].astype(str).unique())
         absent = [t for t in needed if t not in costs.technologies]
         if absent:
             raise ConfigError(
@@ -307,16 +333,20 @@ def supply_curve(
                 "capex_cny_kw, opex_cny_kw_yr, lifetime_yr and degradation_frac_yr to your config."
             )
         tech = df["technology"].astype(str)
+
+        def per_site(attr: str) -> np.ndarray:
+            return tech.map({t: getattr(costs.technologies[t], attr) for t in needed}).to_numpy(
+                float
+            )
+
         df["lcoe_cny_kwh"] = (
             lcoe_cny_kwh(
-                tech.map(lambda t: costs.technologies[t].capex_cny_kw).to_numpy(float),
-                tech.map(lambda t: costs.technologies[t].opex_cny_kw_yr).to_numpy(float),
+                per_site("capex_cny_kw"),
+                per_site("opex_cny_kw_yr"),
                 df["energy_kwh_kw_yr"].to_numpy(float),
                 discount_rate_frac=costs.discount_rate_frac,
-                lifetime_yr=tech.map(lambda t: costs.technologies[t].lifetime_yr).to_numpy(float),
-                degradation_frac_yr=tech.map(
-                    lambda t: costs.technologies[t].degradation_frac_yr
-                ).to_numpy(float),
+                lifetime_yr=per_site("lifetime_yr"),
+                degradation_frac_yr=per_site("degradation_frac_yr"),
             )
             if len(df)
             else np.array([], dtype=float)
@@ -378,28 +408,7 @@ def supply_curve(
         part["reaches_target"] = reached
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else df.iloc[0:0]
-    lead = [
-        "curve",
-        "rank",
-        "site_id",
-        "district",
-        "adcode",
-        "category",
-        "technology",
-        "capacity_mw_dc",
-        "capacity_mw_ac",
-        "energy_mwh_yr",
-        "energy_gwh_yr",
-        "energy_kwh_kw_yr",
-        "specific_yield_kwh_kwp",
-        "capacity_factor",
-        "lcoe_cny_kwh",
-        "cumulative_capacity_mw",
-        "cumulative_capacity_mw_ac",
-        "cumulative_energy_gwh_yr",
-        "reaches_target",
-    ]
-    cols = [c for c in lead if c in out.columns]
+    cols = [c for c in _CURVE_COLUMNS if c in out.columns]
     return out[cols].reset_index(drop=True)
 
 

@@ -405,5 +405,13 @@ def validate_config(loaded: LoadedConfig | CensusConfig) -> list[Problem]:
                 "rough estimate with [wind.resource] station_extrapolation = true.",
             )
         )
+    if cfg.outputs.postgis:  # census run tries the server before its first stage
+        from census.io.postgis import check_connection
+
+        try:
+            check_connection(cfg.outputs.postgis, schema=cfg.outputs.postgis_schema)
+        except CensusError as exc:
+            fix = "Fix it, or remove [outputs] postgis and later run `census export RUN_DIR`."
+            problems.append(_error_problem("outputs.postgis", exc, fix))
     _check_weather(cfg, problems)
     return problems

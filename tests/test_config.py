@@ -118,6 +118,14 @@ def test_user_paths_resolve_against_config_folder(tmp_path):
     assert Path(cfg.study_area.boundaries).is_relative_to(PROJECT_ROOT)
 
 
+def test_override_paths_resolve_against_the_current_folder(tmp_path, monkeypatch):
+    # a relative path given in code (as on the command line) is the caller's, not the
+    # project's: it must come out as <cwd>/weather.epw, an absolute path
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(overrides={"weather": {"path": "weather.epw"}}).config
+    assert Path(cfg.weather.path) == tmp_path / "weather.epw"
+
+
 def test_user_can_add_a_category(tmp_path):
     user = tmp_path / "c.toml"
     user.write_text(

@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from census.exceptions import OutputWriteError
+
 __all__ = [
     "LAYER_STYLES_DDL",
     "categories_in_map_order",
@@ -214,8 +216,16 @@ def write_layer_styles(
         Layer name -> QML document. A layer's earlier default styles are replaced.
     geometry_column : str, default "geom"
         Geometry column name (GDAL's default in a GeoPackage).
+
+    Raises
+    ------
+    census.exceptions.OutputWriteError
+        SQLite could not write (disk full, no permission, not a GeoPackage).
     """
-    con = sqlite3.connect(str(gpkg))
+    try:
+        con = sqlite3.connect(str(gpkg))
+    except sqlite3.Error as exc:
+        raise _write_error(gpkg, exc) from exc
     try:
         with con:
             con.execute(LAYER_STYLES_DDL)
@@ -240,8 +250,18 @@ def write_layer_styles(
                         "census: the colours of the HTML map",
                     ),
                 )
+    except sqlite3.Error as exc:  # disk full, read-only folder: not a traceback
+        raise _write_error(gpkg, exc) from exc
     finally:
         con.close()
+
+
+def _write_error(gpkg: str | Path, exc: sqlite3.Error) -> OutputWriteError:
+    return OutputWriteError(
+        f"Cannot write the QGIS styles into {gpkg}: {exc}. Free disk space or choose "
+        "another --out on a disk with room and write permission; nothing was left "
+        "half-written."
+    )
 
 
 def style_run_geopackages(folder: str | Path, categories: Sequence[str], *, turbines: bool) -> None:

@@ -124,7 +124,7 @@ def add_pv_capacity(
         return out
 
     archetypes = out.loc[is_pv, "pv_archetype"].astype(str)
-    unknown = sorted(set(archetypes) - set(config.archetypes))
+    unknown = sorted(set(archetypes.unique()) - set(config.archetypes))
     if unknown:
         raise ConfigError(
             f"column 'pv_archetype' has value(s) {unknown} that are not PV archetypes; "
@@ -134,7 +134,7 @@ def add_pv_capacity(
     default_tech = archetypes.map({k: a.technology for k, a in config.archetypes.items()})
     given = out.loc[is_pv, "pv_technology"]
     tech = given.where(given.notna() & (given.astype("string") != ""), default_tech).astype(str)
-    unknown_tech = sorted(set(tech) - set(config.technologies))
+    unknown_tech = sorted(set(tech.unique()) - set(config.technologies))
     if unknown_tech:
         raise ConfigError(
             f"column 'pv_technology' has value(s) {unknown_tech}; expected one of "
@@ -182,10 +182,14 @@ def _coverage(
         if col not in out.columns:
             out[col] = np.nan
     pv_index = out.index[is_pv]
-    coverage = np.array([config.archetypes[a].coverage_frac for a in archetypes], dtype=float)
+    coverage = (
+        pd.Series(archetypes)
+        .map({k: a.coverage_frac for k, a in config.archetypes.items()})
+        .to_numpy(float, copy=True)
+    )
     tilt = pd.to_numeric(out.loc[pv_index, "surface_tilt_deg"], errors="coerce").to_numpy(float)
     tilt = tilt.copy()
-    for name in sorted(set(archetypes)):
+    for name in sorted(pd.unique(archetypes)):
         arch = config.archetypes[name]
         rows = np.flatnonzero(archetypes == name)
         if arch.row_spacing == "winter_solstice":

@@ -568,7 +568,7 @@ def add_pv_yield(
 
     pv = out.loc[is_pv]
     arch_names = pv["pv_archetype"].astype(str).to_numpy()
-    unknown = sorted(set(arch_names) - set(config.archetypes))
+    unknown = sorted(set(pd.unique(arch_names)) - set(config.archetypes))
     if unknown:
         raise ConfigError(
             f"column 'pv_archetype' has value(s) {unknown}; expected one of "
@@ -583,7 +583,7 @@ def add_pv_yield(
     tech_names = np.where(
         tech_given.notna().to_numpy(), tech_given.astype(str).to_numpy(), tech_default
     )
-    unknown = sorted(set(tech_names) - set(config.technologies))
+    unknown = sorted(set(pd.unique(tech_names)) - set(config.technologies))
     if unknown:
         raise ConfigError(
             f"column 'pv_technology' has value(s) {unknown}; expected one of "

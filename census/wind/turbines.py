@@ -205,16 +205,7 @@ def _library_turbine(config: TurbineConfig) -> TurbineSpec:
             f"{config.type!r}; set wind.turbine.power_curve_csv and rotor_diameter_m."
         )
     curve = _checked_curve(wt.power_curve, origin=f"windpowerlib library {config.type}")
-    rotor_m = float(wt.rotor_diameter)
-    if config.rotor_diameter_m is not None:
-        if not np.isclose(config.rotor_diameter_m, rotor_m, rtol=0.01):
-            warnings.warn(
-                f"wind.turbine.rotor_diameter_m = {config.rotor_diameter_m} m differs from "
-                f"{config.type}'s {rotor_m} m in the library; the library power curve is kept, "
-                "the override only sets the layout spacing.",
-                stacklevel=3,
-            )
-        rotor_m = float(config.rotor_diameter_m)
+    rotor_m = _rotor_diameter(config, float(wt.rotor_diameter), library="the library")
     return TurbineSpec(
         turbine_type=config.type,
         hub_height_m=float(config.hub_height_m),
@@ -287,16 +278,7 @@ def _turbine_models_turbine(config: TurbineConfig) -> TurbineSpec:
             f"turbine-models lacks the rotor diameter or rated power of {config.type!r}; "
             "set wind.turbine.power_curve_csv and rotor_diameter_m."
         )
-    rotor_m = float(rotor)
-    if config.rotor_diameter_m is not None:
-        if not np.isclose(config.rotor_diameter_m, rotor_m, rtol=0.01):
-            warnings.warn(
-                f"wind.turbine.rotor_diameter_m = {config.rotor_diameter_m} m differs from "
-                f"{config.type}'s {rotor_m} m in turbine-models; the library power curve is "
-                "kept, the override only sets the layout spacing.",
-                stacklevel=3,
-            )
-        rotor_m = float(config.rotor_diameter_m)
+    rotor_m = _rotor_diameter(config, float(rotor), library="turbine-models")
     return TurbineSpec(
         turbine_type=config.type,
         hub_height_m=float(config.hub_height_m),
@@ -309,6 +291,24 @@ def _turbine_models_turbine(config: TurbineConfig) -> TurbineSpec:
             f"({specs.get('origin') or 'n/a'}, {specs.get('power_curve_type') or 'n/a'} curve)"
         ),
     )
+
+
+def _rotor_diameter(config: Any, library_m: float, *, library: str) -> float:
+    """Return the rotor diameter to lay turbines out with: the override, else the library's [m].
+
+    An override more than 1 % off the library's is warned about: the library's power
+    curve stays, only the layout spacing follows the override.
+    """
+    if config.rotor_diameter_m is None:
+        return library_m
+    if not np.isclose(config.rotor_diameter_m, library_m, rtol=0.01):
+        warnings.warn(
+            f"wind.turbine.rotor_diameter_m = {config.rotor_diameter_m} m differs from "
+            f"{config.type}'s {library_m} m in {library}; the library power curve is kept, "
+            "the override only sets the layout spacing.",
+            stacklevel=4,
+        )
+    return float(config.rotor_diameter_m)
 
 
 def _checked_curve(curve: pd.DataFrame, *, origin: str) -> pd.DataFrame:

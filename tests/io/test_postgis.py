@@ -446,11 +446,18 @@ def test_run_exports_itself_twice_without_duplicates(server, roofs, pgpassword):
     assert pg_server.SUPERUSER_PASSWORD not in text
 
 
-@pytest.mark.parametrize("problem", ["wrong password", "no postgis", "no privilege"])
+@pytest.mark.parametrize(
+    "problem", ["bad url", "no server", "wrong password", "no postgis", "no privilege"]
+)
 def test_run_stops_before_computing_when_the_database_cannot_take_it(
     server, roofs, monkeypatch, problem
 ):
-    if problem == "wrong password":
+    if problem == "bad url":  # refused when the config loads
+        url, secret, match = "gis at db", "Any-Secret-30", "outputs.postgis.*Not a PostgreSQL"
+    elif problem == "no server":  # nobody listens on that port
+        url = f"postgresql://gis@127.0.0.1:{pg_server.free_port()}/x"
+        secret, match = "Any-Secret-30", "Cannot connect.*Check host and port"
+    elif problem == "wrong password":
         url, secret, match = server.url(), "Wrong-Secret-31", "password authentication failed"
     elif problem == "no postgis":
         url, secret = server.url(pg_server.PLAIN_DB), pg_server.SUPERUSER_PASSWORD
@@ -464,8 +471,21 @@ def test_run_stops_before_computing_when_the_database_cannot_take_it(
     res = CliRunner().invoke(app, ["run", "-c", str(config), "-d", "Binjiang", "-o", str(out)])
     assert res.exit_code == 2, res.output
     assert res.stderr.lstrip().startswith("census: error: ") and "Traceback" not in res.output
-    assert re.search(match, res.stderr) and "nothing was computed" in res.stderr
+    assert re.search(match, res.stderr), res.stderr
+    assert ("nothing was computed" in res.stderr) == (problem != "bad url")
     assert secret not in res.output and not out.exists()
+
+
+def test_validate_tries_the_database(server, roofs, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "Wrong-Secret-32")
+    config = _config(roofs, server.url(), name="validate.toml")
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 2
+    assert "[outputs.postgis] Cannot connect" in res.stderr
+    assert "password authentication failed" in res.stderr and "Wrong-Secret-32" not in res.output
+    monkeypatch.setenv("PGPASSWORD", pg_server.SUPERUSER_PASSWORD)
+    res = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert res.exit_code == 0, res.output
 
 
 def test_export_failing_after_the_run_keeps_the_run_and_says_how_to_retry(

@@ -209,3 +209,12 @@ def test_qgis_opens_the_sites_styled_like_the_map(tmp_path):
         for i, c in enumerate(categories_in_map_order(sites["category"]))
     }
     assert expected | {f"s{len(sites) - 1} #a8a8a8"} <= set(out), out
+
+
+def test_a_file_sqlite_cannot_write_is_a_clear_error(tmp_path):
+    from census.exceptions import OutputWriteError
+
+    bad = tmp_path / "sites.gpkg"
+    bad.write_bytes(b"not a GeoPackage, not SQLite" * 100)
+    with pytest.raises(OutputWriteError, match="Cannot write the QGIS styles into .*sites.gpkg"):
+        write_layer_styles(bad, {"sites": sites_style_qml(["pond"])})
