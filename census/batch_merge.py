@@ -640,6 +640,11 @@ def _city_map(
 
     cfg = ctx.config
     lang = ctx.provenance["language"]
+    zones = None
+    if cfg.zones.path is not None:  # the zone outlines a run's city map draws
+        from census.stages.load import _zones  # the load stage's reader of [zones]
+
+        zones = _zones(cfg, cfg.study_area.metric_crs)
     m = build_map(
         sites,
         ctx.districts,
@@ -650,6 +655,9 @@ def _city_map(
         tiles=cfg.outputs.map_tiles,
         attribution=cfg.outputs.map_tiles_attribution,
         lang=lang,
+        zones=zones,
+        zone_totals=ctx.by_zone,
+        zone_field=cfg.zones.field or "zone",
     )
     save_map(m, run.tmp / LAYOUT.city_map)
     _register(run, ctx, run.tmp / LAYOUT.city_map)

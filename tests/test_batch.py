@@ -168,9 +168,18 @@ def test_failing_district_is_reported_and_others_finish(tmp_path):
 @pytest.fixture(scope="module")
 def binjiang_batch(tmp_path_factory):
     """One district through census batch on a LocalCluster (shared by the tests below)."""
-    out = tmp_path_factory.mktemp("binjiang") / "batch"
-    result = run_batch(None, ["Binjiang"], out_dir=out, workers=1)
+    from census.config import DEMO_DIR
+
+    base = tmp_path_factory.mktemp("binjiang")
+    cfg = base / "zones.toml"  # with the demo's zones: the zone table and layer are merged too
+    cfg.write_text(
+        f'[zones]\npath = "{(DEMO_DIR / "demo_zones.gpkg").as_posix()}"\nlayer = "parks"\n'
+        'field = "name"\n',
+        encoding="utf-8",
+    )
+    result = run_batch(cfg, ["Binjiang"], out_dir=base / "batch", workers=1)
     assert not result.failed, result.failed
+    result.config = cfg
     return result
 
 
@@ -192,8 +201,20 @@ def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(binjiang_bat
     drawn = [r[0] for p in payloads for r in p["rows"]]
     assert sorted(drawn) == sorted(sites["site_id"].astype(str))
     # a second merge of the same folders into another folder gives the same tables
-    again = merge_district_runs(folders, districts, load_config(None), tmp_path / "again")
-    for name in ("summary_city.csv", "supply_curve.csv", "screening_tally.csv"):
+    # the zones: the zone table adds up to the district table, the city map has the layer
+    zones = pd.read_csv(first.city_dir / "summary_by_zone.csv", encoding="utf-8-sig")
+    totals = pd.read_csv(first.city_dir / "summary_by_district.csv", encoding="utf-8-sig")
+    assert zones["sites"].sum() == totals["sites"].sum() == len(sites)
+    assert_allclose(zones["capacity_mw_dc"].sum(), totals["capacity_mw_dc"].sum(), rtol=1e-9)
+    assert "census.addZones(" in text  # the zone outlines a run's city map draws
+    loaded = load_config(binjiang_batch.config)
+    again = merge_district_runs(folders, districts, loaded, tmp_path / "again")
+    for name in (
+        "summary_city.csv",
+        "supply_curve.csv",
+        "screening_tally.csv",
+        "summary_by_zone.csv",
+    ):
         pd.testing.assert_frame_equal(
             pd.read_csv(again / name, encoding="utf-8-sig"),
             pd.read_csv(first.city_dir / name, encoding="utf-8-sig"),
@@ -286,14 +307,21 @@ def test_batch_on_a_real_multi_process_cluster_equals_the_local_cluster(binjiang
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
             assert len(client.scheduler_info()["workers"]) == 2
-        remote = run_batch(None, ["Binjiang"], out_dir=tmp_path / "b", scheduler=address)
+        remote = run_batch(
+            binjiang_batch.config, ["Binjiang"], out_dir=tmp_path / "b", scheduler=address
+        )
     finally:
         for proc in reversed(procs):
             _stop(proc)
     assert not remote.failed, remote.failed
     assert remote.done == ["Binjiang"]
     local = binjiang_batch.city_dir
-    for name in ("summary_by_district_category.csv", "targets.csv", "supply_curve.csv"):
+    for name in (
+        "summary_by_district_category.csv",
+        "targets.csv",
+        "supply_curve.csv",
+        "summary_by_zone.csv",
+    ):
         pd.testing.assert_frame_equal(
             pd.read_csv(remote.city_dir / name, encoding="utf-8-sig"),
             pd.read_csv(local / name, encoding="utf-8-sig"),
@@ -302,4 +330,5 @@ def test_batch_on_a_real_multi_process_cluster_equals_the_local_cluster(binjiang
     a = gpd.read_parquet(remote.city_dir / "sites.parquet").sort_values("site_id")
     b = gpd.read_parquet(local / "sites.parquet").sort_values("site_id")
     assert a["site_id"].tolist() == b["site_id"].tolist()
-    assert_allclose(a["energy_mwh_yr"].to_numpy(float), b["energy_mwh_yr"].to_numpy(float))
+    # the same computation on other processes: equal to the last bit
+    assert_allclose(a["energy_mwh_yr"].to_numpy(float), b["energy_mwh_yr"].to_numpy(float), rtol=0)
