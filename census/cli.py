@@ -189,12 +189,15 @@ def run(
         _warning_count(result.warnings, result.run_dir)
         return
     _print_result(result, console)
-    outputs = result.provenance.get("config", {}).get("outputs", {})
-    if outputs.get("postgis"):  # [outputs] postgis: run_census exported the folder
+    _print_exported(result.provenance)
+
+
+def _print_exported(provenance: dict[str, Any]) -> None:
+    """Say where ``[outputs] postgis`` exported the run (it raised if it could not)."""
+    outputs = (provenance.get("config") or {}).get("outputs") or {}
+    if outputs.get("postgis"):
         schema = outputs.get("postgis_schema")
-        console.print(
-            f"exported to PostGIS: {redact(outputs['postgis'])}, schema {schema}", markup=False
-        )
+        typer.echo(f"exported to PostGIS: {redact(outputs['postgis'])}, schema {schema}")
 
 
 def _with_language(config: Path | None, lang: str | None):  # noqa: ANN202 - LoadedConfig or Path
@@ -406,7 +409,10 @@ def batch(
     if result.failed:
         raise typer.Exit(code=1)
     if not quiet:
+        from census.io.runfolder import open_run
+
         typer.echo(f"city outputs: {result.city_dir}")
+        _print_exported(open_run(result.city_dir).provenance())  # [outputs] postgis
 
 
 @app.command()
