@@ -212,7 +212,9 @@ def write_maps_split(
         turbine_row = np.where(np.isnan(turbine_row), -1, turbine_row).astype(np.int64)
     written: list[Path] = []
     for path, title, pos, links, code in jobs:
-        sub = sites.iloc[pos]
+        # the city index map draws every site: no copy of the whole table
+        everything = len(pos) == len(sites) and bool(np.all(pos == np.arange(len(sites))))
+        sub = sites if everything else sites.iloc[pos]
         if code is None:
             dist = districts
         else:
