@@ -151,6 +151,7 @@ _PLAIN = {
     "gwh_yr": "unit.gwh_yr",
     "t_yr": "unit.t_yr",
     "frac": "unit.frac",
+    "kw_per_person": "unit.kw_per_person",
 }
 _NO_UNIT = {"-", "count"}
 

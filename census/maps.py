@@ -86,6 +86,8 @@ CATEGORY_COLORS: dict[str, str] = {
     "mudflat": "#e6ab02",
     "agri": "#7fbc41",
     "park_rooftop": "#b2182b",
+    "sewage_cover": "#01665e",
+    "facade": "#c51b7d",
 }
 """Fill colour of each known site category; other categories get :data:`_EXTRA_COLORS`."""
 
@@ -424,6 +426,28 @@ _CENSUS_JS = r"""
       group.addLayer(marker);
     });
     map.census.districts = group;
+  };
+
+  // Zone rows: [zone key, values aligned with meta.fields...]; dashed outlines whose popup
+  // gives the zone's totals (villages, townships, parks: census run --zones)
+  census.addZones = function (map, group, dataId) {
+    var p = readJSON(dataId), m = p.meta, rows = p.rows;
+    var feats = [];
+    for (var k = 0; k < rows.length; k++) {
+      if (p.geoms[k]) { feats.push({type: "Feature", geometry: p.geoms[k], properties: {k: k}}); }
+    }
+    var lyr = L.geoJSON(feats, {
+      pane: "censusDistricts",
+      style: {color: "#6a3d9a", weight: 2, opacity: 0.9, dashArray: "6 4", fillColor: "#6a3d9a",
+              fillOpacity: 0.06, className: "census-zone"},
+      onEachFeature: function (f, layer) {
+        tag(layer, "zone");
+        var r = rows[f.properties.k];
+        layer.bindPopup(function () { return box(r[0], m.label, null, m.fields, r.slice(1)); });
+      }
+    });
+    group.addLayer(lyr);
+    map.census.zones = group;
   };
 
   // Turbine rows: [turbine_id, site_id, energy MWh/yr], points [[lat, lon], ...]
@@ -995,6 +1019,62 @@ def _districts_payload(
     return payload[:-1] + ',"labels":' + _script_json(labels) + "}"
 
 
+_ZONE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("sites", "Sites", "", 0),
+    ("eligible_sites", "Eligible sites", "", 0),
+    ("capacity_mw_dc", "Capacity DC", "MW", 1),
+    ("capacity_mw_ac", "Capacity AC", "MW", 1),
+    ("energy_gwh_yr", "Energy", "GWh/yr", 1),
+)
+"""Popup fields of a zone (columns of :func:`census.zones.summarize_by_zone`)."""
+
+
+def _zones_payload(
+    zones: gpd.GeoDataFrame,
+    totals: pd.DataFrame | None,
+    *,
+    zone_field: str,
+    tolerance_m: float,
+    tr: Translator | None = None,
+) -> str:
+    """Zone outlines and their totals: rows ``[key, sites, eligible, MW DC, MW AC, GWh/yr]``."""
+    if zone_field not in zones.columns:
+        raise SchemaError(
+            f"build_map(zones) has no field '{zone_field}'; its fields are "
+            f"{[c for c in zones.columns if c != zones.geometry.name]}."
+        )
+    keys = zones[zone_field].astype(str).reset_index(drop=True)
+    table = pd.DataFrame({"zone": keys})
+    if totals is not None and "zone" in totals.columns and len(totals):
+        tot = totals.copy()
+        if "energy_gwh_yr" not in tot.columns and "energy_mwh_yr" in tot.columns:
+            tot["energy_gwh_yr"] = mwh_to_gwh(tot["energy_mwh_yr"])
+        keep = ["zone"] + [c for c, *_ in _ZONE_FIELDS if c in tot.columns]
+        tot = tot[keep].assign(zone=tot["zone"].astype(str)).drop_duplicates("zone")
+        table = table.merge(tot, on="zone", how="left")
+    fields = [(c, lab, unit, dec) for c, lab, unit, dec in _ZONE_FIELDS if c in table.columns]
+    columns = [_clean(table["zone"], None)]
+    for c, *_rest, dec in fields:
+        values = pd.to_numeric(table[c], errors="coerce").astype(float)
+        if tr is not None and tr.zh and c != "sites" and c != "eligible_sites":
+            term = load_terms().get(f"col.{c}")
+            _, conv = tr.unit(term.unit) if term is not None else ("", None)
+            if conv is not None:
+                values, dec = conv(values), 2
+        columns.append(_clean(values, dec))
+    rows = [list(r) for r in zip(*columns, strict=True)]
+    geoms = _display_geoms(zones.geometry.values, crs=zones.crs, tolerance_m=tolerance_m)
+    label = tr("map.zone") if tr is not None else "Zone"
+    meta = {
+        "label": label,
+        "fields": [
+            [*_district_field_label(c, lab, unit, tr), 2 if tr is not None and tr.zh else dec]
+            for c, lab, unit, dec in fields
+        ],
+    }
+    return _join_payload(meta, rows, geoms)
+
+
 def _turbines_payload(turbines: gpd.GeoDataFrame, *, canvas: bool) -> str:
     geoms = turbines.geometry
     ok = ~(geoms.is_empty | geoms.isna())
@@ -1103,6 +1183,9 @@ def build_map(
     district_tolerance_m: float = 25.0,
     lang: str = "en",
     detail_links: pd.Series | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_totals: pd.DataFrame | None = None,
+    zone_field: str = "zone",
 ) -> folium.Map:
     """Build a candidate-site map with a layer per category.
 
@@ -1152,6 +1235,15 @@ def build_map(
         index as ``sites``) the relative file of the detail map that draws it.
         Every category is then drawn as cells only, each cell linking to the
         detail map of most of its sites, opened at the cell.
+    zones : geopandas.GeoDataFrame, optional
+        Zone polygons (villages, townships, parks; ``census run --zones``) with the key
+        column ``zone_field``, any CRS; drawn as dashed outlines in their own layer.
+    zone_totals : pandas.DataFrame, optional
+        :func:`census.zones.summarize_by_zone` output (``zone``, ``sites``,
+        ``eligible_sites``, ``capacity_mw_dc``, ``capacity_mw_ac`` [MW],
+        ``energy_gwh_yr`` [GWh yr⁻¹]), shown in each zone's popup.
+    zone_field : str, default "zone"
+        Key column of ``zones``.
 
     Returns
     -------
@@ -1239,6 +1331,23 @@ def build_map(
         )
     )
     fg.add_to(m)
+    if zones is not None and len(zones):
+        zones = _metric(zones, "zones")
+        zg = folium.FeatureGroup(name=_esc(tr("map.zones_layer", n=f"{len(zones):,}")), show=True)
+        zg.add_child(
+            _CensusCall(
+                "addZones",
+                _zones_payload(
+                    zones,
+                    zone_totals,
+                    zone_field=zone_field,
+                    tolerance_m=district_tolerance_m,
+                    tr=tr,
+                ),
+                map_name,
+            )
+        )
+        zg.add_to(m)
 
     entries: list[tuple[str, str, int, int, bool]] = []
     for index, category in enumerate(categories):
@@ -1435,6 +1544,9 @@ def write_maps(
     max_sites_detail: int = 5_000,
     lang: str = "en",
     max_sites_per_map: int | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_totals: pd.DataFrame | None = None,
+    zone_field: str = "zone",
 ) -> list[Path]:
     """Write the city map and one map per district.
 
@@ -1468,6 +1580,9 @@ def write_maps(
         Most sites one map file draws. Above it the city map (and the map of a
         larger district) becomes an index of cells linking to detail maps; see
         :func:`census.maps_scale.write_maps_split`. Default: no limit.
+    zones, zone_totals, zone_field
+        Zone outlines and totals for the city map, as in :func:`build_map` (not drawn on
+        the district maps, nor on index maps above ``max_sites_per_map``).
 
     Returns
     -------
@@ -1535,6 +1650,9 @@ def write_maps(
                 turbines=turbines,
                 district_totals=district_totals,
                 title=tr("map.city_title", city=city_name),
+                zones=zones,
+                zone_totals=zone_totals,
+                zone_field=zone_field,
                 **common,
             )
         else:

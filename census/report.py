@@ -61,6 +61,21 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+ZONE_COLUMNS = (
+    "zone",
+    "sites",
+    "eligible_sites",
+    "capacity_mw_dc",
+    "capacity_mw_ac",
+    "energy_gwh_yr",
+    "storage_mw",
+    "co2_avoided_t_yr",
+    "population",
+    "pv_kw_dc_per_person",
+    "pv_kw_ac_per_person",
+)
+"""Columns of the roll-up by zone the report shows (those present)."""
+
 NO_EXISTING_NOTE = (
     "Potential, not a gap: no existing-capacity table given. Set [targets] "
     'existing_capacity = "existing.csv" (columns adcode or district, technology, '
@@ -439,7 +454,8 @@ _TEMPLATE = """<!DOCTYPE html>
 {{ t("report.meta_districts") }}{{ run_districts | join(sep) if run_districts else "–" }}</p>
 <nav><a href="#summary">{{ t("report.summary") }}</a><a href="#targets">{{ t("report.nav_targets")
 }}</a><a href="#supply">{{ t("report.supply") }}</a><a href="#districts">{{ t("report.districts")
-}}</a><a href="#storage">{{ t("report.nav_storage") }}</a><a href="#co2">{{ t("report.co2") }}</a>
+}}</a>{% if zones %}<a href="#zones">{{ t("report.zones") }}</a>{% endif %}<a href="#storage">{{
+t("report.nav_storage") }}</a><a href="#co2">{{ t("report.co2") }}</a>
 <a href="#assumptions">{{ t("report.nav_assumptions") }}</a><a href="#provenance">{{
 t("report.nav_provenance") }}</a></nav>
 {% for n in notices %}<p class="notice">{{ n }}</p>{% endfor %}
@@ -480,6 +496,11 @@ src="{{ supply_chart }}"><p class="caption">{{ captions.supply_chart }}</p>{% en
 {{ table(districts, total_last=True, caption=captions.districts) }}
 <h3>{{ t("report.by_district_heading") }}</h3>
 {{ table(by_district, caption=captions.by_district) }}
+{% if zones %}
+<h2 id="zones">{{ t("report.zones") }}</h2>
+<p>{{ t("report.zones_note", field=zone_field) }}</p>
+{{ table(zones, total_last=True, caption=captions.zones) }}
+{% endif %}
 
 <h2 id="storage">{{ t("report.storage") }}</h2>
 <p>{{ t("report.storage_note", storage_rule=storage_rule) }}</p>
@@ -697,6 +718,11 @@ def report_context(
         supply_note = tr("report.no_supply")
     captions["districts"] = caption("table", "caption.districts")
     captions["by_district"] = caption("table", "caption.by_district")
+    by_zone = _get(result_like, "by_zone")
+    zone_table = None
+    if isinstance(by_zone, pd.DataFrame) and len(by_zone):
+        zone_table = _zone_rows(by_zone, total_label=tr("report.zones_total"))
+        captions["zones"] = caption("table", "caption.zones")
     captions["storage"] = caption("table", "caption.storage")
     profile_block = _profile_block(result_like, tr, charts=charts)
     if profile_block["shift_table"] is not None:
@@ -776,6 +802,8 @@ def report_context(
             tr=tr,
         ),
         "by_district": _table(by[by["technology"].astype(str) != ""], tr=tr),
+        "zones": _table(zone_table, tr=tr) if zone_table is not None else None,
+        "zone_field": str(((prov.get("config") or {}).get("zones") or {}).get("field") or "zone"),
         "storage": _table(_with_city_row(totals, storage_cols, tr), tr=tr),
         "co2": _table(_with_city_row(totals, ["energy_gwh_yr", "co2_avoided_t_yr"], tr), tr=tr),
         "assumptions": _table(ledger, tr=tr, data_lang="en"),
@@ -794,6 +822,28 @@ def report_context(
         "notices": notices,
         **profile_block,
     }
+
+
+def _zone_rows(by_zone: pd.DataFrame, *, total_label: str) -> pd.DataFrame:
+    """Return the zone table as shown: :data:`ZONE_COLUMNS` present, energy in GWh, a total row.
+
+    The total row sums the additive columns over every zone (and the part outside the
+    zones), so it equals the district totals of the same run.
+    """
+    from census.units import mwh_to_gwh
+
+    df = by_zone.copy()
+    if "energy_gwh_yr" not in df.columns and "energy_mwh_yr" in df.columns:
+        df["energy_gwh_yr"] = mwh_to_gwh(df["energy_mwh_yr"])
+    cols = [c for c in ZONE_COLUMNS if c in df.columns]
+    df = df[cols]
+    total: dict[str, Any] = {"zone": total_label}
+    for c in cols[1:]:
+        if c.endswith("_per_person"):
+            total[c] = None
+        else:
+            total[c] = _column_total(df[c])
+    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 
 def _profile_block(result_like: Any, tr: Translator, *, charts: bool) -> dict[str, Any]:
@@ -1172,6 +1222,8 @@ def write_report_outputs(
     from census.profiles.report import workbook_tables  # monthly energy, storage shift
 
     tables.update(workbook_tables(result))
+    if isinstance(result.by_zone, pd.DataFrame) and len(result.by_zone):
+        tables["summary_by_zone"] = result.by_zone
     if isinstance(result.tally, pd.DataFrame):
         tables["screening_tally"] = result.tally
     tables["assumptions"] = pd.DataFrame(

@@ -275,6 +275,11 @@ def build_report_docx(ctx: dict[str, Any]) -> Any:
     document.add_heading(tr("report.by_district_heading"), level=2)
     _caption(document, caps["by_district"])
     _table(document, ctx["by_district"])
+    if ctx.get("zones"):
+        document.add_heading(tr("report.zones"), level=1)
+        document.add_paragraph(tr("report.zones_note", field=ctx["zone_field"]))
+        _caption(document, caps["zones"])
+        _table(document, ctx["zones"], total_last=True)
 
     # ------------------------------------------------------------------ storage, CO2
     document.add_heading(tr("report.storage"), level=1)

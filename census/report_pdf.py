@@ -246,6 +246,9 @@ def build_pdf_reportlab(ctx: dict[str, Any]) -> bytes:
     story += table(ctx["districts"], width)
     story += [p(tr("report.by_district_heading"), h2), p(caps["by_district"], caption)]
     story += table(ctx["by_district"], width)
+    if ctx.get("zones"):
+        story += [p(tr("report.zones"), h1), p(tr("report.zones_note", field=ctx["zone_field"]))]
+        story += [p(caps["zones"], caption), *table(ctx["zones"], width)]
     story += [p(tr("report.storage"), h1)]
     story += [p(tr("report.storage_note", storage_rule=ctx["storage_rule"]))]
     story += [p(caps["storage"], caption), *table(ctx["storage"], width / 2)]

@@ -28,6 +28,7 @@ _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("forest", ("forest", "woodland", "林地", "山林")),
     ("mudflat", ("mudflat", "tidal", "滩涂")),
     ("agri", ("agri", "greenhouse", "大棚", "设施农")),
+    ("sewage_cover", ("sewage", "wastewater", "wwtp", "污水")),
 )
 
 # words -> exclusion layer names the default rules use

@@ -73,6 +73,11 @@ SITE_SCHEMA = {
     ),
     "mudflats": (4549, (15, 30), {"mudflat_id": "str", "name": "str"}),
     "agri": (4549, (40, 150), {"agri_id": "str", "land_use": "str"}),
+    "sewage": (
+        4549,
+        (30, 120),
+        {"sewage_id": "str", "plant": "str", "plant_zh": "str", "kind": "str", "basin_type": "str"},
+    ),
 }
 # layer: (area range [m2], categorical columns and their allowed values)
 SITE_VALUES = {
@@ -110,6 +115,12 @@ SITE_VALUES = {
     "agri": (
         (40 * 60.0, 120 * 260.0),
         {"land_use": {"greenhouse", "facility_agriculture", "cultivated"}},
+    ),
+    # a digester of radius 11 m (380 m2) up to the Qige outline of 700 m x 500 m
+    # (census/demo/generate.py SEWAGE_DIGESTER_R_M, SEWAGE_PLANTS)
+    "sewage": (
+        (370.0, 700 * 500.0),
+        {"kind": {"plant", "basin"}, "basin_type": {"aeration", "clarifier", "digester"}},
     ),
 }
 EXCL_SCHEMA = {
@@ -213,6 +224,24 @@ def test_ponds_long_tail(sites):
 def test_pond_straddles_district_border(sites, districts):
     pond = sites["ponds"].to_crs("EPSG:4549").geometry.iloc[0]
     assert shapely.intersects(districts.geometry.to_numpy(), pond).sum() >= 2
+
+
+def test_sewage_plants_hold_their_basins(sites):
+    w = sites["sewage"]
+    plants = w[w["kind"] == "plant"].set_index("sewage_id")
+    basins = w[w["kind"] == "basin"]
+    assert len(plants) == 7
+    # every basin lies inside its own plant's outline, and basins do not overlap
+    owner = basins["sewage_id"].str.split("-").str[0]
+    inside = shapely.within(basins.geometry.to_numpy(), plants.geometry.loc[owner].to_numpy())
+    assert inside.all()
+    assert (
+        not shapely.STRtree(basins.geometry.to_numpy())
+        .query(basins.geometry.to_numpy(), predicate="overlaps")
+        .size
+    )
+    # one plant is mapped as an outline only (screened with the basin share of its area)
+    assert (~plants.index.isin(owner)).sum() == 1
 
 
 def test_landfills(sites):

@@ -153,6 +153,9 @@ def _dynamic_keys() -> set[str]:
     shift_cols = ["export_limit_mw", "above_limit_mwh_yr", "hours_above_limit", "charged_mwh_yr"]
     shift_cols += ["delivered_mwh_yr", "spilled_mwh_yr", "above_limit_frac", "shifted_frac"]
     keys |= {f"col.{c}" for c in shift_cols}  # census.profiles.storage table
+    from census.report import ZONE_COLUMNS
+
+    keys |= {f"col.{c}" for c in ZONE_COLUMNS}  # the report's zone table (census run --zones)
     # units the display tables use, per stored unit token
     tr_zh, tr_en = Translator("zh"), Translator("en")
     for term in load_terms().values():
@@ -164,6 +167,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {k for k in load_terms() if k.startswith("unit.")} & {
         f"unit.{u}" for u in ("mw", "mwh", "mwh_yr", "gwh_yr", "t_yr", "km2", "m2", "kwh_kwp_yr")
     } | {"unit.kwh_kw_yr", "unit.cny_kwh", "unit.ratio", "unit.frac", "unit.wan_kwh_yr"}
+    keys |= {"unit.kw_per_person"}  # the zone table's kW per person
     return keys
 
 

@@ -180,6 +180,8 @@ def test_cli_run_by_demo_parks_adds_up(tmp_path):
             f"{DEMO_DIR / 'demo_zones.gpkg'}:parks",
             "--zone-field",
             "name",
+            "--lang",
+            "en",
             "-q",
         ],
     )
@@ -194,6 +196,75 @@ def test_cli_run_by_demo_parks_adds_up(tmp_path):
     assert len(zones) >= 2  # at least one park in Tonglu besides the outside row
     per_person = pd.read_csv(out / "per_person_by_district.csv", encoding="utf-8-sig")
     assert per_person.loc[0, "population"] == 453_106  # Tonglu, 2020 census bulletin
+    # the report has the zone section, its total row equal to the district totals, and the
+    # city map the zones layer with each park's totals
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="zones"' in report and "Tonglu logistics park (demo)" in report
+    section = report.split('id="zones"')[1].split("<h2")[0]
+    import re
+
+    total_row = section.split('class="total"')[1].split("</tr>")[0]
+    cells = [float(c.replace(",", "")) for c in re.findall(r">([-0-9.,]+)</td>", total_row)]
+    # the total row's capacity DC (cells are rounded for display) is the districts' total
+    assert_allclose(cells[2], districts["capacity_mw_dc"].sum(), atol=0.05)
+    city_map = (out / "map.html").read_text(encoding="utf-8")
+    assert "census.addZones(" in city_map
+    zone_rows = next(p for p in _payloads(city_map) if p.get("meta", {}).get("label") == "Zone")
+    by_key = {r[0]: r for r in zone_rows["rows"]}
+    park = zones.set_index("zone").loc["Tonglu logistics park (demo)"]
+    assert by_key["Tonglu logistics park (demo)"][1] == park["sites"]
+    assert_allclose(by_key["Tonglu logistics park (demo)"][3], park["capacity_mw_dc"], atol=0.05)
+
+
+def _payloads(html: str) -> list[dict]:
+    import json
+    import re
+
+    return [
+        json.loads(m)
+        for m in re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html)
+    ]
+
+
+def test_zone_layer_on_the_map_escapes_names(tmp_path):
+    """A zone layer drawn by build_map: popups carry the totals; names stay text."""
+    import pandas as pd
+
+    from census.maps import build_map, save_map
+
+    hostile = '<img src=x onerror=alert(1)>"村'
+    zones = _zones().assign(village=["A", hostile])
+    sites = _sites().assign(category="rooftop", eligible=True, adcode=330102)
+    districts = gpd.GeoDataFrame(
+        {"adcode": [330102], "name_zh": ["上城区"], "name_en": ["Shangcheng"]},
+        geometry=[box(X0 - 100, Y0 - 100, X0 + 6000, Y0 + 1100)],
+        crs="EPSG:4549",
+    )
+    totals = pd.DataFrame(
+        {
+            "zone": ["A", hostile, OUTSIDE],
+            "sites": [2, 2, 1],
+            "eligible_sites": [2, 1, 1],
+            "capacity_mw_dc": [1.2, 2.5, 0.5],
+            "capacity_mw_ac": [1.0, 2.0, 0.4],
+            "energy_mwh_yr": [1500.0, 3000.0, 600.0],
+        }
+    )
+    m = build_map(
+        sites, districts, title="t", zones=zones, zone_totals=totals, zone_field="village"
+    )
+    text = save_map(m, tmp_path / "z.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in text and "Zones (2)" in text
+    payload = next(p for p in _payloads(text) if p.get("meta", {}).get("label") == "Zone")
+    # rows: [key, sites, eligible, MW DC, MW AC, GWh/yr], the outside row is not a polygon
+    assert payload["rows"] == [["A", 2, 2, 1.2, 1.0, 1.5], [hostile, 2, 1, 2.5, 2.0, 3.0]]
+    assert [f[0] for f in payload["meta"]["fields"]] == [
+        "Sites",
+        "Eligible sites",
+        "Capacity DC",
+        "Capacity AC",
+        "Energy",
+    ]
 
 
 def test_cli_zones_without_field_is_a_clear_error(tmp_path):

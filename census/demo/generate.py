@@ -4,7 +4,8 @@ No public building, water, terrain or wind extract of Hangzhou could be shipped,
 this script makes plausible stand-ins, placed where the real things are (see
 ``/work/shared/data/DEMO-HINTS.md``) inside the real district boundaries:
 
-- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats, agri;
+- ``demo_sites.gpkg``: rooftops, ponds (EPSG:4326), mines, landfills, forest, mudflats, agri,
+  sewage;
 - ``demo_exclusions.gpkg``: protected areas, drinking water, ecological red line, roads,
   airport, seawalls, navigation channels, residential areas;
 - ``demo_zones.gpkg``: industrial and logistics park outlines (zone layer ``parks``);
@@ -1082,6 +1083,84 @@ def make_agri(rng, city_in, samp, obstacles):
     )
 
 
+# municipal sewage-treatment plants (plan task 27), placed near where Hangzhou's large plants
+# are: (name, Chinese name, lon, lat, outline width x height [m], basins mapped?)
+SEWAGE_PLANTS = [
+    ("Qige", "七格污水处理厂", 120.300, 30.300, (700.0, 500.0), True),
+    ("Sibao", "四堡污水处理厂", 120.225, 30.238, (400.0, 300.0), True),
+    ("Linping", "临平净水厂", 120.320, 30.445, (400.0, 300.0), True),
+    ("Xiaoshan Qianjiang", "萧山钱江污水处理厂", 120.380, 30.160, (500.0, 350.0), True),
+    ("Liangzhu", "良渚污水处理厂", 120.020, 30.380, (300.0, 250.0), True),
+    ("Fuyang", "富阳污水处理厂", 119.985, 30.035, (300.0, 220.0), True),
+    ("Tonglu", "桐庐城南污水处理厂", 119.700, 29.785, (260.0, 200.0), False),
+]
+SEWAGE_AERATION_M = ((80.0, 120.0), (28.0, 40.0))  # aeration tank length, width ranges [m]
+SEWAGE_CLARIFIER_R_M = (16.0, 24.0)  # secondary clarifier radius range [m]
+SEWAGE_DIGESTER_R_M = 11.0  # anaerobic digester radius [m]
+
+
+def _plant_basins(rng, x0, y0, w, h):
+    """Basins of one plant in its local frame: aeration rows west, clarifiers east, a digester."""
+    geoms, types = [], []
+    n_rows = max(2, int(h // 70.0))
+    length = rng.uniform(*SEWAGE_AERATION_M[0])
+    for i in range(n_rows):
+        width = rng.uniform(*SEWAGE_AERATION_M[1])
+        y = y0 - h / 2 + 30.0 + i * (h - 60.0) / max(n_rows - 1, 1)
+        x = x0 - w / 2 + 30.0 + length / 2
+        geoms.append(shapely.box(x - length / 2, y - width / 2, x + length / 2, y + width / 2))
+        types.append("aeration")
+    r = rng.uniform(*SEWAGE_CLARIFIER_R_M)
+    n_clar = max(2, int(h // (2 * r + 20.0)))
+    for i in range(n_clar):
+        y = y0 - h / 2 + r + 15.0 + i * (2 * r + 20.0)
+        geoms.append(shapely.Point(x0 + w / 2 - r - 30.0, y).buffer(r, quad_segs=16))
+        types.append("clarifier")
+    if w >= 350.0:
+        geoms.append(shapely.Point(x0 + 40.0, y0 + h / 2 - 40.0).buffer(SEWAGE_DIGESTER_R_M))
+        types.append("digester")
+    return geoms, types
+
+
+def make_sewage(rng, city_in, obstacles):
+    """Sewage-treatment plants and their basins (EPSG:4549), the plan's task 27 sites.
+
+    Each plant is its outline (``kind = plant``) plus its basins (``kind = basin`` with
+    ``basin_type`` aeration, clarifier or digester); the last plant is an outline only.
+    A plant is moved outward on a spiral until its outline is clear of other layers.
+    """
+    rows = []
+    tree = shapely.STRtree(np.asarray([g for g in obstacles if g is not None]))
+    for k, (name, name_zh, lon, lat, (w, h), mapped) in enumerate(SEWAGE_PLANTS):
+        cx, cy = point_m(lon, lat)
+        for step in range(3000):
+            ang, rad = step * 2.4, 80.0 * np.sqrt(step)  # golden-angle spiral, out to 4.4 km
+            x, y = cx + rad * np.cos(ang), cy + rad * np.sin(ang)
+            outline = shapely.box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            if city_in.contains_properly(outline) and not len(tree.query(outline, "intersects")):
+                break
+        else:
+            raise RuntimeError(f"could not place sewage plant {name}")
+        pid = f"W{k + 1:02d}"
+        label = f"{name} sewage plant (demo)"
+        rows.append((pid, label, f"{name_zh}（示例）", "plant", None, outline))
+        if mapped:
+            geoms, types = _plant_basins(rng, x, y, w, h)
+            for j, (g, t) in enumerate(zip(geoms, types, strict=True)):
+                rows.append((f"{pid}-{j + 1:02d}", label, f"{name_zh}（示例）", "basin", t, g))
+    return gpd.GeoDataFrame(
+        {
+            "sewage_id": [r[0] for r in rows],
+            "plant": [r[1] for r in rows],
+            "plant_zh": [r[2] for r in rows],
+            "kind": [r[3] for r in rows],
+            "basin_type": [r[4] for r in rows],
+        },
+        geometry=[r[5] for r in rows],
+        crs=METRIC_CRS,
+    )
+
+
 def make_mines(rng, districts, city_in, samp, obstacles):
     """Quarries on hillsides of the western districts (EPSG:4549)."""
     weights = {"Fuyang": 0.28, "Jiande": 0.25, "Tonglu": 0.25, "Lin'an": 0.12, "Yuhang": 0.10}
@@ -1665,6 +1744,8 @@ def build(out: Path) -> dict:
     (s_dem, s_roof, s_vil, s_pond, s_mine, s_lf, s_for, s_mud, s_exc, s_res, s_wind, s_agri) = (
         np.random.default_rng(s) for s in root.spawn(12)
     )
+    # later layers take later children, so the earlier layers keep their content
+    s_sew = np.random.default_rng(root.spawn(1)[0])
     districts = read_districts(BOUNDARIES, crs="GCJ-02")
     city = shapely.union_all(districts.geometry.to_numpy())
     city_in = city.buffer(-INSIDE_MARGIN_M)
@@ -1701,6 +1782,9 @@ def build(out: Path) -> dict:
     forest = make_forest(s_for, districts, city_in, samp, taken + list(mines.geometry), reserve)
     residential = make_residential(s_res, mudflats)
     agri = make_agri(s_agri, city_in, samp, taken + list(mines.geometry) + list(forest.geometry))
+    sewage = make_sewage(
+        s_sew, city_in, taken + list(mines.geometry) + list(forest.geometry) + list(agri.geometry)
+    )
     logger.info("vector layers done in %.1f s", time.perf_counter() - t0)
 
     ponds = ponds_m.to_crs("EPSG:4326")
@@ -1712,6 +1796,7 @@ def build(out: Path) -> dict:
         "forest": forest,
         "mudflats": mudflats,
         "agri": agri,
+        "sewage": sewage,
     }
     exclusions = {
         k: exc[k]
@@ -1820,6 +1905,7 @@ def write_readme(out: Path, s: dict) -> None:
         "forest": "`forest_id`, `forest_class`, `forest_type`, `shrub_cover_frac`",
         "mudflats": "`mudflat_id`, `name`",
         "agri": "`agri_id`, `land_use`",
+        "sewage": "`sewage_id`, `plant`, `plant_zh`, `kind`, `basin_type`",
     }
     rows = []
     for name, gdf in sites.items():
@@ -1974,6 +2060,16 @@ least {FOREST_MIN_ELEV_M:.0f} m.
 - Districts: the vegetable and flower areas of Linping, Yuhang, Xiaoshan, Qiantang,
   Fuyang and Tonglu. The agri-PV rules keep arrays off the `cultivated` plots
   (自然资办发〔2023〕12号).
+
+### `sewage`: sewage-treatment plants and their basins (plan task 27)
+
+- Columns: `sewage_id` (text; `Wnn` a plant, `Wnn-mm` its basins), `plant`, `plant_zh`,
+  `kind` (`plant`: the plant's outline, `basin`: one basin) and `basin_type` (`aeration`,
+  `clarifier`, `digester`; empty for outlines).
+- {len(SEWAGE_PLANTS)} plants near where Hangzhou's large plants are (Qige, Sibao,
+  Linping, Xiaoshan, Liangzhu, Fuyang, Tonglu), each moved until clear of the other layers;
+  rectangular aeration tanks, round clarifiers and, in the larger plants, a digester
+  (a closed tank that carries no PV cover). The last plant is mapped as an outline only.
 
 ## Exclusion layers: `demo_exclusions.gpkg` (all EPSG:4549)
 

@@ -15,8 +15,10 @@ from census.settings.base import Strict
 
 __all__ = [
     "AttributeRule",
+    "BasinCoverRules",
     "CategoryRules",
     "ExclusionRule",
+    "FacadeRules",
     "LandTypeClass",
     "LandTypesConfig",
     "RulesConfig",
@@ -54,6 +56,51 @@ class AttributeRule(Strict):
         return self
 
 
+class BasinCoverRules(Strict):
+    """PV on covers over sewage-treatment basins (:mod:`census.sites.sewage`)."""
+
+    kind_field: str = Field(
+        "kind", description="Site field telling a basin from a whole plant's outline."
+    )
+    plant_values: list[str] = Field(
+        default_factory=lambda: ["plant"],
+        description="Values of kind_field meaning the outline of a whole treatment plant.",
+    )
+    plant_basin_share_frac: float = Field(
+        ge=0.0, le=1.0, description="Share of a plant's outline under basins [frac]."
+    )
+    type_field: str = Field("basin_type", description="Site field with the basin or tank type.")
+    closed_types: list[str] = Field(
+        default_factory=list,
+        description="Basin types that are closed tanks carrying no PV cover (e.g. digesters).",
+    )
+
+
+class FacadeRules(Strict):
+    """BIPV facades derived from footprints and heights (:mod:`census.solar.facade`)."""
+
+    height_field: str = Field("height_m", description="Building height field [m].")
+    min_building_height_m: float = Field(0.0, ge=0.0, description="Lowest building used [m].")
+    max_from_south_deg: float = Field(
+        90.0, ge=0.0, le=180.0, description="Widest facade azimuth from south kept [deg]."
+    )
+    window_to_wall_frac: dict[str, float] = Field(
+        description="Window share of the wall by side (S, E, W, N) [frac]."
+    )
+    shading_distance_factor: float = Field(
+        gt=0.0, description="A taller neighbour within this many facade heights shades it [-]."
+    )
+    party_wall_m: float = Field(
+        ge=0.0, description="A neighbour closer than this to the wall makes it a party wall [m]."
+    )
+    max_shaded_frac: float = Field(
+        ge=0.0, le=1.0, description="A facade shaded over more than this share is dropped [frac]."
+    )
+    strip_depth_m: float = Field(
+        gt=0.0, description="Depth of the map strip drawn in front of a facade [m]."
+    )
+
+
 class CategoryRules(Strict):
     """Rules of one site category."""
 
@@ -77,6 +124,10 @@ class CategoryRules(Strict):
     landcover_min_allowed_frac: float = Field(0.5, ge=0.0, le=1.0)
     attribute_rules: list[AttributeRule] = Field(default_factory=list)
     exclusions: list[ExclusionRule] = Field(default_factory=list)
+    basin_cover: BasinCoverRules | None = Field(
+        None, description="Sewage-basin cover rules (category sewage_cover)."
+    )
+    facade: FacadeRules | None = Field(None, description="BIPV facade rules (category facade).")
     land_type_rule: bool = Field(
         False,
         description="Apply the forest-type and cultivated-land rule ([rules.land_types]) to "
@@ -85,7 +136,8 @@ class CategoryRules(Strict):
     disabled_rules: list[str] = Field(
         default_factory=list,
         description="Rule families (area, attributes, forest_type, exclusions, setbacks, "
-        "land_cover, terrain, roof_geometry, coverage) or reason codes switched off.",
+        "land_cover, terrain, roof_geometry, basin_cover, facade, coverage) or reason codes "
+        "switched off.",
     )
 
 

@@ -427,8 +427,10 @@ def _no_needs(rules: CategoryRules) -> list[Need]:
 
 
 def _families() -> dict[str, RuleFamily]:
+    from census.sites.facades import facade_family, facade_needs
     from census.sites.landtype import land_type_family, land_type_needs
     from census.sites.rooftops import roof_geometry, roof_needs
+    from census.sites.sewage import basin_cover_family, basin_cover_needs
 
     fams = [
         RuleFamily("area", _area, _no_needs),
@@ -439,6 +441,8 @@ def _families() -> dict[str, RuleFamily]:
         RuleFamily("land_cover", _land_cover, _land_cover_needs),
         RuleFamily("terrain", _terrain, _terrain_needs),
         RuleFamily("roof_geometry", roof_geometry, roof_needs),
+        RuleFamily("basin_cover", basin_cover_family, basin_cover_needs),
+        RuleFamily("facade", facade_family, facade_needs),
         RuleFamily("coverage", _coverage, _no_needs),
     ]
     return {f.name: f for f in fams}

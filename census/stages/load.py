@@ -23,6 +23,7 @@ from census.io.weather import (
 )
 from census.io.windatlas import atlas_paths, sample_wind_atlas
 from census.sites.screen import required_exclusions
+from census.solar.facade import expand_facades
 from census.stages.context import RunContext, WeatherGroup
 from census.wind.turbines import make_turbine
 
@@ -73,6 +74,8 @@ def load_inputs(
             study_area=ctx.all_districts,
             study_area_name=cfg.study_area.name,
         )
+        # BIPV facades: footprint rows of facade categories become one row per facade
+        sites = expand_facades(sites, cfg.rules)
     ctx.exclusions = _exclusions(cfg, sites, metric)
     if cfg.terrain.dem is not None:
         ctx.dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")

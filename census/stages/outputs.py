@@ -184,6 +184,9 @@ def _write_maps(sites: gpd.GeoDataFrame, ctx: RunContext) -> None:
         ),
         lang=ctx.provenance["language"],
         max_sites_per_map=cfg.outputs.map_max_sites,
+        zones=ctx.zones,
+        zone_totals=ctx.by_zone,
+        zone_field=cfg.zones.field or "zone",
     )
     for p in paths:
         rel = run.add(p)

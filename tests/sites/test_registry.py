@@ -63,6 +63,8 @@ def test_registry_lists_every_family_in_order():
         "land_cover",
         "terrain",
         "roof_geometry",
+        "basin_cover",
+        "facade",
         "coverage",
     ]
 

@@ -62,8 +62,8 @@ def test_non_pv_rows_untouched_and_input_not_modified(sites):
 def test_technology_override(sites):
     sites["pv_technology"] = [None, None, "perovskite", None, None]
     out = add_pv_capacity(sites, default_pv_config(), latitude_deg=LAT)
-    # 500 x 0.85 x 0.17 x 1000 W = 0.07225 MW
-    assert_allclose(out["capacity_mw_dc"].iloc[2], 0.07225, rtol=1e-12)
+    # 500 x 0.85 x 0.114 (MicroQuanta alpha module, pv.yaml) x 1000 W = 0.04845 MW
+    assert_allclose(out["capacity_mw_dc"].iloc[2], 0.04845, rtol=1e-12)
 
 
 def test_errors(sites):
