@@ -540,8 +540,28 @@ def main() -> None:
     except SystemExit as exc:
         if exc.code == 130:  # Ctrl-C or SIGTERM, wherever it landed (typer exits with 130)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            typer.echo(INTERRUPTED, err=True)
+            typer.echo(interrupted_message(), err=True)
         raise
+
+
+def interrupted_message() -> str:
+    """Say what an interruption left: nothing, or the run folders finished before it."""
+    from census.io.runfolder import COMMITTED
+
+    if not COMMITTED:
+        return INTERRUPTED
+    last = COMMITTED[-1]
+    if len(COMMITTED) == 1:
+        return (
+            f"census: interrupted after {last} was written (it is complete; a PostGIS "
+            "export, if one was running, was not: run `census export` on it); nothing "
+            "half-written is left"
+        )
+    return (
+        f"census: interrupted; the {len(COMMITTED)} run folders finished before it are "
+        f"complete (last: {last}; `census batch` reruns only what is missing); nothing "
+        "half-written is left"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
