@@ -189,12 +189,15 @@ def run(
         _warning_count(result.warnings, result.run_dir)
         return
     _print_result(result, console)
-    outputs = result.provenance.get("config", {}).get("outputs", {})
-    if outputs.get("postgis"):  # [outputs] postgis: run_census exported the folder
+    _print_exported(result.provenance)
+
+
+def _print_exported(provenance: dict[str, Any]) -> None:
+    """Say where ``[outputs] postgis`` exported the run (it raised if it could not)."""
+    outputs = (provenance.get("config") or {}).get("outputs") or {}
+    if outputs.get("postgis"):
         schema = outputs.get("postgis_schema")
-        console.print(
-            f"exported to PostGIS: {redact(outputs['postgis'])}, schema {schema}", markup=False
-        )
+        typer.echo(f"exported to PostGIS: {redact(outputs['postgis'])}, schema {schema}")
 
 
 def _with_language(config: Path | None, lang: str | None):  # noqa: ANN202 - LoadedConfig or Path
@@ -423,7 +426,10 @@ def batch(
     if result.failed:
         raise typer.Exit(code=1)
     if not quiet:
+        from census.io.runfolder import open_run
+
         typer.echo(f"city outputs: {result.city_dir}")
+        _print_exported(open_run(result.city_dir).provenance())  # [outputs] postgis
 
 
 def _batch_province(
@@ -597,8 +603,28 @@ def main() -> None:
     except SystemExit as exc:
         if exc.code == 130:  # Ctrl-C or SIGTERM, wherever it landed (typer exits with 130)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            typer.echo(INTERRUPTED, err=True)
+            typer.echo(interrupted_message(), err=True)
         raise
+
+
+def interrupted_message() -> str:
+    """Say what an interruption left: nothing, or the run folders finished before it."""
+    from census.io.runfolder import COMMITTED
+
+    if not COMMITTED:
+        return INTERRUPTED
+    last = COMMITTED[-1]
+    if len(COMMITTED) == 1:
+        return (
+            f"census: interrupted after {last} was written (it is complete; a PostGIS "
+            "export, if one was running, was not: run `census export` on it); nothing "
+            "half-written is left"
+        )
+    return (
+        f"census: interrupted; the {len(COMMITTED)} run folders finished before it are "
+        f"complete (last: {last}; `census batch` reruns only what is missing); nothing "
+        "half-written is left"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

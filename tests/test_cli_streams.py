@@ -135,3 +135,18 @@ def test_sigint_says_nothing_written(tiny, tmp_path):
     assert "Exception ignored" not in stderr and "Traceback" not in stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_interruption_after_a_folder_was_committed_says_it_is_complete(monkeypatch, tmp_path):
+    # e.g. Ctrl-C during the PostGIS export that follows the run folder's commit
+    from census.cli import interrupted_message
+    from census.io import runfolder
+
+    monkeypatch.setattr(runfolder, "COMMITTED", [])
+    assert interrupted_message() == INTERRUPTED
+    monkeypatch.setattr(runfolder, "COMMITTED", [tmp_path / "run"])
+    msg = interrupted_message()
+    assert str(tmp_path / "run") in msg and "complete" in msg and "census export" in msg
+    monkeypatch.setattr(runfolder, "COMMITTED", [tmp_path / "a", tmp_path / "b"])
+    msg = interrupted_message()
+    assert "2 run folders" in msg and str(tmp_path / "b") in msg

@@ -214,6 +214,47 @@ def test_cli_run_by_demo_parks_adds_up(tmp_path):
     park = zones.set_index("zone").loc["Tonglu logistics park (demo)"]
     assert by_key["Tonglu logistics park (demo)"][1] == park["sites"]
     assert_allclose(by_key["Tonglu logistics park (demo)"][3], park["capacity_mw_dc"], atol=0.05)
+    # the Word report, the workbook and the reportlab PDF carry the same section
+    _check_other_formats(out, zones)
+
+
+def _check_other_formats(out, zones) -> None:
+    import json
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    docx = pytest.importorskip("docx", reason="pip install python-docx")
+    document = docx.Document(str(out / "report.docx"))
+    text = [p.text for p in document.paragraphs]
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert "Zones" in text and "Potential by zone" in " ".join(text)
+    assert "Tonglu logistics park (demo)" in cells
+    from openpyxl import load_workbook
+
+    assert "summary_by_zone" in load_workbook(out / "census.xlsx", read_only=True).sheetnames
+    from census.report import report_context
+    from census.report_pdf import build_pdf_reportlab
+
+    def r(name: str) -> pd.DataFrame:
+        return pd.read_csv(out / name, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+
+    res = SimpleNamespace(
+        by_district=r("summary_by_district_category.csv"),
+        district_totals=r("summary_by_district.csv"),
+        city=r("summary_city.csv"),
+        targets=r("targets.csv"),
+        by_zone=zones,
+        provenance=json.loads((out / "provenance.json").read_text(encoding="utf-8")),
+    )
+    ctx = report_context(res, lang="en", charts=False)
+    assert ctx["zones"]["rows"][-1][0] == "Total"
+    pdf = build_pdf_reportlab(ctx)
+    pypdf = pytest.importorskip("pypdf")
+    import io
+
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    assert "Potential by zone" in "".join(page.extract_text() or "" for page in pages)
 
 
 def _payloads(html: str) -> list[dict]:

@@ -59,6 +59,9 @@ MARKER = "census-folder.json"
 SCHEMA_VERSION = 1
 """Version of the run-folder layout; a reader refuses a newer one."""
 
+COMMITTED: list[Path] = []
+"""Run folders this process has committed, in order (what an interruption leaves complete)."""
+
 _TMP_MARKER = ".census-tmp.json"
 """Inside a temporary folder: the writing process (host, pid), to tell stale ones."""
 
@@ -463,6 +466,7 @@ class RunFolder:
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
         self._committed = True
+        COMMITTED.append(self.path)
         logger.info("wrote %s", self.path)
 
     def abort(self) -> None:

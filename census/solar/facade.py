@@ -284,8 +284,8 @@ def _expand_category(rows: gpd.GeoDataFrame, category: str, fr) -> gpd.GeoDataFr
         warnings.warn(
             f"{int(bad.sum())} of {len(rows)} buildings of category '{category}' have no "
             f"valid '{fr.height_field}' (missing or <= 0), e.g. "
-            f"{rows['site_id'].to_numpy()[bad][:3].tolist()}; they get no facades and do not "
-            "shade their neighbours. Fill the heights (e.g. floors x storey height).",
+            f"{rows['site_id'].to_numpy()[bad][:3].tolist()}; they get no facades and never count "
+            "as a taller neighbour. Fill the heights (e.g. floors x storey height).",
             UserWarning,
             stacklevel=4,
         )

@@ -384,3 +384,49 @@ def test_index_map_links_to_detail_maps(browser, tmp_path):
         assert p.page.evaluate("window.__xss") is None
     finally:
         p.close()
+
+
+def test_zone_layer_popup_shows_totals_and_text_names(browser, tmp_path):
+    """The zones layer (census run --zones): a dashed outline whose popup gives the totals."""
+    import pandas as pd
+
+    sites, districts, turbines = make_layers()
+    zones = gpd.GeoDataFrame(
+        {"village": [f"村 {HOSTILE}"]},
+        geometry=[shapely.box(X0 + 6_000, Y0 + 6_000, X0 + 8_000, Y0 + 8_000)],
+        crs="EPSG:4549",
+    )
+    totals = pd.DataFrame(
+        {
+            "zone": [f"村 {HOSTILE}"],
+            "sites": [7],
+            "eligible_sites": [5],
+            "capacity_mw_dc": [12.5],
+            "capacity_mw_ac": [10.0],
+            "energy_gwh_yr": [13.0],
+        }
+    )
+    m = build_map(
+        sites,
+        districts,
+        turbines=turbines,
+        title="zones",
+        zones=zones,
+        zone_totals=totals,
+        zone_field="village",
+    )
+    p = Page(browser, save_map(m, tmp_path / "zones.html"))
+    try:
+        assert p.errors == []
+        assert p.count("path.census-zone") == 1
+        p.page.locator("path.census-zone").click(force=True)
+        text = p.popup_text()
+        assert "<script>window.__xss=1</script>" in text and "Zone" in text
+        assert "12.5 MW" in text and "10 MW" in text and "13 GWh/yr" in text
+        assert p.page.locator(".leaflet-popup-content").locator("script, img").count() == 0
+        assert p.page.evaluate("window.__xss") is None and p.dialogs == []
+        label = p.page.locator(".leaflet-control-layers-overlays label", has_text="Zones (1)")
+        label.locator("input").click()
+        assert p.count("path.census-zone") == 0
+    finally:
+        p.close()

@@ -419,7 +419,7 @@ def test_run_exports_itself_twice_without_duplicates(server, roofs, pgpassword):
             ["run", "-c", str(config), "-d", "Binjiang", "-o", str(out), "--overwrite"],
         )
         assert res.exit_code == 0, res.output
-        assert "exported to PostGIS" in res.stderr
+        assert f"exported to PostGIS: {server.url()}, schema plan" in res.stdout
     sites = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
     city = pd.read_csv(out / "summary_city.csv", encoding="utf-8-sig")
     total = city[city["category"] == "all"].iloc[0]
@@ -539,15 +539,16 @@ def test_user_with_create_on_an_existing_schema_only_can_export(server, run_dir,
 
 @pytest.mark.slow
 def test_batch_exports_its_city_folder_only(server, roofs, pgpassword, tmp_path):
-    from census.batch import run_batch
-
     _reset(server)
     config = _config(roofs, server.url(), schema="census", name="batch.toml")
-    result = run_batch(config, ["Binjiang"], out_dir=tmp_path / "tiny-batch", workers=1)
-    assert result.city_dir is not None and not result.failed
+    out = tmp_path / "tiny-batch"
+    res = CliRunner().invoke(
+        app, ["batch", "-c", str(config), "-d", "Binjiang", "--workers", "1", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert f"exported to PostGIS: {server.url()}, schema census" in res.stdout
+    city = out.resolve() / "city"
     # one run in the database: the batch (its city folder), not its district
-    assert _query(server, "SELECT run_id, run_dir FROM census.runs") == [
-        ("tiny-batch", str(result.city_dir))
-    ]
-    n = pyogrio.read_info(result.city_dir / "sites.gpkg", layer="sites")["features"]
+    assert _query(server, "SELECT run_id, run_dir FROM census.runs") == [("tiny-batch", str(city))]
+    n = pyogrio.read_info(city / "sites.gpkg", layer="sites")["features"]
     assert _query(server, "SELECT count(*) FROM census.sites")[0][0] == n == 2
