@@ -464,12 +464,16 @@ def _batch_province(
                 force=force,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
+    from census.io.runfolder import open_run
+
     for name, res in result.cities.items():
         if not quiet:
             typer.echo(
                 f"{name}: done {len(res.done)}, skipped (already done) {len(res.skipped)}, "
                 f"failed {len(res.failed)}; city outputs: {res.city_dir}"
             )
+            if res.city_dir is not None:
+                _print_exported(open_run(res.city_dir).provenance())  # [outputs] postgis
     for name, err in result.failed.items():
         typer.echo(f"census: district {name} failed: {err}", err=True)
     if result.failed:
