@@ -125,14 +125,32 @@ def make_province(root: Path, *, rooftops: int, cities: int) -> Path:
 
 
 def baseline_district(config: Path, adcode: int, tmp: Path) -> tuple[int, float, int]:
-    """One district run alone in this process: sites, wall seconds, peak RSS."""
-    from census.pipeline import run_census
+    """One district run alone in a fresh process: sites, wall seconds, peak RSS.
 
-    with Sampler() as s:
-        t0 = time.perf_counter()
-        result = run_census(config, [adcode], out_dir=tmp / "baseline")
-        wall = time.perf_counter() - t0
-    return len(result.sites), wall, s.phase_peak.get("main", 0)
+    A child process, so that this process's peak RSS (sampled during the merges) does
+    not carry the baseline run's memory.
+    """
+    import json
+    import subprocess
+
+    code = (
+        "import json, sys, time; sys.path.insert(0, sys.argv[4]);"
+        "from bench_province import Sampler; from census.pipeline import run_census\n"
+        "with Sampler() as s:\n"
+        "    t0 = time.perf_counter()\n"
+        "    r = run_census(sys.argv[1], [int(sys.argv[2])], out_dir=sys.argv[3])\n"
+        "    wall = time.perf_counter() - t0\n"
+        "print(json.dumps([len(r.sites), wall, s.phase_peak.get('main', 0)]))"
+    )
+    here = str(Path(__file__).resolve().parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(config), str(adcode), str(tmp / "baseline"), here],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    n, wall, peak = json.loads(out.strip().splitlines()[-1])
+    return int(n), float(wall), int(peak)
 
 
 def main() -> None:
@@ -160,7 +178,7 @@ def main() -> None:
         n_base, wall_base, rss_base = baseline_district(first_city, a.baseline_district, Path(tmp))
         rate_base = n_base / wall_base
         print(
-            f"baseline: district {a.baseline_district} alone, one process: {n_base:,} sites in "
+            f"baseline: district {a.baseline_district} alone, own process: {n_base:,} sites in "
             f"{wall_base:.1f} s = {rate_base:,.0f} sites/s, peak RSS {gib(rss_base)}"
         )
 
@@ -237,7 +255,8 @@ def main() -> None:
         "(overlapping the workers' districts)"
     )
     for lbl, sec in merges:
-        print(f"  {lbl:<22}{sec:>8.1f} s   peak RSS {gib(sampler.phase_peak.get(lbl, 0))}")
+        peak = sampler.phase_peak.get(lbl)  # none when shorter than one 0.2 s sample
+        print(f"  {lbl:<22}{sec:>8.1f} s   peak RSS {gib(peak) if peak else 'n/a (< 0.2 s)'}")
     print(f"this process's peak RSS over the whole batch: {gib(sampler.phase_peak.get('main', 0))}")
     print(f"load average at the end (1, 5, 15 min): {load}")
     if n_sites < ZHEJIANG_ROOFTOPS:

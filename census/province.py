@@ -203,12 +203,12 @@ def province_tables(
         add += [c for c in ("wind_capacity_mw",) if c in totals]
         rows.append({**tag, "districts": len(totals), **totals[add].sum().to_dict()})
     by_city = pd.DataFrame(rows)
-    for col in ("sites", "eligible_sites"):
-        by_city[col] = by_city[col].astype("int64")
     total = by_city.drop(columns=["city", "city_zh"]).sum().to_frame().T
     total.insert(0, "city_zh", province.name_zh or "")
     total.insert(0, "city", f"all ({province.name})")
     by_city = pd.concat([by_city, total], ignore_index=True)
+    for col in ("districts", "sites", "eligible_sites"):  # counts stay integers
+        by_city[col] = by_city[col].astype("int64")
     prov = _labels_once(city_table(pd.concat(by_cat, ignore_index=True)), by_cat)
     return {
         "by_city": by_city,
