@@ -4,9 +4,10 @@ Each district is one task: a full :func:`census.pipeline.run_census` restricted 
 that district, written atomically into ``<out>/districts/<adcode>_<name>/``. A
 district whose folder already holds a ``provenance.json`` with the same config
 hash is skipped on a rerun (``force=True`` recomputes it), so an interrupted
-batch loses nothing that had finished. When every district is done, the site
-tables are merged and rolled up again into ``<out>/city/``, a complete run folder
-whose numbers equal those of one ``census run`` over the same districts.
+batch loses nothing that had finished. When every district is done, the district
+folders are merged, one district at a time (:mod:`census.batch_merge`), into
+``<out>/city/``, a complete run folder whose numbers equal those of one
+``census run`` over the same districts.
 """
 
 from __future__ import annotations
@@ -16,26 +17,27 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
+from census.batch_merge import merge_district_runs
 from census.config import LoadedConfig, load_config
 from census.exceptions import CensusError, InputError
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
-from census.io.existing import read_existing_capacity
 from census.io.postgis import check_configured, export_configured
-from census.io.profiles import merge_profiles
-from census.io.runfolder import LAYOUT, RunFolder, open_run
-from census.pipeline import collect_warnings, config_hash, run_census
-from census.sites.screen import tally_reasons
-from census.stages import RunContext, record_provenance, roll_up, write_outputs
-from census.stages.capacity import empty_turbines
-from census.stages.load import protected_paths
-from census.stages.yield_ import sum_profiles
+from census.io.runfolder import LAYOUT, open_run
+from census.pipeline import config_hash, run_census
 
-__all__ = ["BatchResult", "district_folder", "merge_district_runs", "run_batch"]
+__all__ = [
+    "BatchResult",
+    "ProvinceResult",
+    "district_folder",
+    "merge_district_runs",
+    "run_batch",
+    "run_province",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +67,38 @@ class BatchResult:
     city_dir: Path | None = None
 
 
+@dataclass
+class ProvinceResult:
+    """What a province batch did.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        Batch folder.
+    cities : dict of str to BatchResult
+        Each city's districts done, skipped and failed, and its merged folder.
+    province_dir : pathlib.Path or None
+        Province roll-up (only when every city merged).
+    """
+
+    out_dir: Path
+    cities: dict[str, BatchResult] = field(default_factory=dict)
+    province_dir: Path | None = None
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """``"<city>/<district>"`` -> one-line error, over all cities."""
+        return {f"{c}/{d}": e for c, r in self.cities.items() for d, e in r.failed.items()}
+
+
 def district_folder(out_dir: Path, adcode: int, name_en: str) -> Path:
     """Folder of one district's run inside a batch folder."""
+    return _in(Path(out_dir) / "districts", adcode, name_en)
+
+
+def _in(districts_dir: Path, adcode: int, name_en: str) -> Path:
     safe = "".join(ch if ch.isalnum() else "_" for ch in name_en)
-    return Path(out_dir) / "districts" / f"{adcode}_{safe}"
+    return districts_dir / f"{adcode}_{safe}"
 
 
 def _is_done(folder: Path, chash: str) -> bool:
@@ -86,6 +116,177 @@ def _run_one(config_path: str | None, adcode: int, folder: str, overwrite: bool)
         config_path, [adcode], out_dir=folder, overwrite=overwrite, export_postgis=False
     )
     return str(result.run_dir)
+
+
+@dataclass
+class _City:
+    """One city of a batch: its config, districts, folders and what is left to do."""
+
+    key: str
+    loaded: LoadedConfig
+    chash: str
+    chosen: gpd.GeoDataFrame
+    base: Path  # the folder holding the district folders
+    city_dir: Path
+    result: BatchResult
+    todo: list[tuple[int, str, Path]] = field(default_factory=list)
+
+    @property
+    def folders(self) -> list[Path]:
+        return [_in(self.base, r.adcode, r.name_en) for r in self.chosen.itertuples()]
+
+
+def _plan_city(
+    loaded: LoadedConfig,
+    districts: list[str | int] | None,
+    *,
+    key: str,
+    base: Path,
+    city_dir: Path,
+    out: Path,
+    force: bool,
+) -> _City:
+    """Read a city's districts and sort them into done (same config hash) and to do."""
+    cfg = loaded.config
+    ensure_demo_data(cfg)  # once, before the workers start
+    chash = config_hash(cfg)
+    all_d = read_districts(
+        cfg.study_area.boundaries,
+        layer=cfg.study_area.layer,
+        crs=cfg.study_area.crs,
+        fields=cfg.study_area.fields,
+        metric_crs=cfg.study_area.metric_crs,
+    )
+    chosen = select_districts(all_d, districts)
+    check_configured(cfg.outputs)  # [outputs] postgis: a wrong password stops here, not at the end
+    base.mkdir(parents=True, exist_ok=True)
+    city = _City(key, loaded, chash, chosen, base, city_dir, BatchResult(out_dir=out))
+    for row in chosen.itertuples():
+        folder = _in(base, row.adcode, row.name_en)
+        if _is_done(folder, chash) and not force:
+            city.result.skipped.append(row.name_en)
+        else:
+            city.todo.append((row.adcode, row.name_en, folder))
+    return city
+
+
+def _merged_is_current(city: _City) -> bool:
+    """Tell whether the city folder merges exactly these district folders with this config."""
+    try:
+        prov = open_run(city.city_dir, need=[LAYOUT.provenance]).provenance()
+    except InputError:
+        return False
+    batch = prov.get("batch") or {}
+    return prov.get("census_run", {}).get("config_hash") == city.chash and batch.get(
+        "districts"
+    ) == [str(f.resolve()) for f in city.folders]
+
+
+def _merge_city(city: _City) -> None:
+    """Merge a city whose districts all finished (unless nothing changed since the last merge)."""
+    if city.result.failed:
+        return
+    if not city.result.done and _merged_is_current(city):
+        city.result.city_dir = city.city_dir.resolve()
+        logger.info("city %s: merged folder is current, kept", city.key)
+        return
+    city.result.city_dir = merge_district_runs(
+        city.folders, city.chosen, city.loaded, city.city_dir, overwrite=True
+    )
+    export_configured(city.result.city_dir, city.loaded.config.outputs)  # [outputs] postgis
+
+
+def _client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
+    """Connect to ``scheduler``, or start a LocalCluster of single-threaded processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="30s"), None
+        except OSError as exc:
+            raise CensusError(
+                f"Could not reach the dask scheduler at {scheduler} ({exc}). Start it with "
+                "`dask scheduler` (and workers with `dask worker <address> --nthreads 1`), or "
+                "leave --scheduler out to use a LocalCluster on this machine."
+            ) from exc
+    cluster = LocalCluster(
+        n_workers=max(1, workers),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
+    return Client(cluster), cluster
+
+
+def _run_cities(
+    cities: list[_City],
+    *,
+    workers: int,
+    scheduler: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Run every city's missing districts on one dask cluster; merge each city when done.
+
+    A city is merged as soon as its last district finishes, while the workers go on
+    with the other cities' districts.
+    """
+    from dask.distributed import as_completed
+
+    total = sum(len(c.chosen) for c in cities)
+
+    def finished() -> int:
+        return sum(
+            len(c.result.done) + len(c.result.skipped) + len(c.result.failed) for c in cities
+        )
+
+    if progress:
+        progress(finished(), total)
+    pending = {c.key: len(c.todo) for c in cities}
+    if any(pending.values()):
+        client, cluster = _client(workers, scheduler)
+        try:
+            futures = {}
+            for city in cities:
+                cfg_path = city.loaded.user_path
+                cfg_arg = str(Path(cfg_path).resolve()) if cfg_path else None  # for any worker
+                for adcode, name, folder in city.todo:
+                    overwrite = folder.exists()  # stale (other hash) or forced
+                    fut = client.submit(
+                        _run_one,
+                        cfg_arg,
+                        adcode,
+                        str(folder.resolve()),
+                        overwrite,
+                        key=f"census-{city.chash}-{city.key}-{adcode}",
+                        pure=False,
+                    )
+                    futures[fut] = (city, name)
+            for city in cities:  # cities with nothing to run merge while the workers work
+                if not pending[city.key]:
+                    _merge_city(city)
+            for fut in as_completed(futures):
+                city, name = futures[fut]
+                try:
+                    fut.result()
+                    city.result.done.append(name)
+                except (CensusError, OSError, ValueError) as exc:
+                    city.result.failed[name] = f"{type(exc).__name__}: {exc}"
+                    logger.error("district %s failed: %s", name, exc)
+                except Exception as exc:  # noqa: BLE001 - a worker crash must not stop others
+                    city.result.failed[name] = f"{type(exc).__name__}: {exc}"
+                    logger.error("district %s failed:\n%s", name, traceback.format_exc())
+                if progress:
+                    progress(finished(), total)
+                pending[city.key] -= 1
+                if not pending[city.key]:
+                    _merge_city(city)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    else:
+        for city in cities:
+            _merge_city(city)
 
 
 def run_batch(
@@ -111,7 +312,9 @@ def run_batch(
     workers : int, default 2
         Worker processes of the LocalCluster (ignored with ``scheduler``).
     scheduler : str, optional
-        Address of a running dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+        Address of a running dask scheduler, e.g. ``tcp://10.0.0.5:8786``. Its
+        workers need the same census version and the inputs and ``out_dir`` on a
+        shared filesystem at the same paths (see docs/scale.md).
     force : bool, default False
         Recompute districts that are already done.
     progress : callable, optional
@@ -121,153 +324,87 @@ def run_batch(
     -------
     BatchResult
     """
-    from dask.distributed import Client, LocalCluster, as_completed
-
     loaded = load_config(config_path)
-    cfg = loaded.config
-    ensure_demo_data(cfg)  # once, before the workers start
-    chash = config_hash(cfg)
-    all_d = read_districts(
-        cfg.study_area.boundaries,
-        layer=cfg.study_area.layer,
-        crs=cfg.study_area.crs,
-        fields=cfg.study_area.fields,
-        metric_crs=cfg.study_area.metric_crs,
+    chash = config_hash(loaded.config)
+    out = Path(out_dir) if out_dir else Path(loaded.config.outputs.dir) / f"batch-{chash}"
+    out = out.resolve()
+    city = _plan_city(
+        loaded,
+        districts,
+        key="city",
+        base=out / "districts",
+        city_dir=out / "city",
+        out=out,
+        force=force,
     )
-    chosen = select_districts(all_d, districts)
-    check_configured(cfg.outputs)  # [outputs] postgis: a wrong password stops here, not at the end
-    out = Path(out_dir) if out_dir else Path(cfg.outputs.dir) / f"batch-{chash}"
-    out.mkdir(parents=True, exist_ok=True)
-    result = BatchResult(out_dir=out.resolve())
-    todo: list[tuple[int, str, Path]] = []
-    for row in chosen.itertuples():
-        folder = district_folder(out, row.adcode, row.name_en)
-        if _is_done(folder, chash) and not force:
-            result.skipped.append(row.name_en)
-        else:
-            todo.append((row.adcode, row.name_en, folder))
-    total = len(chosen)
-    if progress:
-        progress(len(result.skipped), total)
-    cfg_arg = str(loaded.user_path) if loaded.user_path else None
-    if todo:
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(
-                n_workers=max(1, workers),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-        try:
-            futures = {}
-            for adcode, name, folder in todo:
-                overwrite = folder.exists()  # stale (other hash) or forced
-                fut = client.submit(
-                    _run_one,
-                    cfg_arg,
-                    adcode,
-                    str(folder),
-                    overwrite,
-                    key=f"census-{chash}-{adcode}",
-                    pure=False,
-                )
-                futures[fut] = name
-            for fut in as_completed(futures):
-                name = futures[fut]
-                try:
-                    fut.result()
-                    result.done.append(name)
-                except (CensusError, OSError, ValueError) as exc:
-                    result.failed[name] = f"{type(exc).__name__}: {exc}"
-                    logger.error("district %s failed: %s", name, exc)
-                except Exception as exc:  # noqa: BLE001 - a worker crash must not stop others
-                    result.failed[name] = f"{type(exc).__name__}: {exc}"
-                    logger.error("district %s failed:\n%s", name, traceback.format_exc())
-                if progress:
-                    progress(len(result.done) + len(result.skipped) + len(result.failed), total)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    if not result.failed:
-        folders = [district_folder(out, r.adcode, r.name_en) for r in chosen.itertuples()]
-        result.city_dir = merge_district_runs(folders, chosen, loaded, out / "city", overwrite=True)
-        export_configured(result.city_dir, cfg.outputs)  # [outputs] postgis, if set
-    return result
+    _run_cities([city], workers=workers, scheduler=scheduler, progress=progress)
+    return city.result
 
 
-def merge_district_runs(
-    folders: list[Path],
-    districts: gpd.GeoDataFrame,
-    loaded: LoadedConfig,
-    out: Path,
+def run_province(
+    province_path: str | Path,
     *,
-    overwrite: bool = False,
-) -> Path:
-    """Merge finished district runs into a city run folder.
+    out_dir: str | Path | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ProvinceResult:
+    """Run a province (several cities) district by district on one dask cluster.
 
-    The district site tables are read back, concatenated and rolled up again by
-    the roll-up stage, and the outputs stage writes ``out`` as a complete run
-    folder (sites, districts, summaries, supply curve, report, maps,
-    ``provenance.json``), so ``census map`` and ``census compare`` accept it.
+    Every district of every city is one task; a city is merged (streaming, see
+    :mod:`census.batch_merge`) into ``<out>/cities/<city>/`` as soon as its
+    districts are done, and when every city is, the province roll-up is written
+    to ``<out>/province/`` (:func:`census.province.write_province`). Resumable
+    like :func:`run_batch`: districts done with the same config are skipped, and
+    a city folder that already merges exactly those districts is kept.
 
     Parameters
     ----------
-    folders : list of pathlib.Path
-        Finished district run folders.
-    districts : geopandas.GeoDataFrame
-        The districts of the batch (metric CRS).
-    loaded : LoadedConfig
-        The batch's configuration.
-    out : pathlib.Path
-        The city folder.
-    overwrite : bool, default False
-        Replace ``out`` if it is a census folder.
+    province_path : str or pathlib.Path
+        Province TOML (:func:`census.province.load_province`).
+    out_dir : str or pathlib.Path, optional
+        Batch folder; default ``<first city's outputs.dir>/province-<name>``.
+    workers, scheduler, force, progress
+        As in :func:`run_batch`.
 
     Returns
     -------
-    pathlib.Path
-        The city folder.
+    ProvinceResult
     """
-    cfg = loaded.config
-    runs = [open_run(f, need=[LAYOUT.sites, LAYOUT.provenance]) for f in folders]
-    provs = [r.provenance() for r in runs]
-    parts = [r.sites() for r in runs]
-    sites = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    turbine_parts = [t for t in (r.turbines() for r in runs) if t is not None]
-    ctx = RunContext(loaded=loaded, config_hash=config_hash(cfg))
-    ctx.all_districts = ctx.districts = districts
-    ctx.turbines = (
-        gpd.GeoDataFrame(pd.concat(turbine_parts, ignore_index=True), crs=turbine_parts[0].crs)
-        if turbine_parts
-        else empty_turbines(sites.crs)
+    from census.province import load_province, safe_name, write_province
+
+    province = load_province(province_path)
+    loaded = {c.name: load_config(c.config) for c in province.cities}
+    first = loaded[province.cities[0].name].config
+    out = (
+        Path(out_dir)
+        if out_dir
+        else Path(first.outputs.dir) / f"province-{safe_name(province.name)}"
     )
-    ctx.tally = tally_reasons(sites)
-    profiles = [p for p in (r.pv_profile() for r in runs) if p is not None]
-    ctx.pv_profile_mw = sum_profiles(profiles) if profiles else pd.DataFrame()
-    if cfg.targets.existing_capacity is not None:
-        ctx.existing_capacity = read_existing_capacity(cfg.targets.existing_capacity)
-    for prov in provs:  # the districts' warnings are the city's
-        ctx.warnings.extend(prov.get("warnings") or [])
-    with RunFolder(out, overwrite=overwrite, inputs=protected_paths(loaded)) as run:
-        ctx.run_folder = run
-        with collect_warnings(ctx.warnings):
-            sites, ctx = roll_up(sites, ctx)
-            nc = [Path(f) / "profiles.nc" for f in folders]
-            if nc and all(p.is_file() for p in nc):  # hourly profiles (census.profiles, #20)
-                ctx.profiles = merge_profiles(nc)
-            sites, ctx = record_provenance(sites, ctx)
-            ctx.provenance["layers"] = [row for p in provs for row in p.get("layers") or []]
-            ctx.provenance["weather"] = [row for p in provs for row in p.get("weather") or []]
-            ctx.provenance["batch"] = {
-                "districts": [str(Path(f).resolve()) for f in folders],
-                "config_hashes": sorted(
-                    {p.get("census_run", {}).get("config_hash") for p in provs}
-                ),
-            }
-            sites, ctx = write_outputs(sites, ctx)
-    return run.path
+    out = out.resolve()
+    cities = [
+        _plan_city(
+            loaded[c.name],
+            c.districts,
+            key=safe_name(c.name),
+            base=out / "districts" / safe_name(c.name),
+            city_dir=out / "cities" / safe_name(c.name),
+            out=out,
+            force=force,
+        )
+        for c in province.cities
+    ]
+    _run_cities(cities, workers=workers, scheduler=scheduler, progress=progress)
+    result = ProvinceResult(
+        out_dir=out,
+        cities={c.name: city.result for c, city in zip(province.cities, cities, strict=True)},
+    )
+    if all(r.city_dir is not None for r in result.cities.values()):
+        result.province_dir = write_province(
+            province,
+            {name: r.city_dir for name, r in result.cities.items()},
+            out / "province",
+            overwrite=True,
+        )
+    return result

@@ -370,6 +370,13 @@ def batch(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Batch folder.")] = None,
     force: Annotated[bool, typer.Option(help="Recompute districts already done.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    province: Annotated[
+        Path | None,
+        typer.Option(
+            help="Province TOML listing cities (each a census config): runs them all and "
+            "writes <out>/cities/<city>/ and <out>/province/ (docs/scale.md).",
+        ),
+    ] = None,
 ) -> None:
     """Run the census district by district on dask.distributed (resumable)."""
     from rich.console import Console
@@ -380,6 +387,16 @@ def batch(
     _setup_logging(quiet, False)
     wanted = None if not districts or [d.lower() for d in districts] == ["all"] else districts
     console = Console(stderr=True, quiet=quiet)
+    if province is not None:
+        if config is not None or districts:
+            typer.echo(
+                "census: --province lists each city's config and districts; leave --config "
+                "and --districts out.",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        _batch_province(province, out, workers, scheduler, force, quiet, console)
+        return
     with _errors():
         with Progress(
             TextColumn("census batch"),
@@ -413,6 +430,56 @@ def batch(
 
         typer.echo(f"city outputs: {result.city_dir}")
         _print_exported(open_run(result.city_dir).provenance())  # [outputs] postgis
+
+
+def _batch_province(
+    province: Path,
+    out: Path | None,
+    workers: int,
+    scheduler: str | None,
+    force: bool,
+    quiet: bool,
+    console: Any,
+) -> None:
+    """``census batch --province``: every city's districts on one cluster, then roll-ups."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from census.batch import run_province
+
+    with _errors():
+        with Progress(
+            TextColumn("census batch --province"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=quiet,
+        ) as bar:
+            task = bar.add_task("province", total=None)
+            result = run_province(
+                province,
+                out_dir=out,
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+            )
+    from census.io.runfolder import open_run
+
+    for name, res in result.cities.items():
+        if not quiet:
+            typer.echo(
+                f"{name}: done {len(res.done)}, skipped (already done) {len(res.skipped)}, "
+                f"failed {len(res.failed)}; city outputs: {res.city_dir}"
+            )
+            if res.city_dir is not None:
+                _print_exported(open_run(res.city_dir).provenance())  # [outputs] postgis
+    for name, err in result.failed.items():
+        typer.echo(f"census: district {name} failed: {err}", err=True)
+    if result.failed:
+        raise typer.Exit(code=1)
+    if not quiet:
+        typer.echo(f"province outputs: {result.province_dir}")
 
 
 @app.command()

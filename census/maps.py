@@ -803,6 +803,21 @@ def _category_color(category: str, index: int) -> str:
     return CATEGORY_COLORS.get(str(category), _EXTRA_COLORS[index % len(_EXTRA_COLORS)])
 
 
+def _cell_weights(sites: pd.DataFrame, eligible: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sites and eligible sites each row stands for.
+
+    1 and its eligibility; or, for rows that are already cells (``_cell_sites`` and
+    ``_cell_eligible``, from :mod:`census.batch_merge` for a city index map built
+    district by district), their counts.
+    """
+    if "_cell_sites" in sites.columns:
+        return (
+            sites["_cell_sites"].to_numpy(np.int64),
+            sites["_cell_eligible"].to_numpy(np.int64),
+        )
+    return np.ones(len(sites), np.int64), np.asarray(eligible, dtype=np.int64)
+
+
 def _sites_payload(
     sites: gpd.GeoDataFrame,
     *,
@@ -836,6 +851,7 @@ def _sites_payload(
         starts = np.flatnonzero(np.r_[True, (ix[1:] != ix[:-1]) | (iy[1:] != iy[:-1])])
         ends = np.r_[starts[1:], n]
         elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
+        n_rows, n_elig = _cell_weights(sites, elig)
         cap = pd.to_numeric(sites.get("capacity_mw_dc", pd.Series(0.0, index=sites.index)))
         energy = pd.to_numeric(sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index)))
         cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
@@ -850,7 +866,7 @@ def _sites_payload(
         if links is not None:
             codes, link_names = pd.factorize(links.reindex(sites.index).astype(str), sort=True)
             for s, e in zip(starts, ends, strict=True):
-                cell_link.append(int(np.bincount(codes[s:e]).argmax()))
+                cell_link.append(int(np.bincount(codes[s:e], weights=n_rows[s:e]).argmax()))
             link_names = [str(v) for v in link_names]
         for j, (s, e) in enumerate(zip(starts, ends, strict=True)):
             minx, miny, maxx, maxy = (round(float(v), _COORD_DECIMALS) for v in bounds[j])
@@ -862,8 +878,8 @@ def _sites_payload(
                     maxx,
                     int(s),
                     int(e),
-                    int(e - s),
-                    int(elig[s:e].sum()),
+                    int(n_rows[s:e].sum()),
+                    int(n_elig[s:e].sum()),
                     round(float(cap_e[s:e].sum()), 3),
                     round(float(energy_e[s:e].sum()), 1),
                 ]
@@ -1363,10 +1379,11 @@ def build_map(
             tr=tr,
             links=None if detail_links is None else detail_links.loc[sub.index],
         )
-        n_elig = int(sub["eligible"].fillna(False).astype(bool).sum())
+        n_rows, n_elig_rows = _cell_weights(sub, sub["eligible"].fillna(False).astype(bool))
+        n_sub, n_elig = int(n_rows.sum()), int(n_elig_rows.sum())
         label = _category_label(category, tr)
-        entries.append((label, _category_color(category, index), len(sub), n_elig, aggregated))
-        group = folium.FeatureGroup(name=_esc(f"{label} ({len(sub):,})"), show=True)
+        entries.append((label, _category_color(category, index), n_sub, n_elig, aggregated))
+        group = folium.FeatureGroup(name=_esc(f"{label} ({n_sub:,})"), show=True)
         group.add_child(_CensusCall("addSites", payload, map_name))
         group.add_to(m)
 
