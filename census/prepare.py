@@ -165,6 +165,22 @@ class FieldSpec(Strict):
     steps: list[FieldStep] = Field(alias="from", min_length=1)
 
 
+class WithinSpec(Strict):
+    """Features of a layer that count only inside another feature of it (basins in plants).
+
+    Rows whose ``field`` is ``value`` are kept only where their representative point lies
+    in a row whose ``field`` is ``container``, and then get ``becomes``; features of the
+    layers ``take_from`` inside a container move to this layer the same way (they are,
+    e.g., water bodies of a sewage plant that the pond tags matched too).
+    """
+
+    field: str
+    value: str
+    container: str
+    becomes: str
+    take_from: list[str] = Field(default_factory=list)
+
+
 class LayerSpec(Strict):
     """One census layer made from OSM features."""
 
@@ -177,6 +193,7 @@ class LayerSpec(Strict):
     match: list[dict[str, TagValue]]
     exclude: list[dict[str, TagValue]] = Field(default_factory=list)
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    within: WithinSpec | None = None
     source: str = ""
     note: str | None = None
 
@@ -827,6 +844,69 @@ def _read_osm_layers(
     return frames
 
 
+def _apply_within(name: str, within: WithinSpec, layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Keep (or move in) the features that lie inside a container of layer ``name``.
+
+    Changes ``layers`` in place; returns notes for the user with the counts.
+    """
+    gdf = layers[name]
+    if within.field not in gdf.columns or len(gdf) == 0:
+        return []
+    kind = gdf[within.field].astype("string")
+    containers = gdf.geometry.values[(kind == within.container).fillna(False).to_numpy()]
+    tree = shapely.STRtree(containers)
+
+    def inside(geoms: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(geoms), bool)
+        if len(containers) and len(geoms):
+            pts = shapely.point_on_surface(geoms)
+            left, _ = tree.query(pts, predicate="within")
+            hit[np.unique(left)] = True
+        return hit
+
+    loose = (kind == within.value).fillna(False).to_numpy()
+    keep_loose = inside(gdf.geometry.values[loose])
+    rows = np.flatnonzero(loose)
+    gdf = gdf.drop(index=gdf.index[rows[~keep_loose]])
+    gdf.loc[gdf[within.field] == within.value, within.field] = within.becomes
+    notes = []
+    if keep_loose.any():
+        notes.append(
+            f"OSM layer '{name}': {int(keep_loose.sum())} water features without a "
+            f"'{within.container}' tag of their own lie inside a '{within.container}' outline "
+            f"and count as '{within.becomes}'."
+        )
+    have = set(gdf["osm_id"]) if "osm_id" in gdf.columns else set()
+    for other in within.take_from:
+        if other not in layers or len(layers[other]) == 0:
+            continue
+        src = layers[other]
+        moved = inside(src.geometry.values)
+        if not moved.any():
+            continue
+        take = src[moved]
+        new = take[~take["osm_id"].isin(have)] if "osm_id" in take.columns else take
+        extra = gpd.GeoDataFrame(
+            {
+                c: new[c] if c in new.columns else pd.Series(None, index=new.index, dtype=object)
+                for c in gdf.columns
+                if c != gdf.geometry.name
+            },
+            geometry=new.geometry.values,
+            crs=gdf.crs,
+        )
+        extra[within.field] = within.becomes
+        gdf = pd.concat([gdf, extra], ignore_index=True)
+        layers[other] = src[~moved].reset_index(drop=True)
+        notes.append(
+            f"OSM layer '{other}': {int(moved.sum())} features inside a '{within.container}' "
+            f"outline of layer '{name}' are moved there (as '{within.becomes}')."
+        )
+    layers[name] = gpd.GeoDataFrame(gdf, geometry=gdf.geometry.name, crs=layers[name].crs)
+    layers[name] = layers[name].reset_index(drop=True)
+    return notes
+
+
 def _describe(conditions: list[dict[str, TagValue]]) -> str:
     if not conditions:
         return "no tags (this layer is not mapped in OSM)"
@@ -1194,6 +1274,11 @@ def prepare_data(
                 f"area has {_describe(layer.match)}. It is written with zero rows; add the data "
                 f"yourself or adjust the tag mapping ({spec.origin})."
             )
+
+    for name, layer in osm_layers.items():
+        if layer.within is not None:
+            for msg in _apply_within(name, layer.within, layers):
+                note(msg)
 
     config: dict[str, Any] = {
         "study_area": {
