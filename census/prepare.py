@@ -844,6 +844,43 @@ def _read_osm_layers(
     return frames
 
 
+def _facade_layer(
+    written: dict[str, dict[str, Any]], layers: dict[str, gpd.GeoDataFrame]
+) -> tuple[dict[str, Any], str] | None:
+    """Return a switched-off ``[layers.facades]`` entry on a rooftop layer with heights.
+
+    BIPV facades (category ``facade``) are derived from footprints and heights when a
+    run loads the layer; the prepared config offers them, off, when the rooftop layer
+    carries ``height_m`` for some buildings.
+    """
+    for name, entry in written.items():
+        if entry.get("category") != "rooftop" or name not in layers:
+            continue
+        gdf = layers[name]
+        if "height_m" not in gdf.columns or len(gdf) == 0:
+            continue
+        n_height = int((pd.to_numeric(gdf["height_m"], errors="coerce") > 0).sum())
+        if n_height == 0:
+            continue
+        facade = {
+            "enabled": False,
+            "path": entry["path"],
+            "layer": entry["layer"],
+            "crs": entry["crs"],
+            "category": "facade",
+            "id_field": entry["id_field"],
+            "synthetic": False,
+        }
+        msg = (
+            f"census.toml has [layers.facades]: BIPV facades from the '{name}' layer's "
+            f"footprints and heights ({n_height} of {len(gdf)} buildings have a height_m), "
+            "switched off (enabled = false); set enabled = true to count them "
+            "(docs/own-data.md, 'BIPV facades')."
+        )
+        return facade, msg
+    return None
+
+
 def _apply_within(name: str, within: WithinSpec, layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
     """Keep (or move in) the features that lie inside a container of layer ``name``.
 
@@ -974,6 +1011,8 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
     msgs = []
     for section in ("layers", "exclusions"):
         for name, layer in default.get(section, {}).items():
+            if layer.get("enabled") is False:
+                continue  # off in the default too (e.g. the demo's facades): nothing inherited
             if config.get(section, {}).get(name, {}).get("enabled") is False:
                 msgs.append(
                     f"census.toml switches off the default [{section}.{name}] (enabled = false): "
@@ -1326,6 +1365,11 @@ def prepare_data(
                 "category_field": "",
                 "synthetic": False,
             }
+        facades = _facade_layer(config["layers"], layers)
+        if facades is not None:
+            entry, msg = facades
+            config["layers"]["facades"] = entry
+            note(msg)
 
         terrain: dict[str, Any] = {}
         if dem:
