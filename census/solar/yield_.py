@@ -697,7 +697,12 @@ def add_pv_yield(
                 if "pv_coverage_frac" in pv.columns
                 else np.full(len(rows), np.nan)
             )
-            site_gcr = np.where(np.isfinite(site_gcr), site_gcr, arch.coverage_frac)
+            # sites without modules (0 coverage: ineligible, or capped away) keep the
+            # typical GCR of the others; they carry no capacity
+            has_mw = np.nan_to_num(capacity_mw_dc[rows]) > 0.0
+            ok = np.isfinite(site_gcr) & (site_gcr > 0.0) & (site_gcr < 1.0) & has_mw
+            typical = float(np.median(site_gcr[ok])) if ok.any() else arch.coverage_frac
+            site_gcr = np.where(ok, site_gcr, typical)
             gcrs, lower, upper_w = gcr_levels(site_gcr)
             if len(gcrs) > 1:
                 n_orient = len(node_t)

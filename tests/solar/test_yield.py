@@ -396,3 +396,31 @@ def test_bifacial_rear_side_sees_each_sites_own_gcr(hangzhou, config):
         sites.assign(pv_technology="mono_si_perc"), weather, meta, config, exact=True
     )
     assert np.ptp(mono["specific_yield_kwh_kwp"].to_numpy(float)) < 1e-9
+
+
+def test_sites_without_modules_do_not_set_the_gcr(hangzhou, config):
+    # an ineligible hillside site has coverage 0 (no modules) and 0 MW: it must neither
+    # divide by zero in the rear-side pitch nor move the GCR levels of the others
+    weather, meta = hangzhou
+    sites = pd.DataFrame(
+        {
+            "pv_archetype": "hillside",
+            "pv_technology": "mono_si_topcon",
+            "capacity_mw_dc": [1.0, 0.0, np.nan],
+            "category": "forest",
+            "surface_tilt_deg": 22.0,
+            "surface_azimuth_deg": 180.0,
+            "pv_coverage_frac": [0.5, 0.0, np.nan],
+        }
+    )
+    out, _ = add_pv_yield(sites, weather, meta, config, exact=True)
+    ref = specific_yield(
+        weather,
+        meta,
+        archetype="hillside",
+        technology="mono_si_topcon",
+        tilt_deg=22.0,
+        azimuth_deg=180.0,
+        config=_with_gcr(config, "hillside", 0.5),
+    )
+    assert_allclose(out["specific_yield_kwh_kwp"].iloc[0], ref, rtol=1e-9)
