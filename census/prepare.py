@@ -1013,7 +1013,9 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
         for name, layer in default.get(section, {}).items():
             if layer.get("enabled") is False:
                 continue  # off in the default too (e.g. the demo's facades): nothing inherited
-            if config.get(section, {}).get(name, {}).get("enabled") is False:
+            own = config.get(section, {}).get(name, {})
+            if own.get("enabled") is False and not own.get("path"):
+                # (a layer prepared but offered switched off, e.g. facades, has a path)
                 msgs.append(
                     f"census.toml switches off the default [{section}.{name}] (enabled = false): "
                     f"the prepared data has no '{name}' layer; the rules that use it exclude "
