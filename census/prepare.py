@@ -165,6 +165,22 @@ class FieldSpec(Strict):
     steps: list[FieldStep] = Field(alias="from", min_length=1)
 
 
+class WithinSpec(Strict):
+    """Features of a layer that count only inside another feature of it (basins in plants).
+
+    Rows whose ``field`` is ``value`` are kept only where their representative point lies
+    in a row whose ``field`` is ``container``, and then get ``becomes``; features of the
+    layers ``take_from`` inside a container move to this layer the same way (they are,
+    e.g., water bodies of a sewage plant that the pond tags matched too).
+    """
+
+    field: str
+    value: str
+    container: str
+    becomes: str
+    take_from: list[str] = Field(default_factory=list)
+
+
 class LayerSpec(Strict):
     """One census layer made from OSM features."""
 
@@ -177,6 +193,7 @@ class LayerSpec(Strict):
     match: list[dict[str, TagValue]]
     exclude: list[dict[str, TagValue]] = Field(default_factory=list)
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    within: WithinSpec | None = None
     source: str = ""
     note: str | None = None
 
@@ -827,6 +844,106 @@ def _read_osm_layers(
     return frames
 
 
+def _facade_layer(
+    written: dict[str, dict[str, Any]], layers: dict[str, gpd.GeoDataFrame]
+) -> tuple[dict[str, Any], str] | None:
+    """Return a switched-off ``[layers.facades]`` entry on a rooftop layer with heights.
+
+    BIPV facades (category ``facade``) are derived from footprints and heights when a
+    run loads the layer; the prepared config offers them, off, when the rooftop layer
+    carries ``height_m`` for some buildings.
+    """
+    for name, entry in written.items():
+        if entry.get("category") != "rooftop" or name not in layers:
+            continue
+        gdf = layers[name]
+        if "height_m" not in gdf.columns or len(gdf) == 0:
+            continue
+        n_height = int((pd.to_numeric(gdf["height_m"], errors="coerce") > 0).sum())
+        if n_height == 0:
+            continue
+        facade = {
+            "enabled": False,
+            "path": entry["path"],
+            "layer": entry["layer"],
+            "crs": entry["crs"],
+            "category": "facade",
+            "id_field": entry["id_field"],
+            "synthetic": False,
+        }
+        msg = (
+            f"census.toml has [layers.facades]: BIPV facades from the '{name}' layer's "
+            f"footprints and heights ({n_height} of {len(gdf)} buildings have a height_m), "
+            "switched off (enabled = false); set enabled = true to count them "
+            "(docs/own-data.md, 'BIPV facades')."
+        )
+        return facade, msg
+    return None
+
+
+def _apply_within(name: str, within: WithinSpec, layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Keep (or move in) the features that lie inside a container of layer ``name``.
+
+    Changes ``layers`` in place; returns notes for the user with the counts.
+    """
+    gdf = layers[name]
+    if within.field not in gdf.columns or len(gdf) == 0:
+        return []
+    kind = gdf[within.field].astype("string")
+    containers = gdf.geometry.values[(kind == within.container).fillna(False).to_numpy()]
+    tree = shapely.STRtree(containers)
+
+    def inside(geoms: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(geoms), bool)
+        if len(containers) and len(geoms):
+            pts = shapely.point_on_surface(geoms)
+            left, _ = tree.query(pts, predicate="within")
+            hit[np.unique(left)] = True
+        return hit
+
+    loose = (kind == within.value).fillna(False).to_numpy()
+    keep_loose = inside(gdf.geometry.values[loose])
+    rows = np.flatnonzero(loose)
+    gdf = gdf.drop(index=gdf.index[rows[~keep_loose]])
+    gdf.loc[gdf[within.field] == within.value, within.field] = within.becomes
+    notes = []
+    if keep_loose.any():
+        notes.append(
+            f"OSM layer '{name}': {int(keep_loose.sum())} water features without a "
+            f"'{within.container}' tag of their own lie inside a '{within.container}' outline "
+            f"and count as '{within.becomes}'."
+        )
+    have = set(gdf["osm_id"]) if "osm_id" in gdf.columns else set()
+    for other in within.take_from:
+        if other not in layers or len(layers[other]) == 0:
+            continue
+        src = layers[other]
+        moved = inside(src.geometry.values)
+        if not moved.any():
+            continue
+        take = src[moved]
+        new = take[~take["osm_id"].isin(have)] if "osm_id" in take.columns else take
+        extra = gpd.GeoDataFrame(
+            {
+                c: new[c] if c in new.columns else pd.Series(None, index=new.index, dtype=object)
+                for c in gdf.columns
+                if c != gdf.geometry.name
+            },
+            geometry=new.geometry.values,
+            crs=gdf.crs,
+        )
+        extra[within.field] = within.becomes
+        gdf = pd.concat([gdf, extra], ignore_index=True)
+        layers[other] = src[~moved].reset_index(drop=True)
+        notes.append(
+            f"OSM layer '{other}': {int(moved.sum())} features inside a '{within.container}' "
+            f"outline of layer '{name}' are moved there (as '{within.becomes}')."
+        )
+    layers[name] = gpd.GeoDataFrame(gdf, geometry=gdf.geometry.name, crs=layers[name].crs)
+    layers[name] = layers[name].reset_index(drop=True)
+    return notes
+
+
 def _describe(conditions: list[dict[str, TagValue]]) -> str:
     if not conditions:
         return "no tags (this layer is not mapped in OSM)"
@@ -894,7 +1011,11 @@ def _inherited_from_default(config: dict[str, Any]) -> list[str]:
     msgs = []
     for section in ("layers", "exclusions"):
         for name, layer in default.get(section, {}).items():
-            if config.get(section, {}).get(name, {}).get("enabled") is False:
+            if layer.get("enabled") is False:
+                continue  # off in the default too (e.g. the demo's facades): nothing inherited
+            own = config.get(section, {}).get(name, {})
+            if own.get("enabled") is False and not own.get("path"):
+                # (a layer prepared but offered switched off, e.g. facades, has a path)
                 msgs.append(
                     f"census.toml switches off the default [{section}.{name}] (enabled = false): "
                     f"the prepared data has no '{name}' layer; the rules that use it exclude "
@@ -1195,6 +1316,11 @@ def prepare_data(
                 f"yourself or adjust the tag mapping ({spec.origin})."
             )
 
+    for name, layer in osm_layers.items():
+        if layer.within is not None:
+            for msg in _apply_within(name, layer.within, layers):
+                note(msg)
+
     config: dict[str, Any] = {
         "study_area": {
             "name": area_name,
@@ -1241,6 +1367,11 @@ def prepare_data(
                 "category_field": "",
                 "synthetic": False,
             }
+        facades = _facade_layer(config["layers"], layers)
+        if facades is not None:
+            entry, msg = facades
+            config["layers"]["facades"] = entry
+            note(msg)
 
         terrain: dict[str, Any] = {}
         if dem:

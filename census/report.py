@@ -498,7 +498,7 @@ src="{{ supply_chart }}"><p class="caption">{{ captions.supply_chart }}</p>{% en
 {{ table(by_district, caption=captions.by_district) }}
 {% if zones %}
 <h2 id="zones">{{ t("report.zones") }}</h2>
-<p>{{ t("report.zones_note", field=zone_field) }}</p>
+<p>{{ t("report.zones_note", field=zone_field, outside=t("report.zones_outside")) }}</p>
 {{ table(zones, total_last=True, caption=captions.zones) }}
 {% endif %}
 
@@ -721,7 +721,9 @@ def report_context(
     by_zone = _get(result_like, "by_zone")
     zone_table = None
     if isinstance(by_zone, pd.DataFrame) and len(by_zone):
-        zone_table = _zone_rows(by_zone, total_label=tr("report.zones_total"))
+        zone_table = _zone_rows(
+            by_zone, total_label=tr("report.zones_total"), outside_label=tr("report.zones_outside")
+        )
         captions["zones"] = caption("table", "caption.zones")
     captions["storage"] = caption("table", "caption.storage")
     profile_block = _profile_block(result_like, tr, charts=charts)
@@ -824,7 +826,7 @@ def report_context(
     }
 
 
-def _zone_rows(by_zone: pd.DataFrame, *, total_label: str) -> pd.DataFrame:
+def _zone_rows(by_zone: pd.DataFrame, *, total_label: str, outside_label: str) -> pd.DataFrame:
     """Return the zone table as shown: :data:`ZONE_COLUMNS` present, energy in GWh, a total row.
 
     The total row sums the additive columns over every zone (and the part outside the
@@ -837,6 +839,9 @@ def _zone_rows(by_zone: pd.DataFrame, *, total_label: str) -> pd.DataFrame:
         df["energy_gwh_yr"] = mwh_to_gwh(df["energy_mwh_yr"])
     cols = [c for c in ZONE_COLUMNS if c in df.columns]
     df = df[cols]
+    from census.zones import OUTSIDE
+
+    df = df.assign(zone=df["zone"].astype(str).replace({OUTSIDE: outside_label}))
     total: dict[str, Any] = {"zone": total_label}
     for c in cols[1:]:
         if c.endswith("_per_person"):

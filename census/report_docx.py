@@ -277,7 +277,9 @@ def build_report_docx(ctx: dict[str, Any]) -> Any:
     _table(document, ctx["by_district"])
     if ctx.get("zones"):
         document.add_heading(tr("report.zones"), level=1)
-        document.add_paragraph(tr("report.zones_note", field=ctx["zone_field"]))
+        document.add_paragraph(
+            tr("report.zones_note", field=ctx["zone_field"], outside=tr("report.zones_outside"))
+        )
         _caption(document, caps["zones"])
         _table(document, ctx["zones"], total_last=True)
 

@@ -247,7 +247,10 @@ def build_pdf_reportlab(ctx: dict[str, Any]) -> bytes:
     story += [p(tr("report.by_district_heading"), h2), p(caps["by_district"], caption)]
     story += table(ctx["by_district"], width)
     if ctx.get("zones"):
-        story += [p(tr("report.zones"), h1), p(tr("report.zones_note", field=ctx["zone_field"]))]
+        story += [
+            p(tr("report.zones"), h1),
+            p(tr("report.zones_note", field=ctx["zone_field"], outside=tr("report.zones_outside"))),
+        ]
         story += [p(caps["zones"], caption), *table(ctx["zones"], width)]
     story += [p(tr("report.storage"), h1)]
     story += [p(tr("report.storage_note", storage_rule=ctx["storage_rule"]))]

@@ -249,6 +249,10 @@ def _check_other_formats(out, zones) -> None:
     )
     ctx = report_context(res, lang="en", charts=False)
     assert ctx["zones"]["rows"][-1][0] == "Total"
+    # in Chinese the outside row and the total row are labelled in Chinese too
+    zh = report_context(res, lang="zh", charts=False)["zones"]
+    assert [r[0] for r in zh["rows"]][-2:] == ["（片区以外）", "合计"]
+    assert zh["headers"][0] == "片区"
     pdf = build_pdf_reportlab(ctx)
     pypdf = pytest.importorskip("pypdf")
     import io

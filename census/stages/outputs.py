@@ -92,7 +92,7 @@ def record_provenance(
 
 
 def _sites_for_file(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = sites.copy()
+    out = sites.copy(deep=False)  # only the text columns are replaced (copy on write)
     for col in out.columns:
         if col == out.geometry.name:
             continue

@@ -258,3 +258,52 @@ def test_demo_district_with_facades_in_every_output(tmp_path):
     assert "facade" in set(table["category"])
     assert "BIPV facades" in (run / "report.html").read_text(encoding="utf-8")
     assert "Facade (" in (run / "map.html").read_text(encoding="utf-8")  # the layer toggle
+
+
+def test_osm_prepare_offers_facades_switched_off(tmp_path):
+    """`census data prepare --osm`: rooftops with heights give a [layers.facades], off."""
+    pytest.importorskip("osmium", reason="pyosmium writes the PBF fixture: pip install osmium")
+    import tomllib
+
+    from census.pipeline import run_census
+    from census.prepare import prepare_data
+    from tests.io.test_osm import PBF
+
+    lon, lat = 119.995, 30.2
+    b = PBF()
+    b.box(lon, lat, 0.0004, 0.0002, {"building": "office", "height": "45 m"})  # w1
+    b.box(lon + 0.001, lat, 0.0003, 0.0003, {"building": "yes"})  # w2: no height
+    pbf = b.write(tmp_path / "b.osm.pbf")
+    area = gpd.GeoDataFrame(
+        {"adcode": [330110], "name_zh": ["余杭区"], "name_en": ["Yuhang"]},
+        geometry=gpd.GeoSeries([shapely.box(119.99, 30.19, 120.02, 30.21)], crs=4326)
+        .to_crs(CRS)
+        .values,
+        crs=CRS,
+    )
+    area.to_file(tmp_path / "area.gpkg", layer="districts")
+    with pytest.warns(UserWarning) as record:
+        result = prepare_data(osm=pbf, study_area=tmp_path / "area.gpkg", out=tmp_path / "out")
+    messages = [str(w.message) for w in record]
+    assert any("[layers.facades]" in m and "1 of 2 buildings" in m for m in messages)
+    assert not any("switches off the default [layers.facades]" in m for m in messages)
+    text = result.config.read_text(encoding="utf-8")
+    facades = tomllib.loads(text)["layers"]["facades"]
+    assert facades == {
+        "enabled": False,
+        "path": "sites.gpkg",
+        "layer": "rooftops",
+        "crs": "EPSG:4549",
+        "category": "facade",
+        "id_field": "osm_id",
+        "synthetic": False,
+    }
+    # switched on, the 45 m office gives its S, E and W facades
+    on = tmp_path / "out" / "on.toml"
+    on.write_text(
+        text.replace("[layers.facades]\nenabled = false", "[layers.facades]\nenabled = true"),
+        encoding="utf-8",
+    )
+    res = run_census(on, write=False)
+    fac = res.sites[res.sites["category"] == "facade"]
+    assert sorted(fac["site_id"]) == ["facades:w1:E", "facades:w1:S", "facades:w1:W"]

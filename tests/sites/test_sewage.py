@@ -138,6 +138,9 @@ def test_osm_prepare_reads_plants_basins_and_digesters(tmp_path):
     b.box(lon + 0.003, lat + 0.002, 0.0003, 0.0003, {"man_made": "bioreactor"})  # w4
     b.box(lon + 0.0005, lat + 0.002, 0.001, 0.0005, {"landuse": "basin", "basin": "aeration"})
     b.box(lon + 0.01, lat, 0.002, 0.002, {"natural": "water", "water": "pond"})  # w6: a pond
+    b.box(lon + 0.0025, lat + 0.0022, 0.0004, 0.0004, {"natural": "water"})  # w7: in the plant
+    b.box(lon + 0.0025, lat + 0.0012, 0.0004, 0.0003, {"natural": "water", "water": "pond"})
+    b.box(lon + 0.015, lat, 0.001, 0.001, {"natural": "water"})  # w9: water outside any plant
     pbf = b.write(tmp_path / "wwtp.osm.pbf")
     to_m = gpd.GeoSeries([shapely.box(119.99, 30.19, 120.02, 30.21)], crs=4326).to_crs(CRS)
     area = gpd.GeoDataFrame(
@@ -149,13 +152,17 @@ def test_osm_prepare_reads_plants_basins_and_digesters(tmp_path):
     with pytest.warns(UserWarning):
         result = prepare_data(osm=pbf, study_area=tmp_path / "area.gpkg", out=tmp_path / "out")
     sewage = pyogrio.read_dataframe(result.layers["sewage"], layer="sewage").set_index("osm_id")
-    assert sorted(sewage.index) == ["w1", "w2", "w3", "w4", "w5"]
+    # water inside the plant's outline (w7 untagged, w8 a pond by its tags) is its basins;
+    # w9 lies in no plant and is no sewage site
+    assert sorted(sewage.index) == ["w1", "w2", "w3", "w4", "w5", "w7", "w8"]
     assert sewage["kind"].to_dict() == {
         "w1": "plant",
         "w2": "basin",
         "w3": "basin",
         "w4": "basin",
         "w5": "basin",
+        "w7": "basin",
+        "w8": "basin",
     }
     assert sewage.loc[["w2", "w3", "w4", "w5"], "basin_type"].tolist() == [
         "basin",
@@ -163,9 +170,11 @@ def test_osm_prepare_reads_plants_basins_and_digesters(tmp_path):
         "digester",
         "aeration",
     ]
-    # the aeration basin (landuse=basin) is the sewage layer's, not a pond
+    # the aeration basin (landuse=basin) and the pond inside the plant are the sewage
+    # layer's, not ponds
     ponds = pyogrio.read_dataframe(result.layers["ponds"], layer="ponds")
     assert ponds["osm_id"].tolist() == ["w6"]
+    assert any("inside a 'plant' outline" in w for w in result.warnings)
     # the written config screens the layer as sewage_cover
     import tomllib
 

@@ -339,3 +339,88 @@ def test_inverter_clipping_consistent_with_dc_ac_ratio(hangzhou, config, archety
         # pv.yaml: a vertical facade at DC/AC 1.3 clips (almost) nothing
         clipped = (hourly["p_dc"] * eta - pac0).clip(lower=0).sum() / no_limit
         assert clipped < 0.01
+
+
+def _with_gcr(config, archetype, gcr):
+    arch = config.archetypes[archetype].model_copy(update={"coverage_frac": gcr})
+    return config.model_copy(update={"archetypes": {**config.archetypes, archetype: arch}})
+
+
+def test_bifacial_rear_side_sees_each_sites_own_gcr(hangzhou, config):
+    """Hillside rows spaced by the winter-solstice rule have their own GCR (0.415 on a
+    10 deg north slope, 0.818 on a 10 deg south slope at 30.2 N, tests/solar/test_spacing):
+    the rear side of each must see that GCR, not the archetype's level-ground 0.62.
+
+    Reference: the single-orientation chain of an archetype whose GCR is the site's
+    (whose rear side test_bifacial_rear_gain_matches_infinite_sheds checks against
+    pvlib's infinite sheds written out)."""
+    weather, meta = hangzhou
+    gcr = np.array([0.415, 0.818, 0.62, 0.5])
+    sites = pd.DataFrame(
+        {
+            "pv_archetype": "hillside",
+            "pv_technology": "mono_si_topcon",
+            "capacity_mw_dc": 1.0,
+            "category": "forest",
+            "surface_tilt_deg": 22.0,
+            "surface_azimuth_deg": 180.0,
+            "pv_coverage_frac": gcr,
+        }
+    )
+    # exact orientations: only the GCR is interpolated
+    out, _ = add_pv_yield(sites, weather, meta, config, exact=True)
+    ref = np.array(
+        [
+            specific_yield(
+                weather,
+                meta,
+                archetype="hillside",
+                technology="mono_si_topcon",
+                tilt_deg=22.0,
+                azimuth_deg=180.0,
+                config=_with_gcr(config, "hillside", g),
+            )
+            for g in gcr
+        ]
+    )
+    got = out["specific_yield_kwh_kwp"].to_numpy(float)
+    # the two ends are GCR levels: exact; in between, linear interpolation over levels at
+    # most 0.1 apart (the rear gain is a few % of the yield and smooth in GCR; measured
+    # 7e-5 and 9e-6 here)
+    assert_allclose(got[:2], ref[:2], rtol=1e-9)
+    assert_allclose(got[2:], ref[2:], rtol=2e-4)
+    # wider rows (lower GCR) give the rear side more ground light
+    assert ref[0] > ref[2] > ref[1]
+    # a monofacial module is unaffected by the GCR
+    mono, _ = add_pv_yield(
+        sites.assign(pv_technology="mono_si_perc"), weather, meta, config, exact=True
+    )
+    assert np.ptp(mono["specific_yield_kwh_kwp"].to_numpy(float)) < 1e-9
+
+
+def test_sites_without_modules_do_not_set_the_gcr(hangzhou, config):
+    # an ineligible hillside site has coverage 0 (no modules) and 0 MW: it must neither
+    # divide by zero in the rear-side pitch nor move the GCR levels of the others
+    weather, meta = hangzhou
+    sites = pd.DataFrame(
+        {
+            "pv_archetype": "hillside",
+            "pv_technology": "mono_si_topcon",
+            "capacity_mw_dc": [1.0, 0.0, np.nan],
+            "category": "forest",
+            "surface_tilt_deg": 22.0,
+            "surface_azimuth_deg": 180.0,
+            "pv_coverage_frac": [0.5, 0.0, np.nan],
+        }
+    )
+    out, _ = add_pv_yield(sites, weather, meta, config, exact=True)
+    ref = specific_yield(
+        weather,
+        meta,
+        archetype="hillside",
+        technology="mono_si_topcon",
+        tilt_deg=22.0,
+        azimuth_deg=180.0,
+        config=_with_gcr(config, "hillside", 0.5),
+    )
+    assert_allclose(out["specific_yield_kwh_kwp"].iloc[0], ref, rtol=1e-9)
