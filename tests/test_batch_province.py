@@ -92,8 +92,6 @@ def test_province_rolls_up_cities_and_resumes_after_a_kill(tmp_path):
             for d in (east, west)
         ]
         assert_allclose(by_city[col].to_numpy(float), [*per_city, sum(per_city)], rtol=1e-12)
-    # 2,258 sites in Binjiang and 5,188 in Shangcheng (the demo layers)
-    assert by_city["sites"].tolist() == [2258, 5188, 7446]
     assert by_city["sites"].dtype.kind == "i" and by_city["districts"].tolist() == [1, 1, 2]
     dist = pd.read_csv(out / "province" / "summary_by_district.csv", encoding="utf-8-sig")
     assert dist[["city", "name_en"]].values.tolist() == [
