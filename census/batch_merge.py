@@ -55,6 +55,7 @@ from census.rollup import city_table, district_table, target_records, targets_ta
 from census.stages import RunContext, record_provenance
 from census.stages.capacity import empty_turbines
 from census.stages.load import protected_paths
+from census.stages.outputs import write_tables
 from census.stages.yield_ import sum_profiles
 from census.supply import CURVES, existing_by_district, existing_gap, existing_in_run
 from census.zones import OUTSIDE
@@ -870,8 +871,6 @@ def merge_district_runs(
 def _write_rest(run: RunFolder, ctx: RunContext, stub: gpd.GeoDataFrame) -> None:
     """Write the tables, report and provenance as the outputs stage does (sites done above)."""
     # census.stages.write_outputs without the site files and maps, which the merge wrote
-    from census.config import config_to_toml
-    from census.profiles.outputs import write_profile_outputs
     from census.report import write_report_outputs
 
     cfg = ctx.config
@@ -883,22 +882,7 @@ def _write_rest(run: RunFolder, ctx: RunContext, stub: gpd.GeoDataFrame) -> None
     by = ctx.by_district
     categories = sorted(set(by.loc[by["sites"] > 0, "category"].astype(str)) - {""})
     style_run_geopackages(run.tmp, categories, turbines=ctx.provenance["counts"]["turbines"] > 0)
-    for name, table in (
-        (LAYOUT.summary_by_district, ctx.district_totals),
-        (LAYOUT.summary_by_district_category, ctx.by_district),
-        (LAYOUT.summary_city, ctx.city),
-        (LAYOUT.targets, ctx.targets),
-        (LAYOUT.tally, ctx.tally),
-        (LAYOUT.per_person, ctx.per_person),
-        (LAYOUT.by_zone, ctx.by_zone),
-    ):
-        if table is not None:
-            out[name] = run.write_csv(name, table)
-    out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
-    if ctx.profiles is not None:
-        out.update(write_profile_outputs(run, ctx.to_result(stub), cfg))
-    out[LAYOUT.assumptions] = run.write_csv(LAYOUT.assumptions, pd.DataFrame(ctx.loaded.ledger))
-    out[LAYOUT.config] = run.write_text(LAYOUT.config, config_to_toml(cfg))
+    out.update(write_tables(ctx, stub))
     out.update(write_report_outputs(run, ctx.to_result(stub), cfg))
     import datetime as dt
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -101,6 +102,39 @@ def _sites_for_file(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def write_tables(ctx: RunContext, sites: gpd.GeoDataFrame) -> dict[str, Path]:
+    """Write a run's tables into ``ctx.run_folder``: summaries, profiles, assumptions, config.
+
+    Shared by a run's outputs stage and the batch city merge (census.batch_merge),
+    whose ``sites`` is a stand-in without the site rows.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Final path of each file written, by name.
+    """
+    run, cfg = ctx.run_folder, ctx.config
+    assert run is not None
+    out: dict[str, Path] = {}
+    for name, table in (
+        (LAYOUT.summary_by_district, ctx.district_totals),
+        (LAYOUT.summary_by_district_category, ctx.by_district),
+        (LAYOUT.summary_city, ctx.city),
+        (LAYOUT.targets, ctx.targets),
+        (LAYOUT.tally, ctx.tally),
+        (LAYOUT.per_person, ctx.per_person),
+        (LAYOUT.by_zone, ctx.by_zone),
+    ):
+        if table is not None:
+            out[name] = run.write_csv(name, table)
+    out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
+    if ctx.profiles is not None:
+        out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
+    out[LAYOUT.assumptions] = run.write_csv(LAYOUT.assumptions, pd.DataFrame(ctx.loaded.ledger))
+    out[LAYOUT.config] = run.write_text(LAYOUT.config, config_to_toml(cfg))
+    return out
+
+
 def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame, RunContext]:
     """Write the run's files into the open ``ctx.run_folder``; ``provenance.json`` last.
 
@@ -131,22 +165,7 @@ def write_outputs(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoData
     )
     # QGIS opens both styled like the HTML map (census.io.qgis_styles)
     style_run_geopackages(run.tmp, sites.get("category", ()), turbines=len(turbines) > 0)
-    for name, table in (
-        (LAYOUT.summary_by_district, ctx.district_totals),
-        (LAYOUT.summary_by_district_category, ctx.by_district),
-        (LAYOUT.summary_city, ctx.city),
-        (LAYOUT.targets, ctx.targets),
-        (LAYOUT.tally, ctx.tally),
-        (LAYOUT.per_person, ctx.per_person),
-        (LAYOUT.by_zone, ctx.by_zone),
-    ):
-        if table is not None:
-            out[name] = run.write_csv(name, table)
-    out[LAYOUT.pv_profile] = run.write_csv(LAYOUT.pv_profile, ctx.pv_profile_mw, index=True)
-    if ctx.profiles is not None:
-        out.update(write_profile_outputs(run, ctx.to_result(sites), cfg))
-    out[LAYOUT.assumptions] = run.write_csv(LAYOUT.assumptions, pd.DataFrame(ctx.loaded.ledger))
-    out[LAYOUT.config] = run.write_text(LAYOUT.config, config_to_toml(cfg))
+    out.update(write_tables(ctx, sites))
     _write_maps(sites, ctx)
     out.update(write_report_outputs(run, ctx.to_result(sites), cfg))
     ctx.provenance["outputs"] = sorted({*run.files, LAYOUT.provenance})
