@@ -1598,8 +1598,8 @@ def write_maps(
         larger district) becomes an index of cells linking to detail maps; see
         :func:`census.maps_scale.write_maps_split`. Default: no limit.
     zones, zone_totals, zone_field
-        Zone outlines and totals for the city map, as in :func:`build_map` (not drawn on
-        the district maps, nor on index maps above ``max_sites_per_map``).
+        Zone outlines and totals for the city map (also when it is an index map), as in
+        :func:`build_map`; not drawn on the district maps.
 
     Returns
     -------
@@ -1633,6 +1633,9 @@ def write_maps(
             city_name=city_name,
             max_sites_detail=max_sites_detail,
             lang=lang,
+            zones=zones,
+            zone_totals=zone_totals,
+            zone_field=zone_field,
         )
     if districts_filter is not None:
         if isinstance(districts_filter, str | int):

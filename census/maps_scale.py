@@ -107,11 +107,15 @@ def write_maps_split(
     city_name: str = "Hangzhou",
     max_sites_detail: int = 5_000,
     lang: str = "en",
+    zones: gpd.GeoDataFrame | None = None,
+    zone_totals: pd.DataFrame | None = None,
+    zone_field: str = "zone",
 ) -> list[Path]:
     """Write the city index map, district maps and, for large districts, their parts.
 
     Parameters are those of :func:`census.maps.write_maps`, plus
-    ``max_sites_per_map``, the most sites one detail map draws.
+    ``max_sites_per_map``, the most sites one detail map draws. Zones are drawn on
+    the city index map only.
 
     Returns
     -------
@@ -210,6 +214,9 @@ def write_maps_split(
         first_row = first_row[~first_row.index.duplicated()]
         turbine_row = first_row.reindex(turbines["site_id"].astype(str).to_numpy()).to_numpy()
         turbine_row = np.where(np.isnan(turbine_row), -1, turbine_row).astype(np.int64)
+    city_zones: dict[str, Any] = {}
+    if zones is not None:
+        city_zones = {"zones": zones, "zone_totals": zone_totals, "zone_field": zone_field}
     written: list[Path] = []
     for path, title, pos, links, code in jobs:
         # the city index map draws every site: no copy of the whole table
@@ -239,6 +246,7 @@ def write_maps_split(
             title=title,
             detail_links=None if links is None else links.loc[sub.index],
             **common,
+            **(city_zones if code is None and links is not None else {}),
         )
         written.append(save_map(m, path))
     return written

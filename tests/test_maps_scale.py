@@ -173,3 +173,16 @@ def test_vectorised_clean_equals_the_loop():
     text = pd.Series(["a", "", None, "b"], dtype="string")
     assert _clean(text, None) == ["a", None, None, "b"]
     assert _clean(pd.Series([True, False]), 0) == [1, 0]
+
+
+def test_zones_are_on_the_index_map_too(tmp_path):
+    # above max_sites_per_map the city map is an index; the zone outlines stay on it
+    # (as below the limit and in a batch city), and the detail maps have none
+    sites, districts = _layers()
+    zones = gpd.GeoDataFrame(
+        {"zone": ["Park 1"]}, geometry=[districts.geometry.iloc[0]], crs=districts.crs
+    )
+    written = write_maps(tmp_path, sites, districts, max_sites_per_map=20, zones=zones)
+    pages = {p.name: p.read_text(encoding="utf-8") for p in written}
+    assert "Zones (1)" in pages["map.html"] and "Park 1" in pages["map.html"]
+    assert not any("Zones (" in text for name, text in pages.items() if name != "map.html")
