@@ -380,7 +380,6 @@ def batch(
 ) -> None:
     """Run the census district by district on dask.distributed (resumable)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from census.batch import run_batch
 
@@ -398,15 +397,7 @@ def batch(
         _batch_province(province, out, workers, scheduler, force, quiet, console)
         return
     with _errors():
-        with Progress(
-            TextColumn("census batch"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-            disable=quiet,
-        ) as bar:
-            task = bar.add_task("batch", total=None)
+        with _count_bar("census batch", console, quiet) as (bar, task):
             result = run_batch(
                 config,
                 wanted,
@@ -432,6 +423,22 @@ def batch(
         _print_exported(open_run(result.city_dir).provenance())  # [outputs] postgis
 
 
+@contextmanager
+def _count_bar(label: str, console: Any, quiet: bool) -> Iterator[tuple[Any, Any]]:
+    """Show a transient "done of total" progress bar on stderr (off with --quiet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    ) as bar:
+        yield bar, bar.add_task(label, total=None)
+
+
 def _batch_province(
     province: Path,
     out: Path | None,
@@ -442,20 +449,10 @@ def _batch_province(
     console: Any,
 ) -> None:
     """``census batch --province``: every city's districts on one cluster, then roll-ups."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from census.batch import run_province
 
     with _errors():
-        with Progress(
-            TextColumn("census batch --province"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-            disable=quiet,
-        ) as bar:
-            task = bar.add_task("province", total=None)
+        with _count_bar("census batch --province", console, quiet) as (bar, task):
             result = run_province(
                 province,
                 out_dir=out,
