@@ -24,6 +24,7 @@ binning error.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pvlib
+from pvlib.bifacial import infinite_sheds
 from scipy import sparse
 
 from census.exceptions import ConfigError, InputError
@@ -57,6 +59,15 @@ FrameT = TypeVar("FrameT", bound=pd.DataFrame)
 
 _CHUNK_NODES = 64
 """Nodes per numpy broadcast; bounds memory to ~64 × 8760 × 8 B per array."""
+
+_REAR_CHUNK_ELEMENTS = 2**17
+"""Node-hours per pvlib infinite-sheds call; its largest temporaries are ~22 × this × 8 B."""
+
+_SHEDS_DEFAULTS = inspect.signature(infinite_sheds.get_irradiance).parameters
+_REAR_EFFECTS_FRAC = (1.0 + _SHEDS_DEFAULTS["shade_factor"].default) * (
+    1.0 + _SHEDS_DEFAULTS["transmission_factor"].default
+)
+"""pvlib's default rear-side structure shading and transmission losses (0.98) [frac]."""
 
 GCR_STEP_FRAC = 0.1
 """Largest spacing of the ground-coverage-ratio levels of bifacial rows [frac]. Linear
@@ -319,8 +330,10 @@ def rear_irradiance(
 
     Uses pvlib's infinite-sheds model (Mikofski et al. 2019) with the archetype's
     ground coverage ratio, row height and row width, Hay-Davies sky diffuse and the
-    archetype's albedo; pvlib's default structure shading of the rear (2 %).
-    Computed once per orientation node (a few nodes per archetype).
+    archetype's albedo; pvlib's default structure shading of the rear (2 %). The
+    same numbers as ``infinite_sheds.get_irradiance(...)["poa_global"] - ["poa_front"]``
+    per node, but only the rear side, only the lit hours, and one pvlib call for all
+    nodes of a tilt.
 
     Parameters
     ----------
@@ -353,32 +366,66 @@ def rear_irradiance(
     """
     if not has_rear_side(archetype, technology):
         return None
-    from pvlib.bifacial import infinite_sheds
-
+    tilt = np.asarray(tilt_deg, dtype=float)
+    azimuth = np.asarray(azimuth_deg, dtype=float)
     gcr = archetype.coverage_frac if gcr_frac is None else float(gcr_frac)
     pitch_m = archetype.collector_width_m / gcr
-    out = np.empty((len(tilt_deg), len(weather)))
-    for i, (tilt, az) in enumerate(zip(tilt_deg, azimuth_deg, strict=True)):
-        res = infinite_sheds.get_irradiance(
-            float(tilt),
-            float(az),
-            sun["apparent_zenith"],
-            sun["azimuth"],
-            gcr,
-            archetype.row_height_m,
-            pitch_m,
-            weather["ghi"],
-            weather["dhi"],
-            weather["dni"],
-            archetype.albedo_frac,
-            model="haydavies",
-            dni_extra=sun["dni_extra"],
-            bifaciality=technology.bifaciality_frac,
-        )
-        rear = np.asarray(res["poa_global"], dtype=float) - np.asarray(
-            res["poa_front"], dtype=float
-        )
-        out[i] = np.maximum(np.nan_to_num(rear), 0.0)
+    out = np.zeros((len(tilt), len(weather)))
+    if len(tilt) == 0:
+        return out
+
+    ghi, dhi, dni = (np.asarray(weather[k], dtype=float) for k in ("ghi", "dhi", "dni"))
+    # hours without any light give 0 (pvlib's result there: 0 or NaN -> 0); hours with NaN
+    # weather are kept and give NaN -> 0 as before
+    lit = np.flatnonzero(~((ghi == 0.0) & (dhi == 0.0) & (dni == 0.0)))
+    if len(lit) == 0:
+        return out
+    ghi, dhi, dni = ghi[lit], dhi[lit], dni[lit]
+    zenith = np.asarray(sun["apparent_zenith"], dtype=float)[lit]
+    sun_azimuth = np.asarray(sun["azimuth"], dtype=float)[lit]
+    dni_extra = np.asarray(sun["dni_extra"], dtype=float)[lit]
+    # pvlib's get_irradiance_poa(model="haydavies") moves the circumsolar light from DHI to
+    # DNI with two haydavies calls that depend on the sun only, then runs the isotropic
+    # model on the adjusted DHI and DNI. Done here once for all nodes, with pvlib's calls
+    # (the test against infinite_sheds.get_irradiance guards this equivalence).
+    horizontal = pvlib.irradiance.haydavies(
+        0, 180, dhi, dni, dni_extra, zenith, sun_azimuth, return_components=True
+    )
+    normal = pvlib.irradiance.haydavies(
+        zenith, sun_azimuth, dhi, dni, dni_extra, zenith, sun_azimuth, return_components=True
+    )
+    dhi_iso = dhi - np.asarray(horizontal["poa_circumsolar"], dtype=float)
+    dni_iso = dni + np.asarray(normal["poa_circumsolar"], dtype=float)
+    weight = technology.bifaciality_frac * _REAR_EFFECTS_FRAC
+    n_lit = len(lit)
+    # one pvlib call per distinct tilt (its view factors depend on the tilt only), all
+    # nodes of that tilt stacked along pvlib's time axis (azimuth may be an array of the
+    # time length), at most _REAR_CHUNK_ELEMENTS values per call to bound memory
+    per_call = max(1, _REAR_CHUNK_ELEMENTS // n_lit)
+    for t in np.unique(tilt):
+        nodes = np.flatnonzero(tilt == t)
+        # the rear side of a row: pvlib's infinite_sheds._backside
+        back_tilt = 180.0 - float(t)
+        for first in range(0, len(nodes), per_call):
+            part = nodes[first : first + per_call]
+            k = len(part)
+            back_azimuth = np.repeat((180.0 + azimuth[part]) % 360.0, n_lit)
+            res = infinite_sheds.get_irradiance_poa(
+                back_tilt,
+                back_azimuth,
+                np.tile(zenith, k),
+                np.tile(sun_azimuth, k),
+                gcr,
+                archetype.row_height_m,
+                pitch_m,
+                np.tile(ghi, k),
+                np.tile(dhi_iso, k),
+                np.tile(dni_iso, k),
+                archetype.albedo_frac,
+                model="isotropic",
+            )
+            rear = np.asarray(res["poa_global"], dtype=float).reshape(k, n_lit) * weight
+            out[np.ix_(part, lit)] = np.maximum(np.nan_to_num(rear), 0.0)
     return out
 
 
