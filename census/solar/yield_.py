@@ -584,11 +584,15 @@ def orientation_nodes(
     else:
         raise ValueError(f"method must be 'bilinear' or 'nearest'; got {method!r}")
     # one integer key per node (azimuth 360 wraps to 0; tilt 0 is one node whatever the
-    # azimuth): a 1-D integer unique is ~10x faster than a row-wise unique on floats
+    # azimuth), 0 .. n_t x n_a; the keys present and each corner's rank among them come
+    # from a table of that size (as np.unique(keys, return_inverse=True), without its sort)
     n_a = len(a_nodes) - 1 if np.isclose(a_nodes[-1], 360.0) else len(a_nodes)
     a_idx = np.mod(corner_a, n_a)
-    keys = np.where(t_nodes[corner_t] == 0.0, -1, corner_t * n_a + a_idx).ravel()
-    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    keys = np.where(t_nodes[corner_t] == 0.0, 0, corner_t * n_a + a_idx + 1).ravel()
+    present = np.zeros(len(t_nodes) * n_a + 1, dtype=bool)
+    present[keys] = True
+    unique_keys = np.flatnonzero(present) - 1
+    inverse = (np.cumsum(present) - 1)[keys]
     flat = unique_keys == -1
     u_t = np.where(flat, 0, unique_keys // n_a)
     u_a = np.where(flat, 0, unique_keys % n_a)
@@ -672,7 +676,14 @@ def add_pv_yield(
             return out, profile, _site_series(weather, metadata, out.index[:0], [], [])
         return out, profile
 
-    pv = out.loc[is_pv]
+    # only the columns read below: a copy of the PV rows' geometry would cost more than
+    # the rest of the table
+    used = [
+        c
+        for c in (*required, "surface_tilt_deg", "surface_azimuth_deg", "pv_coverage_frac")
+        if c in out.columns
+    ]
+    pv = pd.DataFrame(out[used]).loc[is_pv]
     arch_names = pv["pv_archetype"].astype(str).to_numpy()
     unknown = sorted(set(pd.unique(arch_names)) - set(config.archetypes))
     if unknown:
@@ -857,7 +868,8 @@ def _site_series(
 def _orientation(
     pv: pd.DataFrame, column: str, arch_names: np.ndarray, config: PVConfig, attr: str
 ) -> np.ndarray:
-    default = np.array([getattr(config.archetypes[a], attr) for a in arch_names], dtype=float)
+    codes, names = pd.factorize(arch_names)
+    default = np.array([getattr(config.archetypes[a], attr) for a in names], dtype=float)[codes]
     if column not in pv.columns:
         return default
     given = pd.to_numeric(pv[column], errors="coerce").to_numpy(float)
