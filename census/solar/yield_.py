@@ -47,6 +47,7 @@ from census.units import HOURS_PER_YEAR, kwh_to_mwh, mw_to_kw
 __all__ = [
     "add_pv_yield",
     "diffuse_iam",
+    "lit_hours",
     "orientation_nodes",
     "simulate_nodes",
     "simulate_orientation",
@@ -76,9 +77,33 @@ site's own GCR (GCR 0.415-0.818, TOPCon on hillside rows, Hangzhou;
 tests/solar/test_yield.py::test_bifacial_rear_side_sees_each_sites_own_gcr)."""
 
 
+_NODE_OUTPUTS = ("poa_global", "effective_irradiance", "temp_cell", "p_dc", "p_ac")
+
+
 # ---------------------------------------------------------------------------
 # physics on many orientations at once
 # ---------------------------------------------------------------------------
+def lit_hours(weather: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows with light: GHI, DHI and DNI not all exactly 0.
+
+    The PV chain gives 0 W m⁻² and 0 kW on the other rows (night) for any
+    orientation, so it runs on these rows only. Rows with NaN irradiance are
+    kept (they give NaN -> 0, as on every row).
+
+    Parameters
+    ----------
+    weather : pandas.DataFrame
+        ``ghi``, ``dhi``, ``dni`` [W m⁻²].
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Row positions, ascending.
+    """
+    ghi, dhi, dni = (np.asarray(weather[k], dtype=float) for k in ("ghi", "dhi", "dni"))
+    return np.flatnonzero(~((ghi == 0.0) & (dhi == 0.0) & (dni == 0.0)))
+
+
 def simulate_nodes(
     weather: pd.DataFrame,
     sun: pd.DataFrame,
@@ -120,6 +145,49 @@ def simulate_nodes(
     dict of str to numpy.ndarray
         Each of shape (n, hours).
     """
+    unknown = set(outputs) - set(_NODE_OUTPUTS)
+    if unknown:
+        raise ValueError(f"outputs must be among {sorted(_NODE_OUTPUTS)}; got {sorted(unknown)}")
+    lit = lit_hours(weather)
+    if len(lit) < len(weather):
+        # hours without light (night) give 0 W/m2 and 0 kW whatever the orientation: the
+        # chain runs on the lit hours only; the cell temperature, when asked for, follows
+        # the air temperature at night and is computed on every hour
+        shape = (len(np.atleast_1d(tilt_deg)), len(weather))
+        inner = [o for o in outputs if o != "temp_cell"]
+        if "temp_cell" in outputs and "poa_global" not in inner:
+            inner.append("poa_global")
+        full = {k: np.zeros(shape) for k in inner}
+        if len(lit) and inner:
+            lit_results = simulate_nodes(
+                weather.iloc[lit],
+                sun.iloc[lit],
+                archetype=archetype,
+                technology=technology,
+                tilt_deg=tilt_deg,
+                azimuth_deg=azimuth_deg,
+                config=config,
+                outputs=tuple(inner),
+                gcr_frac=gcr_frac,
+            )
+            for k, values in lit_results.items():
+                full[k][:, lit] = values
+        if "temp_cell" in outputs:
+            full["temp_cell"] = np.broadcast_to(
+                np.asarray(
+                    cell_temperature(
+                        full["poa_global"],
+                        np.asarray(weather["temp_air"], dtype=float)[None, :],
+                        np.asarray(weather["wind_speed"], dtype=float)[None, :],
+                        archetype=archetype,
+                        technology=technology,
+                    ),
+                    dtype=float,
+                ),
+                shape,
+            )
+        return {k: full[k] for k in outputs}
+
     tilt = np.asarray(tilt_deg, dtype=float)[:, None]
     azimuth = np.asarray(azimuth_deg, dtype=float)[:, None]
 
@@ -201,9 +269,6 @@ def simulate_nodes(
         "p_dc": np.asarray(p_dc, dtype=float),
         "p_ac": p_ac,
     }
-    unknown = set(outputs) - set(results)
-    if unknown:
-        raise ValueError(f"outputs must be among {sorted(results)}; got {sorted(unknown)}")
     shape = (tilt.shape[0], len(weather))
     return {k: np.broadcast_to(results[k], shape) for k in outputs}
 
@@ -374,13 +439,11 @@ def rear_irradiance(
     if len(tilt) == 0:
         return out
 
-    ghi, dhi, dni = (np.asarray(weather[k], dtype=float) for k in ("ghi", "dhi", "dni"))
-    # hours without any light give 0 (pvlib's result there: 0 or NaN -> 0); hours with NaN
-    # weather are kept and give NaN -> 0 as before
-    lit = np.flatnonzero(~((ghi == 0.0) & (dhi == 0.0) & (dni == 0.0)))
+    # hours without any light give 0 (pvlib's result there: 0 or NaN -> 0)
+    lit = lit_hours(weather)
     if len(lit) == 0:
         return out
-    ghi, dhi, dni = ghi[lit], dhi[lit], dni[lit]
+    ghi, dhi, dni = (np.asarray(weather[k], dtype=float)[lit] for k in ("ghi", "dhi", "dni"))
     zenith = np.asarray(sun["apparent_zenith"], dtype=float)[lit]
     sun_azimuth = np.asarray(sun["azimuth"], dtype=float)[lit]
     dni_extra = np.asarray(sun["dni_extra"], dtype=float)[lit]

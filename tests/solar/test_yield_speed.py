@@ -148,3 +148,54 @@ def test_add_pv_yield_keeps_geometry_and_other_columns(year, config):
     assert np.isnan(out.loc[1, "specific_yield_kwh_kwp"])
     assert (out.loc[[0, 2], "specific_yield_kwh_kwp"] > 800.0).all()
     assert isinstance(profile, pd.DataFrame)
+
+
+def test_node_chain_every_hour_matches_pvlib_with_dark_hours_skipped(year, config):
+    """simulate_nodes runs the chain on the lit hours only: every hour of the year still
+    equals pvlib written out here (Perez POA with DNI_extra and airmass, parts clipped at 0,
+    NaN -> 0; SAPM cell temperature of the ground archetype, a -3.47, b -0.0594, dT 3, which
+    is the air temperature at night); the dark hours give 0 W/m2 and 0 kW."""
+    from census.solar.yield_ import lit_hours, simulate_nodes
+
+    weather, _, sun = year
+    arch = config.archetypes["ground"]
+    tilt, azimuth = np.array([0.0, 22.0, 40.0]), np.array([180.0, 180.0, 250.0])
+    got = simulate_nodes(
+        weather,
+        sun,
+        archetype=arch,
+        technology=config.technologies["mono_si_perc"],
+        tilt_deg=tilt,
+        azimuth_deg=azimuth,
+        config=config,
+        outputs=("poa_global", "temp_cell", "p_dc", "p_ac"),
+    )
+    dark = np.setdiff1d(np.arange(len(weather)), lit_hours(weather))
+    assert 3000 < len(dark) < 5000  # the nights of a year
+    for i in range(len(tilt)):
+        irr = pvlib.irradiance.get_total_irradiance(
+            tilt[i],
+            azimuth[i],
+            sun["apparent_zenith"],
+            sun["azimuth"],
+            weather["dni"],
+            weather["ghi"],
+            weather["dhi"],
+            dni_extra=sun["dni_extra"],
+            airmass=sun["airmass_relative"],
+            albedo=0.20,
+            model="perez",
+        )
+        poa = sum(
+            irr[k].fillna(0.0).clip(lower=0.0).to_numpy()
+            for k in ("poa_direct", "poa_sky_diffuse", "poa_ground_diffuse")
+        )
+        assert_allclose(got["poa_global"][i], poa, rtol=1e-12, atol=1e-9)
+        temp = pvlib.temperature.sapm_cell(
+            poa, weather["temp_air"], weather["wind_speed"], -3.47, -0.0594, 3.0
+        )
+        assert_allclose(got["temp_cell"][i], np.asarray(temp), rtol=1e-12, atol=1e-9)
+        assert_allclose(got["temp_cell"][i, dark], weather["temp_air"].to_numpy()[dark])
+        assert_array_equal(got["p_ac"][i, dark], 0.0)
+        assert_array_equal(got["p_dc"][i, dark], 0.0)
+        assert got["p_ac"][i].max() > 0.5
