@@ -199,3 +199,24 @@ def test_node_chain_every_hour_matches_pvlib_with_dark_hours_skipped(year, confi
         assert_array_equal(got["p_ac"][i, dark], 0.0)
         assert_array_equal(got["p_dc"][i, dark], 0.0)
         assert got["p_ac"][i].max() > 0.5
+
+
+def test_add_pv_yield_leaves_the_callers_table_unchanged(year, config):
+    """The output is a copy (shallow under pandas' Copy-on-Write): the caller's columns,
+    including result columns from an earlier run, keep their values."""
+    weather, meta, _ = year
+    sites = pd.DataFrame(
+        {
+            "pv_archetype": ["ground", "rooftop_flat"],
+            "pv_technology": [None, None],
+            "capacity_mw_dc": [1.0, 0.1],
+            "category": ["mine", "rooftop"],
+            "specific_yield_kwh_kwp": [-1.0, -2.0],
+            "energy_mwh_yr": [-1.0, -2.0],
+            "capacity_factor": [-1.0, -2.0],
+        }
+    )
+    before = sites.copy(deep=True)
+    out, _ = add_pv_yield(sites, weather, meta, config)
+    pd.testing.assert_frame_equal(sites, before)
+    assert (out["specific_yield_kwh_kwp"] > 800.0).all()
