@@ -21,7 +21,7 @@ compare the two columns, not the figures across runs):
    :func:`rear_reference` as its rear side, or with ``--baseline-rev`` the whole
    ``census/solar/yield_.py`` of that git revision. Prints the medians, the largest
    relative difference of the sites' specific yields and of the hourly PV profile
-   (relative to its annual total).
+   (relative to its annual total), and the time of ``add_pv_yield`` alone, both ways.
 """
 
 from __future__ import annotations
@@ -209,15 +209,28 @@ def bench_stage(city: Path, repeats: int, baseline_rev: str | None, cache: Path 
             out, c = yield_stage.estimate_yield(sites, c)
         return time.perf_counter() - t0, out["specific_yield_kwh_kwp"], c.pv_profile_mw
 
-    t_old, t_new = [], []
+    group = ctx.weather_groups[0]
+
+    def run_pv() -> float:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield_stage.add_pv_yield(
+                sites, group.weather, group.metadata, ctx.config.pv, return_series=True
+            )
+        return time.perf_counter() - t0
+
+    t_old, t_new, pv_old, pv_new = [], [], [], []
     try:
         for _ in range(repeats):
             use_baseline()
             t, y_old, p_old = run()
             t_old.append(t)
+            pv_old.append(run_pv())
             use_current()
             t, y_new, p_new = run()
             t_new.append(t)
+            pv_new.append(run_pv())
     finally:
         use_current()
     a, b = y_old.to_numpy(float), y_new.to_numpy(float)
@@ -228,6 +241,12 @@ def bench_stage(city: Path, repeats: int, baseline_rev: str | None, cache: Path 
     old_s, new_s = statistics.median(t_old), statistics.median(t_new)
     print(f"   baseline ({label}): {old_s:6.1f} s  {[round(t, 1) for t in t_old]}")
     print(f"   current:  {new_s:6.1f} s  {[round(t, 1) for t in t_new]}   x{old_s / new_s:.1f}")
+    pv_old_s, pv_new_s = statistics.median(pv_old), statistics.median(pv_new)
+    print(
+        f"   of which add_pv_yield alone (first weather group): baseline {pv_old_s:.1f} s, "
+        f"current {pv_new_s:.1f} s, x{pv_old_s / pv_new_s:.1f}; the rest (wind, tables) "
+        f"~{new_s - pv_new_s:.1f} s"
+    )
     print(
         f"   {ok.sum():,} PV sites: max relative yield difference {rel_yield:.1e} "
         f"(NaN in the same rows: {same_nan}); hourly profile max |diff| / annual total "
