@@ -75,12 +75,12 @@ def test_quiet_prints_one_line_warning_count(tiny, tmp_path):
 
 
 def test_disk_full_is_a_clear_error_and_leaves_nothing(tiny, tmp_path, monkeypatch):
-    import pyogrio
+    import pyogrio.raw
 
-    def full(df, path, **kwargs):
+    def full(stream, path, **kwargs):  # the GeoPackage writer (census.io.gpkg)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    monkeypatch.setattr(pyogrio.raw, "write_arrow", full)
     out = tmp_path / "runs" / "r1"
     res = _run("--config", tiny, "-d", "Binjiang", "--out", out)
     assert res.exit_code == 2

@@ -59,9 +59,6 @@ MARKER = "census-folder.json"
 SCHEMA_VERSION = 1
 """Version of the run-folder layout; a reader refuses a newer one."""
 
-_GPKG_CHUNK_ROWS = 200_000
-"""Rows per GeoPackage write call (bounds the Arrow copy pyogrio makes)."""
-
 COMMITTED: list[Path] = []
 """Run folders this process has committed, in order (what an interruption leaves complete)."""
 
@@ -421,22 +418,13 @@ class RunFolder:
         return self.final(name)
 
     def write_layers(self, name: str, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-        """Write GeoDataFrames as layers of one GeoPackage."""
-        import pyogrio
+        """Write GeoDataFrames as layers of one GeoPackage (each streamed in slices)."""
+        from census.io.gpkg import write_gpkg_layer
 
         target = self.file(name)
         with self._writing(target):
             for layer, gdf in layers.items():
-                # in slices: the Arrow copy of a 1e6-site table is ~1 GiB at once
-                for start in range(0, max(len(gdf), 1), _GPKG_CHUNK_ROWS):
-                    pyogrio.write_dataframe(
-                        gdf.iloc[start : start + _GPKG_CHUNK_ROWS],
-                        target,
-                        layer=layer,
-                        driver="GPKG",
-                        append=target.exists(),
-                        use_arrow=True,
-                    )
+                write_gpkg_layer(target, layer, gdf)
         return self.final(name)
 
     def commit(self) -> None:
