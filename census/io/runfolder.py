@@ -427,6 +427,20 @@ class RunFolder:
                 write_gpkg_layer(target, layer, gdf)
         return self.final(name)
 
+    def copy_layer_in_background(self, name: str, layer: str, parquet: str) -> BackgroundCopy:
+        """Start copying the GeoParquet output ``parquet`` into layer ``layer`` of ``name``.
+
+        The copy runs in a child process (census.io.gpkg.ParquetCopyProcess) while
+        the caller writes other files; call ``wait()`` on the result before using
+        the GeoPackage, and ``cancel()`` in a ``finally``.
+        """
+        from census.io.gpkg import ParquetCopyProcess
+
+        target = self.file(name)
+        with self._writing(target):
+            proc = ParquetCopyProcess(self.tmp / parquet, target, layer)
+        return BackgroundCopy(self, proc, target)
+
     def commit(self) -> None:
         """Write the marker and move the finished folder into place (replacing only if allowed)."""
         if self._committed:
@@ -470,6 +484,25 @@ class RunFolder:
     def abort(self) -> None:
         """Remove the temporary folder; the destination is left as it was."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class BackgroundCopy:
+    """A GeoPackage layer a child process writes (:meth:`RunFolder.copy_layer_in_background`)."""
+
+    def __init__(self, folder: RunFolder, proc: Any, target: Path) -> None:
+        self._folder, self._proc, self.target = folder, proc, target
+        self.done = False
+
+    def wait(self) -> None:
+        """Wait for the layer; a failure is an OutputWriteError naming the file."""
+        with self._folder._writing(self.target):
+            self._proc.wait()
+        self.done = True
+
+    def cancel(self) -> None:
+        """Kill the writer if it still runs (no-op after :meth:`wait`)."""
+        if not self.done:
+            self._proc.cancel()
 
 
 def _census_version() -> str:

@@ -79,3 +79,28 @@ def test_matches_write_dataframe(tmp_path, n) -> None:
         pd.DataFrame(ra.drop(columns="geometry")), pd.DataFrame(rb.drop(columns="geometry"))
     )
     assert shapely.equals(ra.geometry.to_numpy(), rb.geometry.to_numpy()).all()
+
+
+def test_copy_from_geoparquet_equals_direct_write(tmp_path) -> None:
+    from census.io.geoparquet import write_geoparquet
+    from census.io.gpkg import main, write_gpkg_from_parquet
+
+    gdf = _frame(40)
+    pq = write_geoparquet(tmp_path / "s.parquet", gdf, row_group_rows=16)
+    assert write_gpkg_from_parquet(pq, tmp_path / "a.gpkg", "sites", batch_rows=7) == 40
+    write_gpkg_layer(tmp_path / "b.gpkg", "sites", gdf)
+    ra, rb = (
+        pyogrio.read_dataframe(tmp_path / "a.gpkg"),
+        pyogrio.read_dataframe(tmp_path / "b.gpkg"),
+    )
+    assert "bbox" not in ra.columns  # the GeoParquet covering column stays out
+    assert pyogrio.read_info(tmp_path / "a.gpkg")["geometry_type"] == "MultiPolygon"
+    assert pyogrio.read_info(tmp_path / "a.gpkg")["crs"] == "EPSG:4549"
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(ra.drop(columns="geometry")), pd.DataFrame(rb.drop(columns="geometry"))
+    )
+    assert shapely.equals(ra.geometry.to_numpy(), rb.geometry.to_numpy()).all()
+    # the command the outputs stage runs in its own process; a missing file is exit 1
+    assert main([str(pq), str(tmp_path / "c.gpkg"), "sites"]) == 0
+    assert pyogrio.read_info(tmp_path / "c.gpkg")["features"] == 40
+    assert main([str(tmp_path / "missing.parquet"), str(tmp_path / "d.gpkg"), "sites"]) == 1
