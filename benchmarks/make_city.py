@@ -118,7 +118,8 @@ def build(
         geometry=_rectangles(centres, width, length, angle),
         crs="EPSG:4549",
     )
-    roofs.to_parquet(out / "rooftops.parquet")
+    # with the bbox covering column, so a run of some districts reads only their extent
+    roofs.to_parquet(out / "rooftops.parquet", schema_version="1.1.0", write_covering_bbox=True)
 
     def polys(n, where, area_lo, area_hi, **cols):
         c = _points_in(rng, where, n)
