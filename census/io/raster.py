@@ -136,7 +136,7 @@ def read_raster_metric(
 
 
 def _grid_window(transform: Affine, width: int, height: int, extent, margin_cells: int):
-    """The window of a (width x height) grid covering ``extent`` plus a margin, or None.
+    """Return the window of a grid covering ``extent`` plus a margin, or None.
 
     None when the box misses the grid or covers all of it (then the whole grid is read).
     """

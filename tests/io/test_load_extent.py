@@ -98,9 +98,9 @@ def test_site_layer_by_extent_keeps_the_sites_and_counts_honestly(tmp_path, two_
     with warnings.catch_warnings(record=True) as w_part:
         warnings.simplefilter("always")
         part, (r_part,) = load_sites({"s": cfg}, alpha, study_area=two_districts, extent=ALPHA)
-    assert part["site_id"].tolist() == whole["site_id"].tolist() == [
-        f"s:p{i}" for i in range(5, 15)
-    ]
+    assert (
+        part["site_id"].tolist() == whole["site_id"].tolist() == [f"s:p{i}" for i in range(5, 15)]
+    )
     np.testing.assert_array_equal(part["area_m2"], whole["area_m2"])
     # whole read: 26 rows, 16 outside Alpha, 6 of them outside the city
     assert (r_whole.rows_read, r_whole.dropped_outside, r_whole.outside_study_area) == (26, 16, 6)
