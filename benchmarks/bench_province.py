@@ -75,7 +75,13 @@ class Sampler:
                     r = child.memory_info().rss
                     if child.pid not in self.child_name:
                         cmd = " ".join(child.cmdline())
-                        self.child_name[child.pid] = "worker" if "spawn" in cmd else "other"
+                        self.child_name[child.pid] = (
+                            "worker"
+                            if "spawn" in cmd
+                            else "gpkg"  # a merge's sites.gpkg copy (census.io.gpkg)
+                            if "census.io.gpkg" in cmd
+                            else "other"
+                        )
                 except psutil.Error:
                     continue
                 self.child_peak[child.pid] = max(self.child_peak.get(child.pid, 0), r)
@@ -258,6 +264,12 @@ def main() -> None:
         peak = sampler.phase_peak.get(lbl)  # none when shorter than one 0.2 s sample
         print(f"  {lbl:<22}{sec:>8.1f} s   peak RSS {gib(peak) if peak else 'n/a (< 0.2 s)'}")
     print(f"this process's peak RSS over the whole batch: {gib(sampler.phase_peak.get('main', 0))}")
+    writers = [r for pid, r in sampler.child_peak.items() if sampler.child_name.get(pid) == "gpkg"]
+    if writers:
+        print(
+            f"peak RSS of the merges' GeoPackage writer processes ({len(writers)}): "
+            f"{gib(max(writers))}"
+        )
     print(f"load average at the end (1, 5, 15 min): {load}")
     if n_sites < ZHEJIANG_ROOFTOPS:
         est = ZHEJIANG_ROOFTOPS / rate

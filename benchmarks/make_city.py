@@ -91,6 +91,10 @@ def _blobs(rng, centres, area_m2, n_vert=12):
 def build(
     out: Path, *, n_rooftops: int, n_ponds: int, n_mines: int, n_landfills: int, n_forest: int
 ) -> dict:
+    from census.config import load_config
+    from census.io.demo import ensure_demo_data
+
+    ensure_demo_data(load_config().config)  # the demo layers reused below (a fresh clone)
     rng = np.random.default_rng(SEED)
     districts = read_districts(BOUNDARIES, crs="GCJ-02")
     east = districts[districts.adcode.isin(EAST)].geometry.values
@@ -118,7 +122,8 @@ def build(
         geometry=_rectangles(centres, width, length, angle),
         crs="EPSG:4549",
     )
-    roofs.to_parquet(out / "rooftops.parquet")
+    # with the bbox covering column, so a run of some districts reads only their extent
+    roofs.to_parquet(out / "rooftops.parquet", schema_version="1.1.0", write_covering_bbox=True)
 
     def polys(n, where, area_lo, area_hi, **cols):
         c = _points_in(rng, where, n)

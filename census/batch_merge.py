@@ -689,17 +689,6 @@ def _copy_district_maps(run: RunFolder, ctx: RunContext, folder: Path) -> None:
 # ----------------------------------------------------------------------------- the merge
 
 
-def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Text columns as pandas strings, as the outputs stage writes sites.gpkg."""
-    out = gdf.copy()
-    for col in out.columns:
-        if col != out.geometry.name and (
-            out[col].dtype == object or str(out[col].dtype).startswith("string")
-        ):
-            out[col] = out[col].astype("string")
-    return out
-
-
 def merge_district_runs(
     folders: list[Path],
     districts: gpd.GeoDataFrame,
@@ -741,8 +730,6 @@ def merge_district_runs(
     InputError
         A district folder is not a finished run (names the file missing).
     """
-    import pyogrio
-
     cfg = loaded.config
     need = [LAYOUT.sites_parquet, LAYOUT.provenance, LAYOUT.summary_by_district_category]
     runs = [open_run(f, need=need) for f in folders]
@@ -806,8 +793,7 @@ def merge_district_runs(
                 ),
                 "merge": "streamed: one district's site table in memory at a time",
             }
-            # sites: GeoParquet row groups and GeoPackage appends, one district at a time
-            gpkg = run.file(LAYOUT.sites)
+            # sites: GeoParquet row groups, one district at a time
             cell_m = 1_000.0  # census.maps.build_map's aggregate_cell_m
             max_map = cfg.outputs.map_max_sites
             whole_map = cfg.outputs.map and n_sites <= max_map
@@ -815,6 +801,7 @@ def merge_district_runs(
             cells: list[pd.DataFrame] = []
             columns: list[str] | None = None
             crs = None
+            n_rows = 0
             with GeoParquetAppender(run.file(LAYOUT.sites_parquet)) as parquet:
                 for r, row in zip(runs, districts.itertuples(), strict=True):
                     part = gpd.read_parquet(r.file(LAYOUT.sites_parquet))
@@ -822,15 +809,7 @@ def merge_district_runs(
                     columns = columns or list(part.columns)
                     part = part.reindex(columns=columns)
                     parquet.append(part)
-                    if len(part):
-                        pyogrio.write_dataframe(
-                            _for_file(part),
-                            gpkg,
-                            layer=LAYOUT.sites_layer,
-                            driver="GPKG",
-                            append=gpkg.exists(),
-                            use_arrow=True,
-                        )
+                    n_rows += len(part)
                     if not cfg.outputs.map:
                         continue
                     shown = part[~(part.geometry.isna() | part.geometry.is_empty)]
@@ -847,29 +826,43 @@ def merge_district_runs(
                             )
                         )
                     del part, shown
-            if not gpkg.exists():  # no district had a site: an empty layer, as a run writes
+            # sites.gpkg: copied from the merged sites.parquet in one stream (one bulk
+            # R-tree) by a child process while the maps and the report are written
+            copy = None
+            if n_rows:
+                copy = run.copy_layer_in_background(
+                    LAYOUT.sites, LAYOUT.sites_layer, LAYOUT.sites_parquet
+                )
+            else:  # no district had a site: an empty layer, as a run writes
                 empty = gpd.GeoDataFrame(columns=columns or ["site_id"], geometry=[], crs=crs)
                 run.write_layers(LAYOUT.sites, {LAYOUT.sites_layer: empty})
+            try:
+                ctx.outputs[LAYOUT.sites_parquet] = run.final(LAYOUT.sites_parquet)
+                if cfg.outputs.map:
+                    for f in folders:
+                        _copy_district_maps(run, ctx, Path(f))
+                    if whole_map:
+                        sites = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=crs)
+                        _city_map(run, ctx, sites, turbines)
+                        del sites, kept
+                    elif cells:
+                        _index_map(run, ctx, cells, turbines, cell_m=cell_m, crs=crs)
+                _write_rest(run, ctx, stub)
+                if copy is not None:
+                    copy.wait()
+            finally:
+                if copy is not None:
+                    copy.cancel()
             if turbines is not None:
                 run.write_layers(LAYOUT.sites, {LAYOUT.turbines_layer: turbines})
             ctx.outputs[LAYOUT.sites] = run.final(LAYOUT.sites)
-            ctx.outputs[LAYOUT.sites_parquet] = run.final(LAYOUT.sites_parquet)
-            if cfg.outputs.map:
-                for f in folders:
-                    _copy_district_maps(run, ctx, Path(f))
-                if whole_map:
-                    sites = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=crs)
-                    _city_map(run, ctx, sites, turbines)
-                    del sites, kept
-                elif cells:
-                    _index_map(run, ctx, cells, turbines, cell_m=cell_m, crs=crs)
-            _write_rest(run, ctx, stub)
+            _finish(run, ctx)
             full_curve.replace(run.tmp / LAYOUT.supply_curve)  # every site, not the thinned copy
     return run.path
 
 
 def _write_rest(run: RunFolder, ctx: RunContext, stub: gpd.GeoDataFrame) -> None:
-    """Write the tables, report and provenance as the outputs stage does (sites done above)."""
+    """Write the tables and report as the outputs stage does (sites and maps elsewhere)."""
     # census.stages.write_outputs without the site files and maps, which the merge wrote
     from census.report import write_report_outputs
 
@@ -878,14 +871,18 @@ def _write_rest(run: RunFolder, ctx: RunContext, stub: gpd.GeoDataFrame) -> None
     out[LAYOUT.districts] = run.write_layers(
         LAYOUT.districts, {LAYOUT.districts_layer: ctx.districts}
     )
+    out.update(write_tables(ctx, stub))
+    out.update(write_report_outputs(run, ctx.to_result(stub), cfg))
+
+
+def _finish(run: RunFolder, ctx: RunContext) -> None:
+    """Style the GeoPackages once every layer is in, then write provenance.json last."""
+    import datetime as dt
+
     # QGIS opens both styled like the HTML map (census.io.qgis_styles), as after a run
     by = ctx.by_district
     categories = sorted(set(by.loc[by["sites"] > 0, "category"].astype(str)) - {""})
     style_run_geopackages(run.tmp, categories, turbines=ctx.provenance["counts"]["turbines"] > 0)
-    out.update(write_tables(ctx, stub))
-    out.update(write_report_outputs(run, ctx.to_result(stub), cfg))
-    import datetime as dt
-
     ctx.provenance["outputs"] = sorted({*run.files, LAYOUT.provenance})
     ctx.provenance["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
-    out[LAYOUT.provenance] = run.write_json(LAYOUT.provenance, ctx.provenance)
+    ctx.outputs[LAYOUT.provenance] = run.write_json(LAYOUT.provenance, ctx.provenance)

@@ -23,6 +23,7 @@ import math
 import re
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1200,20 +1201,57 @@ def write_report_outputs(
     has_existing = result.existing_capacity is not None
     gap, per_district = result.existing_gap, result.existing_by_district
     out: dict[str, Path] = {}
-    out[LAYOUT.supply_curve] = run_folder.write_csv(LAYOUT.supply_curve, curve)
     lang = lang or prov.get("language") or "en"
     totals = result.district_totals
     names = dict(zip(totals["adcode"], totals["name_zh"], strict=True))
     tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
-    out[LAYOUT.supply_curve_png] = run_folder.write_bytes(
-        LAYOUT.supply_curve_png,
-        _png_bytes(supply_curve_figure(curve, targets=config.targets, tr=tr)),
+    area = getattr(config, "study_area", None)
+    name = getattr(area, "name", None)
+    if lang == "zh" and getattr(area, "name_zh", None):
+        name = area.name_zh
+    ctx = report_context(
+        result,
+        study_area=name,
+        supply=curve,
+        gap=gap if has_existing else None,
+        existing_districts=per_district if has_existing else None,
+        lang=lang,
     )
-    if has_existing:
-        out[LAYOUT.existing_gap] = run_folder.write_csv(LAYOUT.existing_gap, gap)
-        out[LAYOUT.existing_by_district] = run_folder.write_csv(
-            LAYOUT.existing_by_district, per_district
+    out[LAYOUT.report] = run_folder.write_text(
+        LAYOUT.report, build_report_html(result, context=ctx)
+    )
+    # Chromium prints the PDF in its own process while this one writes the rest
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="census-pdf") as pool:
+        pdf = pool.submit(_write_pdf, run_folder, ctx, prov)
+        out[LAYOUT.supply_curve] = run_folder.write_csv(LAYOUT.supply_curve, curve)
+        out[LAYOUT.supply_curve_png] = run_folder.write_bytes(
+            LAYOUT.supply_curve_png,
+            _png_bytes(supply_curve_figure(curve, targets=config.targets, tr=tr)),
         )
+        if has_existing:
+            out[LAYOUT.existing_gap] = run_folder.write_csv(LAYOUT.existing_gap, gap)
+            out[LAYOUT.existing_by_district] = run_folder.write_csv(
+                LAYOUT.existing_by_district, per_district
+            )
+        out[LAYOUT.workbook] = run_folder.final(LAYOUT.workbook)
+        write_workbook(
+            run_folder.file(LAYOUT.workbook),
+            localize_workbook(_workbook_tables(result, curve, prov), tr),
+        )
+        from census.report_docx import write_report_docx
+
+        write_report_docx(run_folder.file("report.docx"), ctx)
+        out["report.docx"] = run_folder.final("report.docx")
+        out.update(pdf.result())
+    _record_missing_terms(prov, tr, ctx["tr"])
+    return out
+
+
+def _workbook_tables(
+    result: CensusResult, curve: pd.DataFrame, prov: dict[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """Return the workbook's sheets by key, in their order (before localisation)."""
+    has_existing = result.existing_capacity is not None
     tables: dict[str, pd.DataFrame] = {
         "summary_by_district": result.district_totals,
         "by_district_category": result.by_district,
@@ -1221,8 +1259,8 @@ def write_report_outputs(
         "targets": result.targets,
     }
     if has_existing:
-        tables["existing_gap"] = gap
-        tables["existing_by_district"] = per_district
+        tables["existing_gap"] = result.existing_gap
+        tables["existing_by_district"] = result.existing_by_district
     tables["supply_curve"] = thin_curve(curve, max_rows=XLSX_MAX_CURVE_ROWS)
     from census.profiles.report import workbook_tables  # monthly energy, storage shift
 
@@ -1239,30 +1277,7 @@ def write_report_outputs(
         prov.get("inputs") or [],
         columns=None if prov.get("inputs") else ["path", "bytes", "sha256"],
     )
-    out[LAYOUT.workbook] = run_folder.final(LAYOUT.workbook)
-    write_workbook(run_folder.file(LAYOUT.workbook), localize_workbook(tables, tr))
-    area = getattr(config, "study_area", None)
-    name = getattr(area, "name", None)
-    if lang == "zh" and getattr(area, "name_zh", None):
-        name = area.name_zh
-    ctx = report_context(
-        result,
-        study_area=name,
-        supply=curve,
-        gap=gap if has_existing else None,
-        existing_districts=per_district if has_existing else None,
-        lang=lang,
-    )
-    out[LAYOUT.report] = run_folder.write_text(
-        LAYOUT.report, build_report_html(result, context=ctx)
-    )
-    from census.report_docx import write_report_docx
-
-    write_report_docx(run_folder.file("report.docx"), ctx)
-    out["report.docx"] = run_folder.final("report.docx")
-    out.update(_write_pdf(run_folder, ctx, prov))
-    _record_missing_terms(prov, tr, ctx["tr"])
-    return out
+    return tables
 
 
 def _write_pdf(run_folder: RunFolder, ctx: dict[str, Any], prov: dict[str, Any]) -> dict[str, Path]:

@@ -75,12 +75,12 @@ def test_quiet_prints_one_line_warning_count(tiny, tmp_path):
 
 
 def test_disk_full_is_a_clear_error_and_leaves_nothing(tiny, tmp_path, monkeypatch):
-    import pyogrio
+    import pyogrio.raw
 
-    def full(df, path, **kwargs):
+    def full(stream, path, **kwargs):  # the GeoPackage writer (census.io.gpkg)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    monkeypatch.setattr(pyogrio.raw, "write_arrow", full)
     out = tmp_path / "runs" / "r1"
     res = _run("--config", tiny, "-d", "Binjiang", "--out", out)
     assert res.exit_code == 2
@@ -150,3 +150,48 @@ def test_interruption_after_a_folder_was_committed_says_it_is_complete(monkeypat
     monkeypatch.setattr(runfolder, "COMMITTED", [tmp_path / "a", tmp_path / "b"])
     msg = interrupted_message()
     assert "2 run folders" in msg and str(tmp_path / "b") in msg
+
+
+def test_gpkg_written_by_a_child_process_equals_the_inline_one(tiny, tmp_path, monkeypatch):
+    """A large run copies sites.gpkg from sites.parquet in a child process: same layer."""
+    import pyogrio
+
+    import census.stages.outputs as outputs
+
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "inline")
+    assert res.exit_code == 0, res.output
+    monkeypatch.setattr(outputs, "BACKGROUND_GPKG_MIN_SITES", 0)  # the path of a 1e6 run
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", tmp_path / "child")
+    assert res.exit_code == 0, res.output
+    a, b = tmp_path / "inline" / "sites.gpkg", tmp_path / "child" / "sites.gpkg"
+    info = [pyogrio.read_info(p, layer="sites")["geometry_type"] for p in (a, b)]
+    assert info[0] == info[1]
+    ra, rb = pyogrio.read_dataframe(a, layer="sites"), pyogrio.read_dataframe(b, layer="sites")
+    assert len(rb) == 2
+    assert ra.drop(columns="geometry").equals(rb.drop(columns="geometry"))
+    assert shapely.equals(ra.geometry.to_numpy(), rb.geometry.to_numpy()).all()
+    # the QGIS styles are added after the child finished
+    styles = pyogrio.read_dataframe(b, layer="layer_styles", read_geometry=False)
+    assert "sites" in set(styles["f_table_name"])
+
+
+def test_gpkg_child_process_failure_is_a_clear_error_and_leaves_nothing(
+    tiny, tmp_path, monkeypatch
+):
+    import census.io.gpkg as gpkg
+    import census.stages.outputs as outputs
+
+    monkeypatch.setattr(outputs, "BACKGROUND_GPKG_MIN_SITES", 0)
+    real_init = gpkg.ParquetCopyProcess.__init__
+
+    def broken(self, parquet, path, layer):  # the child finds no parquet file
+        real_init(self, tmp_path / "gone.parquet", path, layer)
+
+    monkeypatch.setattr(gpkg.ParquetCopyProcess, "__init__", broken)
+    out = tmp_path / "runs" / "r1"
+    res = _run("--config", tiny, "-d", "Binjiang", "--out", out)
+    assert res.exit_code == 2, res.output
+    assert "census: error: Could not write " in res.stderr and "sites.gpkg" in res.stderr
+    assert "GeoPackage writer process failed" in res.stderr
+    assert "Traceback" not in res.output
+    assert list((tmp_path / "runs").iterdir()) == []

@@ -59,9 +59,6 @@ MARKER = "census-folder.json"
 SCHEMA_VERSION = 1
 """Version of the run-folder layout; a reader refuses a newer one."""
 
-_GPKG_CHUNK_ROWS = 200_000
-"""Rows per GeoPackage write call (bounds the Arrow copy pyogrio makes)."""
-
 COMMITTED: list[Path] = []
 """Run folders this process has committed, in order (what an interruption leaves complete)."""
 
@@ -421,23 +418,28 @@ class RunFolder:
         return self.final(name)
 
     def write_layers(self, name: str, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-        """Write GeoDataFrames as layers of one GeoPackage."""
-        import pyogrio
+        """Write GeoDataFrames as layers of one GeoPackage (each streamed in slices)."""
+        from census.io.gpkg import write_gpkg_layer
 
         target = self.file(name)
         with self._writing(target):
             for layer, gdf in layers.items():
-                # in slices: the Arrow copy of a 1e6-site table is ~1 GiB at once
-                for start in range(0, max(len(gdf), 1), _GPKG_CHUNK_ROWS):
-                    pyogrio.write_dataframe(
-                        gdf.iloc[start : start + _GPKG_CHUNK_ROWS],
-                        target,
-                        layer=layer,
-                        driver="GPKG",
-                        append=target.exists(),
-                        use_arrow=True,
-                    )
+                write_gpkg_layer(target, layer, gdf)
         return self.final(name)
+
+    def copy_layer_in_background(self, name: str, layer: str, parquet: str) -> BackgroundCopy:
+        """Start copying the GeoParquet output ``parquet`` into layer ``layer`` of ``name``.
+
+        The copy runs in a child process (census.io.gpkg.ParquetCopyProcess) while
+        the caller writes other files; call ``wait()`` on the result before using
+        the GeoPackage, and ``cancel()`` in a ``finally``.
+        """
+        from census.io.gpkg import ParquetCopyProcess
+
+        target = self.file(name)
+        with self._writing(target):
+            proc = ParquetCopyProcess(self.tmp / parquet, target, layer)
+        return BackgroundCopy(self, proc, target)
 
     def commit(self) -> None:
         """Write the marker and move the finished folder into place (replacing only if allowed)."""
@@ -482,6 +484,25 @@ class RunFolder:
     def abort(self) -> None:
         """Remove the temporary folder; the destination is left as it was."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class BackgroundCopy:
+    """A GeoPackage layer a child process writes (:meth:`RunFolder.copy_layer_in_background`)."""
+
+    def __init__(self, folder: RunFolder, proc: Any, target: Path) -> None:
+        self._folder, self._proc, self.target = folder, proc, target
+        self.done = False
+
+    def wait(self) -> None:
+        """Wait for the layer; a failure is an OutputWriteError naming the file."""
+        with self._folder._writing(self.target):
+            self._proc.wait()
+        self.done = True
+
+    def cancel(self) -> None:
+        """Kill the writer if it still runs (no-op after :meth:`wait`)."""
+        if not self.done:
+            self._proc.cancel()
 
 
 def _census_version() -> str:

@@ -48,6 +48,22 @@ def slope_aspect(
     .. [1] B. K. P. Horn, "Hill shading and the reflectance map," Proc. IEEE,
        vol. 69, no. 1, pp. 14-47, 1981, :doi:`10.1109/PROC.1981.11918`.
     """
+    dz_dx, dz_dy = _horn_gradients(dem, cell_x_m=cell_x_m, cell_y_m=cell_y_m)
+    slope = np.degrees(np.arctan(np.hypot(dz_dx, dz_dy)))
+    # downslope direction: -gradient; east component -dz_dx, north component +dz_dy
+    aspect = np.degrees(np.arctan2(-dz_dx, dz_dy)) % 360.0
+    aspect = np.where(np.hypot(dz_dx, dz_dy) > 1e-9, aspect, np.nan)
+    return slope, aspect
+
+
+def _horn_gradients(
+    dem: np.ndarray, *, cell_x_m: float, cell_y_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """East- and south-going elevation gradients by Horn's 3x3 differences [m m⁻¹].
+
+    In the DEM's float type (float32 stays float32: a 4e7-cell city DEM then needs
+    160 MB per temporary instead of 320 MB).
+    """
     # edges: odd reflection extrapolates linearly, so a plane keeps its slope up to the border
     dem = np.asarray(dem)
     dtype = dem.dtype if dem.dtype in (np.float32, np.float64) else np.dtype("float64")
@@ -55,14 +71,25 @@ def slope_aspect(
     a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
     d, f = z[1:-1, :-2], z[1:-1, 2:]
     g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dz_dx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * cell_x_m)  # towards east
-    dz_dy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8.0 * cell_y_m)  # towards south
-    del a, b, c, d, f, g, h, i, z
-    slope = np.degrees(np.arctan(np.hypot(dz_dx, dz_dy)))
-    # downslope direction: -gradient; east component -dz_dx, north component +dz_dy
-    aspect = np.degrees(np.arctan2(-dz_dx, dz_dy)) % 360.0
-    aspect = np.where(np.hypot(dz_dx, dz_dy) > 1e-9, aspect, np.nan)
-    return slope, aspect
+    # (c + 2f + i) - (a + 2d + g), accumulated in place
+    dz_dx = c + i
+    dz_dx += f
+    dz_dx += f
+    dz_dx -= a
+    dz_dx -= g
+    dz_dx -= d
+    dz_dx -= d
+    dz_dx /= dtype.type(8.0 * cell_x_m)  # towards east
+    # (g + 2h + i) - (a + 2b + c)
+    dz_dy = g + i
+    dz_dy += h
+    dz_dy += h
+    dz_dy -= a
+    dz_dy -= c
+    dz_dy -= b
+    dz_dy -= b
+    dz_dy /= dtype.type(8.0 * cell_y_m)  # towards south
+    return dz_dx, dz_dy
 
 
 def terrain_grids(dem: MetricRaster) -> dict[str, np.ndarray]:
@@ -76,14 +103,25 @@ def terrain_grids(dem: MetricRaster) -> dict[str, np.ndarray]:
         cells) at about 160 MB a grid.
     """
     res_x, res_y = dem.resolution_m
-    slope, aspect = slope_aspect(dem.data, cell_x_m=res_x, cell_y_m=res_y)
-    rad = np.radians(aspect)
-    flat = np.isnan(aspect)
+    # aspect enters the statistics only as its sine and cosine, which are the downslope
+    # unit vector (-dz_dx, dz_dy) / |gradient|: no arctan2, sin and cos over the grid
+    east, south = _horn_gradients(dem.data, cell_x_m=res_x, cell_y_m=res_y)
+    norm = np.hypot(east, south)
+    flat = ~(norm > 1e-9)  # flat, or nodata (NaN): no direction, as in slope_aspect
+    safe = np.where(flat, np.float32(1.0), norm)
+    aspect_sin = np.negative(east, out=east)
+    aspect_sin /= safe
+    aspect_sin[flat] = 0.0
+    aspect_cos = south
+    aspect_cos /= safe
+    aspect_cos[flat] = 0.0
+    del safe, flat
+    slope = np.degrees(np.arctan(norm, out=norm), out=norm)
     return {
         "elevation_m": np.ascontiguousarray(dem.data, dtype="float32"),
-        "slope_deg": slope.astype("float32"),
-        "aspect_sin": np.where(flat, 0.0, np.sin(rad)).astype("float32"),
-        "aspect_cos": np.where(flat, 0.0, np.cos(rad)).astype("float32"),
+        "slope_deg": slope.astype("float32", copy=False),
+        "aspect_sin": aspect_sin.astype("float32", copy=False),
+        "aspect_cos": aspect_cos.astype("float32", copy=False),
     }
 
 

@@ -537,18 +537,11 @@ def add_wind_yield(
                 hub_height_asl_m=float(elevation_m[idx]) + hub_m,
                 model=prof.density_model,
             )
-            free = turbine_energy_mwh_yr(
-                v_hub, rho, curve, density_correction=prof.density_correction
-            )
-            if wake_model == "none":
-                waked = free
-            else:
-                v_waked = wpl_wake_losses.reduce_wind_speed(
-                    v_hub, wind_efficiency_curve_name=wake_model
-                )
-                waked = turbine_energy_mwh_yr(
-                    v_waked, rho, curve, density_correction=prof.density_correction
-                )
+            # one power series per key serves the energy (its mean, as
+            # turbine_energy_mwh_yr) and the hourly profiles
+            series_w = _power_series_w(v_hub, rho, curve, prof.density_correction, wake_model)
+            free = float(wh_to_mwh(np.mean(series_w[False]) * HOURS_PER_YEAR))
+            waked = float(wh_to_mwh(np.mean(series_w[True]) * HOURS_PER_YEAR))
             if np.isfinite(a_hub) and np.isfinite(k_hub):
                 # the atlas distribution sets the gross energy; the series' wake fraction
                 # and mean density carry over (the efficiency curve needs a series)
@@ -569,9 +562,7 @@ def add_wind_yield(
                 "rho_mean": float(np.mean(rho)),
             }
             if return_series:
-                cache[key]["series_w"] = _power_series_w(
-                    v_hub, rho, curve, prof.density_correction, wake_model
-                )
+                cache[key]["series_w"] = series_w
         res = cache[key]
         n = int(n_turbines[idx])
         per_turbine = res["waked"] if n >= 2 else res["free"]

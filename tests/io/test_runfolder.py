@@ -101,12 +101,12 @@ def test_unwritable_parent_is_an_error_before_any_work(tmp_path):
     ("code", "words"), [(errno.ENOSPC, "no space left"), (errno.EACCES, "no permission")]
 )
 def test_write_error_names_file_and_fix_and_leaves_nothing(tmp_path, monkeypatch, code, words):
-    import pyogrio
+    import pyogrio.raw
 
-    def full(df, path, **kwargs):
+    def full(stream, path, **kwargs):
         raise OSError(code, os.strerror(code), str(path))
 
-    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    monkeypatch.setattr(pyogrio.raw, "write_arrow", full)
     gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4549")
     with pytest.raises(OutputWriteError) as info, RunFolder(tmp_path / "run") as run:
         run.write_csv("ok.csv", pd.DataFrame({"x": [1]}))
