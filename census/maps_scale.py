@@ -129,6 +129,10 @@ def write_maps_split(
     """
     from census.i18n import Translator
     from census.maps import (
+        _CENTROID_X,
+        _CENTROID_Y,
+        _map_columns,
+        _metric,
         _select_districts,
         build_map,
         district_map_filename,
@@ -140,6 +144,7 @@ def write_maps_split(
         raise ValueError(f"max_sites_per_map must be >= 1; got {max_sites_per_map}.")
     tr = Translator(lang)  # type: ignore[arg-type]
     folder = Path(folder).expanduser()
+    sites = _map_columns(_metric(sites, "sites"))
     sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)].reset_index(drop=True)
     adcode = _district_of(sites, districts)
     by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
@@ -151,6 +156,8 @@ def write_maps_split(
         chosen = [int(a) for a in districts["adcode"]]
     cent = sites.geometry.centroid
     cx, cy = cent.x.to_numpy(), cent.y.to_numpy()
+    # every map's cells need them: computed once
+    sites = sites.assign(**{_CENTROID_X: cx, _CENTROID_Y: cy})
 
     link = pd.Series("", index=sites.index, dtype=object)  # detail file per site (in maps/)
     # (path, title, site positions or None, detail links relative to the file or None, adcode)

@@ -24,6 +24,7 @@ from census.maps import (
     save_map,
     write_maps,
 )
+from tests.test_maps_payload import decode_sites
 
 X0, Y0 = 500_000.0, 3_340_000.0
 HOSTILE = (
@@ -147,7 +148,13 @@ def payloads(path: Path) -> list[dict]:
 
 
 def site_payloads(path: Path) -> dict[str, dict]:
-    return {p["meta"]["category"]: p for p in payloads(path) if "category" in p.get("meta", {})}
+    """Site layers by category, with their packed data decoded into ``rows`` and ``geoms``."""
+    out = {}
+    for p in payloads(path):
+        if "category" in p.get("meta", {}):
+            p["rows"], p["geoms"] = decode_sites(p)
+            out[p["meta"]["category"]] = p
+    return out
 
 
 @pytest.fixture
