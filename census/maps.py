@@ -874,22 +874,19 @@ _MAX_SAFE = 2**53
 
 
 def _varints(values: np.ndarray) -> str:
-    """Pack non-negative integers (< 2**56) as LEB128 varints in base64 text."""
-    u = np.asarray(values, dtype=np.uint64)
+    """Pack non-negative integers (< 2**63) as LEB128 varints in base64 text."""
+    u = np.asarray(values).astype(np.uint64, copy=False)
     if not len(u):
         return ""
+    width = max(1, -(-int(u.max()).bit_length() // 7))  # bytes of the largest value
     nbytes = np.ones(len(u), dtype=np.int64)
-    for j in range(1, 8):
+    for j in range(1, width):
         nbytes += u >= np.uint64(1 << (7 * j))
-    ends = np.cumsum(nbytes)
-    starts = ends - nbytes
-    out = np.empty(int(ends[-1]), dtype=np.uint8)
-    for j in range(int(nbytes.max())):
-        sel = np.flatnonzero(nbytes > j)
-        byte = (u[sel] >> np.uint64(7 * j)) & np.uint64(0x7F)
-        more = (nbytes[sel] > j + 1).astype(np.uint64) << np.uint64(7)
-        out[starts[sel] + j] = (byte | more).astype(np.uint8)
-    return base64.b64encode(out.tobytes()).decode("ascii")
+    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
+    table = ((u[:, None] >> shifts) & np.uint64(0x7F)).astype(np.uint8)
+    table[:, :-1] |= (nbytes[:, None] > np.arange(1, width)).astype(np.uint8) << 7
+    packed = table[np.arange(width) < nbytes[:, None]]  # row by row: each value's bytes
+    return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
@@ -968,17 +965,19 @@ def _packed_geoms(
     tol = np.broadcast_to(np.asarray(tolerance_m, dtype=float), geoms.shape)[valid]
     # a point or a ring of four corners (most rooftops) cannot be simplified
     # without becoming invalid, so only larger geometries are passed on
-    many = shapely.get_num_coordinates(g) > 5
+    n_coords = shapely.get_num_coordinates(g)
+    many = n_coords > 5
     if many.any():
         g = g.copy()
         g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
+        n_coords[many] = shapely.get_num_coordinates(g[many])
     type_id = shapely.get_type_id(g)
     kinds[valid] = _GEOM_KINDS[type_id]
     other = np.flatnonzero(valid)[type_id > 6]
     if len(other):  # geometry collections: GeoJSON as before
         texts = _display_geoms(geoms[other], crs=crs, tolerance_m=tol[type_id > 6])
         out["extra"] = {str(int(i)): json.loads(t) for i, t in zip(other, texts, strict=True)}
-        g = g[type_id <= 6]
+        g, n_coords = g[type_id <= 6], n_coords[type_id <= 6]
         type_id = type_id[type_id <= 6]
     multi = type_id >= 4
     if multi.any():
@@ -993,7 +992,7 @@ def _packed_geoms(
     n_rings[is_poly] = shapely.get_num_interior_rings(parts[is_poly]) + 1
     # vertices of each line and ring, in part order: a polygon without holes is one ring
     # of all its vertices, so only polygons with holes are cut into rings
-    part_lens = shapely.get_num_coordinates(parts)
+    part_lens = shapely.get_num_coordinates(parts) if multi.any() else n_coords
     one_ring = np.flatnonzero((part_type != 0) & (n_rings <= 1))
     holed = np.flatnonzero(n_rings > 1)
     if len(holed):
@@ -1087,6 +1086,7 @@ def _cell_weights(sites: pd.DataFrame, eligible: Any) -> tuple[np.ndarray, np.nd
 def _sites_payload(
     sites: gpd.GeoDataFrame,
     *,
+    rows: np.ndarray | None = None,
     category: str,
     index: int,
     max_sites_detail: int,
@@ -1095,43 +1095,47 @@ def _sites_payload(
     simplify_tolerance_m: float,
     tr: Translator | None = None,
     links: pd.Series | None = None,
-) -> tuple[str, bool]:
-    """Return the JSON payload of one category layer and whether it is aggregated.
+) -> tuple[str, bool, int, int]:
+    """Return the JSON payload of one category layer, whether it is aggregated, its sites
+    and its eligible sites (counting the sites a pre-aggregated row stands for).
 
-    With ``links`` (a detail-map file per site, aligned with ``sites``) the layer
-    is an index: cells only, each linking to the detail map most of its sites are on.
+    ``rows`` are the positions of the layer's sites in ``sites`` (default: all), taken
+    once, in cell order. With ``links`` (a detail-map file per site, same index as
+    ``sites``) the layer is an index: cells only, each linking to the detail map most
+    of its sites are on.
     """
-    n = len(sites)
+    rows = np.arange(len(sites)) if rows is None else np.asarray(rows)
+    n = len(rows)
     zh = tr is not None and tr.zh
     aggregated = n > max_sites_detail or links is not None
     fields = [(c, lab, unit, dec) for c, lab, unit, dec in _SITE_FIELDS if c in sites.columns]
     cells: list[list[Any]] | None = None
     if aggregated:
         if _CENTROID_X in sites.columns:  # computed once for every map (maps_scale)
-            cx, cy = sites[_CENTROID_X].to_numpy(), sites[_CENTROID_Y].to_numpy()
+            cx, cy = sites[_CENTROID_X].to_numpy()[rows], sites[_CENTROID_Y].to_numpy()[rows]
         else:
-            centroids = sites.geometry.centroid
-            cx, cy = centroids.x.to_numpy(), centroids.y.to_numpy()
+            centroids = shapely.centroid(np.asarray(sites.geometry.values, dtype=object)[rows])
+            cx, cy = shapely.get_x(centroids), shapely.get_y(centroids)
         ix = np.floor(cx / aggregate_cell_m).astype(np.int64)
         iy = np.floor(cy / aggregate_cell_m).astype(np.int64)
         order = np.lexsort((iy, ix))
-        ix, iy = ix[order], iy[order]
+        ix, iy, rows = ix[order], iy[order], rows[order]
+    sites = sites.iloc[rows]  # the layer's sites, in cell order when aggregated
+    elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
+    n_rows, n_elig = _cell_weights(sites, elig)
+    totals = (int(n_rows.sum()), int(n_elig.sum()))
+    if aggregated:
         starts = np.flatnonzero(np.r_[True, (ix[1:] != ix[:-1]) | (iy[1:] != iy[:-1])])
         ends = np.r_[starts[1:], n]
-        elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
-        n_rows, n_elig = (w[order] for w in _cell_weights(sites, elig))
         cap = pd.to_numeric(sites.get("capacity_mw_dc", pd.Series(0.0, index=sites.index)))
         energy = pd.to_numeric(sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index)))
-        cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)[order]
-        energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)[order]
+        cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
+        energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)
         link_codes = None
         if links is not None:
             link_codes, link_uniques = pd.factorize(
                 links.reindex(sites.index).astype(str), sort=True
             )
-            link_codes = link_codes[order]
-        else:  # the sites in cell order (an index map draws no site: no copy needed)
-            sites = sites.iloc[order]
         cell_x = ix[starts] * aggregate_cell_m
         cell_y = iy[starts] * aggregate_cell_m
         boxes = shapely.box(cell_x, cell_y, cell_x + aggregate_cell_m, cell_y + aggregate_cell_m)
@@ -1171,7 +1175,7 @@ def _sites_payload(
             "links": link_names,
             "detailZoom": detail_min_zoom,
         }
-        return _site_data_json(meta, 0, {}, {}), True
+        return _site_data_json(meta, 0, {}, {}), True, *totals
 
     eligible = sites["eligible"]
     if pd.api.types.is_bool_dtype(eligible.dtype) and not eligible.hasnans:
@@ -1229,7 +1233,7 @@ def _sites_payload(
         "detailZoom": detail_min_zoom,
         "zoomHint": (tr or Translator("en"))("map.zoom_hint", zoom=detail_min_zoom),
     }
-    return _site_data_json(meta, n, columns, geoms), aggregated
+    return _site_data_json(meta, n, columns, geoms), aggregated, *totals
 
 
 def _site_data_json(
@@ -1655,9 +1659,9 @@ def build_map(
     entries: list[tuple[str, str, int, int, bool]] = []
     category_of = sites["category"].astype(str).to_numpy()
     for index, category in enumerate(categories):
-        sub = sites.iloc[np.flatnonzero(category_of == category)]
-        payload, aggregated = _sites_payload(
-            sub,
+        payload, aggregated, n_sub, n_elig = _sites_payload(
+            sites,
+            rows=np.flatnonzero(category_of == category),
             category=category,
             index=index,
             max_sites_detail=max_sites_detail,
@@ -1665,10 +1669,8 @@ def build_map(
             aggregate_cell_m=aggregate_cell_m,
             simplify_tolerance_m=simplify_tolerance_m,
             tr=tr,
-            links=None if detail_links is None else detail_links.loc[sub.index],
+            links=detail_links,
         )
-        n_rows, n_elig_rows = _cell_weights(sub, sub["eligible"].fillna(False).astype(bool))
-        n_sub, n_elig = int(n_rows.sum()), int(n_elig_rows.sum())
         label = _category_label(category, tr)
         entries.append((label, _category_color(category, index), n_sub, n_elig, aggregated))
         group = folium.FeatureGroup(name=_esc(f"{label} ({n_sub:,})"), show=True)

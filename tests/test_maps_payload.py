@@ -120,6 +120,9 @@ def test_varints_by_hand():
         2**53,
     ]
     assert _zigzag(np.array([0, -1, 1, -2, 2])).tolist() == [0, 1, 2, 3, 4]
+    rng = np.random.default_rng(1)
+    values = (rng.random(5_000) * 2.0 ** rng.integers(0, 62, 5_000)).astype(np.int64)
+    assert read_varints(_varints(values)) == values.tolist()
     assert _varints(np.array([], dtype=np.int64)) == ""
 
 
