@@ -45,7 +45,7 @@ import math
 import os
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -939,12 +939,17 @@ def _packed_column(
 
 
 def _packed_geoms(
-    geoms: np.ndarray, *, crs: Any, tolerance_m: np.ndarray | float
+    geoms: np.ndarray,
+    *,
+    crs: Any,
+    tolerance_m: np.ndarray | float | Callable[[np.ndarray], np.ndarray],
 ) -> dict[str, Any]:
     """Simplify metric geometries, reproject to DISPLAY_CRS and pack them.
 
     The coordinates are those :func:`_display_geoms` writes as GeoJSON (same
     simplification, same rounding), as integers of ``10**-_COORD_DECIMALS`` deg.
+    ``tolerance_m`` is one per geometry, one for all, or a function giving those of the
+    geometries it is given (called only for those with more than 5 vertices). [m]
 
     Returns
     -------
@@ -962,13 +967,19 @@ def _packed_geoms(
     out: dict[str, Any] = {"scale": 10**_COORD_DECIMALS, "extra": {}}
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     g = geoms[valid]
-    tol = np.broadcast_to(np.asarray(tolerance_m, dtype=float), geoms.shape)[valid]
+    if callable(tolerance_m):
+        tol = np.zeros(len(g))
+    else:
+        tol = np.broadcast_to(np.asarray(tolerance_m, dtype=float), geoms.shape)[valid]
     # a point or a ring of four corners (most rooftops) cannot be simplified
     # without becoming invalid, so only larger geometries are passed on
     n_coords = shapely.get_num_coordinates(g)
     many = n_coords > 5
     if many.any():
         g = g.copy()
+        if callable(tolerance_m):
+            tol = tol.copy()
+            tol[many] = tolerance_m(g[many])
         g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
         n_coords[many] = shapely.get_num_coordinates(g[many])
     type_id = shapely.get_type_id(g)
@@ -1216,10 +1227,13 @@ def _sites_payload(
             dec = 0
         columns["fields"].append(_packed_column(values, dec))
 
-    geom_array = np.asarray(sites.geometry.values, dtype=object)
-    area = shapely.area(geom_array)
-    tol = np.clip(0.01 * np.sqrt(np.nan_to_num(area)), simplify_tolerance_m, 20.0)
-    geoms = _packed_geoms(geom_array, crs=sites.crs, tolerance_m=tol)
+    def tolerance_m(g: np.ndarray) -> np.ndarray:
+        area = shapely.area(g)
+        return np.clip(0.01 * np.sqrt(np.nan_to_num(area)), simplify_tolerance_m, 20.0)
+
+    geoms = _packed_geoms(
+        np.asarray(sites.geometry.values, dtype=object), crs=sites.crs, tolerance_m=tolerance_m
+    )
     meta = {
         "index": index,
         "category": str(category),

@@ -157,7 +157,7 @@ def write_maps_split(
     cent = sites.geometry.centroid
     cx, cy = cent.x.to_numpy(), cent.y.to_numpy()
     # every map's cells need them: computed once
-    sites = sites.assign(**{_CENTROID_X: cx, _CENTROID_Y: cy})
+    sites = sites.assign(**{_CENTROID_X: cx, _CENTROID_Y: cy}, **_as_categories(sites))
 
     link = pd.Series("", index=sites.index, dtype=object)  # detail file per site (in maps/)
     # (path, title, site positions or None, detail links relative to the file or None, adcode)
@@ -257,6 +257,20 @@ def write_maps_split(
         )
         written.append(save_map(m, path))
     return written
+
+
+def _as_categories(sites: pd.DataFrame) -> dict[str, pd.Categorical]:
+    """Repeated text columns as categoricals: each map's copy of them then copies codes only.
+
+    (Copying a column of Arrow strings copies every string, three times per site.)
+    """
+    out: dict[str, pd.Categorical] = {}
+    for col in ("category", "district", "technology", "exclusion_reasons", "clipped_by"):
+        if col in sites.columns and (
+            isinstance(sites[col].dtype, pd.StringDtype) or sites[col].dtype == object
+        ):
+            out[col] = pd.Categorical(sites[col])
+    return out
 
 
 def _rows_in(rows: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:
