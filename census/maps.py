@@ -875,18 +875,24 @@ _MAX_SAFE = 2**53
 
 def _varints(values: np.ndarray) -> str:
     """Pack non-negative integers (< 2**63) as LEB128 varints in base64 text."""
-    u = np.asarray(values).astype(np.uint64, copy=False)
+    u = np.asarray(values)
     if not len(u):
         return ""
-    width = max(1, -(-int(u.max()).bit_length() // 7))  # bytes of the largest value
-    nbytes = np.ones(len(u), dtype=np.int64)
-    for j in range(1, width):
-        nbytes += u >= np.uint64(1 << (7 * j))
-    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
-    table = ((u[:, None] >> shifts) & np.uint64(0x7F)).astype(np.uint8)
-    table[:, :-1] |= (nbytes[:, None] > np.arange(1, width)).astype(np.uint8) << 7
-    packed = table[np.arange(width) < nbytes[:, None]]  # row by row: each value's bytes
-    return base64.b64encode(packed.tobytes()).decode("ascii")
+    top = int(u.max())
+    if top < 128:  # one byte each (counts, flags, codes of a few texts)
+        return base64.b64encode(u.astype(np.uint8).tobytes()).decode("ascii")
+    u = u.astype(np.uint32 if top < 2**32 else np.uint64, copy=False)
+    nbytes = np.ones(len(u), dtype=np.uint8)
+    for j in range(1, -(-top.bit_length() // 7)):
+        nbytes += u >= (1 << (7 * j))
+    # byte k of the stream is byte `nth` of value `of`; all but a value's last byte
+    # carry the continuation bit
+    of = np.repeat(np.arange(len(u)), nbytes)
+    first = np.cumsum(nbytes, dtype=np.int64) - nbytes
+    nth = np.arange(len(of)) - first[of]
+    byte = (u[of] >> (nth * 7).astype(u.dtype)) & 0x7F
+    byte |= (nth + 1 < nbytes[of]).astype(u.dtype) << 7
+    return base64.b64encode(byte.astype(np.uint8).tobytes()).decode("ascii")
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
@@ -1111,8 +1117,8 @@ def _sites_payload(
     and its eligible sites (counting the sites a pre-aggregated row stands for).
 
     ``rows`` are the positions of the layer's sites in ``sites`` (default: all), taken
-    once, in cell order. With ``links`` (a detail-map file per site, same index as
-    ``sites``) the layer is an index: cells only, each linking to the detail map most
+    once, in cell order. With ``links`` (a detail-map file per site, aligned with
+    ``sites`` by position) the layer is an index: cells only, each linking to the detail map most
     of its sites are on.
     """
     rows = np.arange(len(sites)) if rows is None else np.asarray(rows)
@@ -1143,10 +1149,10 @@ def _sites_payload(
         cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
         energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)
         link_codes = None
-        if links is not None:
-            link_codes, link_uniques = pd.factorize(
-                links.reindex(sites.index).astype(str), sort=True
-            )
+        if links is not None:  # positions of a link file, sorted by name
+            raw, uniques = pd.factorize(links.iloc[rows], use_na_sentinel=False)
+            link_codes, link_uniques = pd.factorize(pd.Series(uniques).astype(str), sort=True)
+            link_codes = link_codes[raw]
         cell_x = ix[starts] * aggregate_cell_m
         cell_y = iy[starts] * aggregate_cell_m
         boxes = shapely.box(cell_x, cell_y, cell_x + aggregate_cell_m, cell_y + aggregate_cell_m)
@@ -1609,7 +1615,10 @@ def build_map(
         },
     )
 
-    counts = sites["category"].astype(str).value_counts()
+    # each site's category as text (astype(str) per distinct value, not per site)
+    cat_codes, cat_uniques = pd.factorize(sites["category"], use_na_sentinel=False)
+    category_of = pd.Series(cat_uniques).astype(str).to_numpy(dtype=object)[cat_codes]
+    counts = pd.Series(category_of, dtype=object).value_counts()
     known = [c for c in CATEGORY_COLORS if c in counts.index]
     categories = known + sorted(c for c in counts.index if c not in CATEGORY_COLORS)
     canvas = bool((counts > max_sites_detail).any()) or detail_links is not None
@@ -1671,7 +1680,8 @@ def build_map(
         zg.add_to(m)
 
     entries: list[tuple[str, str, int, int, bool]] = []
-    category_of = sites["category"].astype(str).to_numpy()
+    if detail_links is not None:
+        detail_links = detail_links.reindex(sites.index)  # then taken by position
     for index, category in enumerate(categories):
         payload, aggregated, n_sub, n_elig = _sites_payload(
             sites,

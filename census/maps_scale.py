@@ -251,7 +251,7 @@ def write_maps_split(
             turbines=sub_turbines,
             district_totals=totals,
             title=title,
-            detail_links=None if links is None else links.loc[sub.index],
+            detail_links=links,  # aligned with sub (same index, same order)
             **common,
             **(city_zones if code is None and links is not None else {}),
         )
@@ -265,7 +265,7 @@ def _as_categories(sites: pd.DataFrame) -> dict[str, pd.Categorical]:
     (Copying a column of Arrow strings copies every string, three times per site.)
     """
     out: dict[str, pd.Categorical] = {}
-    for col in ("category", "district", "technology", "exclusion_reasons", "clipped_by"):
+    for col in ("district", "technology", "exclusion_reasons", "clipped_by"):
         if col in sites.columns and (
             isinstance(sites[col].dtype, pd.StringDtype) or sites[col].dtype == object
         ):
