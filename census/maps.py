@@ -1202,7 +1202,7 @@ def _sites_payload(
     columns: dict[str, Any] = {
         "id": _packed_column(sites["site_id"], None, categorical=False),
         "name": _packed_column(sites["name"], None) if "name" in sites.columns else None,
-        "eligible": {"n": 0, "v": _varints(elig01 + 1)},
+        "eligible": {"n": 0, "v": _varints(_zigzag(elig01) + np.uint64(1))},
         "fields": [],
     }
     for col, _label, _unit, dec in fields:
