@@ -259,17 +259,23 @@ def write_maps_split(
     return written
 
 
-def _as_categories(sites: pd.DataFrame) -> dict[str, pd.Categorical]:
-    """Repeated text columns as categoricals: each map's copy of them then copies codes only.
+def _as_categories(sites: pd.DataFrame) -> dict[str, Any]:
+    """Text columns in forms that are cheap to copy for each map, same values.
 
-    (Copying a column of Arrow strings copies every string, three times per site.)
+    Copying a column of Arrow strings copies every string (three times per site), and
+    each map turned its ids into Python strings again: repeated texts become
+    categoricals (``category`` only without missing values, whose text it is), ids and
+    names Python strings once.
     """
-    out: dict[str, pd.Categorical] = {}
-    for col in ("district", "technology", "exclusion_reasons", "clipped_by"):
-        if col in sites.columns and (
-            isinstance(sites[col].dtype, pd.StringDtype) or sites[col].dtype == object
-        ):
+    out: dict[str, Any] = {}
+    for col in ("category", "district", "technology", "exclusion_reasons", "clipped_by"):
+        if col not in sites.columns or not isinstance(sites[col].dtype, pd.StringDtype):
+            continue
+        if col != "category" or not sites[col].hasnans:
             out[col] = pd.Categorical(sites[col])
+    for col in ("site_id", "name"):
+        if col in sites.columns and isinstance(sites[col].dtype, pd.StringDtype):
+            out[col] = sites[col].astype(object)
     return out
 
 
