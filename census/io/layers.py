@@ -14,7 +14,13 @@ import shapely
 
 from census.crs import METRIC_CRS
 from census.exceptions import InputError, SchemaError
-from census.io.vector import apply_field_map, read_vector, repair_geometries, to_metric
+from census.io.vector import (
+    apply_field_map,
+    count_features,
+    read_vector,
+    repair_geometries,
+    to_metric,
+)
 
 __all__ = [
     "SITE_BASE_COLUMNS",
@@ -86,15 +92,49 @@ def assign_districts(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd
     )
 
 
-def _load_layer(name: str, cfg, *, metric_crs: str) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def _load_layer(
+    name: str,
+    cfg,
+    *,
+    metric_crs: str,
+    extent: tuple[float, float, float, float] | None = None,
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    """Read, rename, repair and project one layer; ``extent`` reads only its rows there.
+
+    A read by extent that finds no row is not an empty layer: the empty-layer warning
+    fires only when the layer's feature count (file metadata) is zero, and a layer
+    whose count the metadata does not give is read whole.
+    """
     report = LayerReport(name=name, path=str(cfg.path), synthetic=bool(cfg.synthetic))
-    gdf = read_vector(Path(cfg.path), layer=cfg.layer, crs=cfg.crs, name=name)
+    gdf = read_vector(
+        Path(cfg.path),
+        layer=cfg.layer,
+        crs=cfg.crs,
+        name=name,
+        extent=extent,
+        extent_crs=metric_crs,
+    )
+    by_extent = bool(gdf.attrs.get("extent_read"))
     report.rows_read = len(gdf)
     report.source_crs = str(gdf.attrs.get("source_crs", ""))
+    if by_extent:
+        x0, y0, x1, y1 = extent
+        report.notes.append(
+            f"read by extent: rows_read counts only the rows whose bounding box meets "
+            f"{x0:.0f}, {y0:.0f}, {x1:.0f}, {y1:.0f} ({metric_crs}, selected districts "
+            "plus margin); the rest of the layer was not read"
+        )
     fields = getattr(cfg, "fields", None) or {}
     if fields:
         gdf = apply_field_map(gdf, fields, layer=name, path=cfg.path)
     if len(gdf) == 0:
+        if by_extent:
+            total = count_features(cfg.path, layer=cfg.layer)
+            if total is None:
+                return _load_layer(name, cfg, metric_crs=metric_crs)
+            if total > 0:
+                report.notes.append(f"none of its {total} rows lies within the extent")
+                return gdf.to_crs(metric_crs), report
         warnings.warn(
             f"Layer '{name}' ({cfg.path}) is empty; its totals will be zero.",
             UserWarning,
@@ -145,6 +185,7 @@ def load_sites(
     metric_crs: str = METRIC_CRS,
     study_area: gpd.GeoDataFrame | None = None,
     study_area_name: str = "study area",
+    extent: tuple[float, float, float, float] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[LayerReport]]:
     """Load every candidate-site layer into one site table.
 
@@ -161,6 +202,15 @@ def load_sites(
         warned about and recorded in the layer's report.
     study_area_name : str
         Name of the study area, for messages.
+    extent : (float, float, float, float), optional
+        ``(xmin, ymin, xmax, ymax)`` in ``metric_crs`` holding every selected district:
+        read only the rows whose bounding box meets it. A site belongs to the district
+        holding its representative point, so every site of the selected districts is
+        read and the site table is the same as from a whole read. Layers without
+        ``id_field`` are read whole (their site ids are row numbers of the whole
+        layer), and so is a layer of which no row read lies in the study area (so that
+        a layer in a wrong CRS is still reported). ``rows_read``, ``dropped_outside``
+        and ``outside_study_area`` then count the rows read, as the report's notes say.
 
     Raises
     ------
@@ -177,8 +227,27 @@ def load_sites(
     """
     frames = []
     reports = []
+    area = districts if study_area is None else study_area
     for name, cfg in layers.items():
-        gdf, report = _load_layer(name, cfg, metric_crs=metric_crs)
+        layer_extent = extent if cfg.id_field else None
+        gdf, report = _load_layer(name, cfg, metric_crs=metric_crs, extent=layer_extent)
+        by_extent = layer_extent is not None and bool(gdf.attrs.get("extent_read"))
+        where = None
+        if by_extent and len(gdf):
+            where = assign_districts(gdf, area)
+        if by_extent and (where is None or where["adcode"].isna().all()):
+            # nothing read lies in the study area: read the whole layer, so that a layer
+            # in a wrong CRS is refused as by a whole run (and an empty one warned about)
+            gdf, report = _load_layer(name, cfg, metric_crs=metric_crs)
+            by_extent, where = False, None
+            report.notes.append(
+                "read whole: no row within the selected districts' extent lies in the study area"
+            )
+        elif extent is not None and not cfg.id_field:
+            report.notes.append(
+                "read whole, not by extent: without id_field the site ids are row numbers "
+                "of the whole layer"
+            )
         reports.append(report)
         if len(gdf) == 0:
             continue
@@ -209,14 +278,19 @@ def load_sites(
         attrs = gdf.drop(columns=[gdf.geometry.name])
         clash = [c for c in attrs.columns if c in SITE_BASE_COLUMNS or c in _RESERVED]
         attrs = attrs.rename(columns={c: f"src_{c}" for c in clash})
-        area = districts if study_area is None else study_area
-        where = assign_districts(gdf, area)
+        if where is None:
+            where = assign_districts(gdf, area)
         in_area = where["adcode"].notna().to_numpy()
-        _check_inside(name, cfg, gdf, in_area, report, area_name=study_area_name)
+        _check_inside(
+            name, cfg, gdf, in_area, report, area_name=study_area_name, by_extent=by_extent
+        )
         inside = where["adcode"].isin(districts["adcode"]).to_numpy()
         report.dropped_outside = int((~inside).sum())
         if report.dropped_outside:
-            report.notes.append(f"{report.dropped_outside} sites outside the selected districts")
+            report.notes.append(
+                f"{report.dropped_outside} sites outside the selected districts"
+                + (" (of the rows read within the extent)" if by_extent else "")
+            )
         frame = gpd.GeoDataFrame(
             {
                 "site_id": (name + ":" + ids).to_numpy(),
@@ -256,8 +330,13 @@ def _check_inside(
     report: LayerReport,
     *,
     area_name: str,
+    by_extent: bool = False,
 ) -> None:
-    """Refuse a layer wholly outside the study area; warn with the count when partly."""
+    """Refuse a layer wholly outside the study area; warn with the count when partly.
+
+    With ``by_extent`` the layer was read only within the selected districts' extent:
+    the counts are of the rows read, and the message says so.
+    """
     n_out = int((~in_area).sum())
     report.outside_study_area = n_out
     if n_out == 0:
@@ -274,12 +353,20 @@ def _check_inside(
             'Amap/Tencent data declare crs = "GCJ-02", and that the layer and '
             "[study_area] boundaries are for the same city and districts."
         )
+    of = (
+        f"{len(gdf):,} sites read within the selected districts' extent"
+        if by_extent
+        else f"{len(gdf):,} sites"
+    )
     msg = (
-        f"Layer '{name}' ({cfg.path}): {n_out:,} of {len(gdf):,} sites lie outside the study "
+        f"Layer '{name}' ({cfg.path}): {n_out:,} of {of} lie outside the study "
         f"area '{area_name}' and are left out. If they belong inside, check the layer's CRS "
         f'({crs_text}; Amap/Tencent data need crs = "GCJ-02") and the boundaries.'
     )
-    report.notes.append(f"{n_out} sites outside the study area")
+    report.notes.append(
+        f"{n_out} sites outside the study area"
+        + (" (of the rows read within the extent)" if by_extent else "")
+    )
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
@@ -308,22 +395,42 @@ _RESERVED = frozenset(
 )
 
 
-def load_exclusion(name: str, cfg, *, metric_crs: str = METRIC_CRS) -> gpd.GeoSeries:
+def load_exclusion(
+    name: str,
+    cfg,
+    *,
+    metric_crs: str = METRIC_CRS,
+    extent: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoSeries:
     """Load one exclusion layer as a GeoSeries in the metric CRS.
+
+    Parameters
+    ----------
+    name : str
+    cfg : census.config.ExclusionLayerConfig
+    metric_crs : str, default "EPSG:4549"
+    extent : (float, float, float, float), optional
+        ``(xmin, ymin, xmax, ymax)`` in ``metric_crs``: read only the features whose
+        bounding box meets it (the caller grows it by the layer's largest buffer).
+        No empty-layer warning when no feature lies there but the layer has some.
 
     Raises
     ------
     InputError
         Missing file or layer; :class:`~census.exceptions.MissingCRSError` without CRS.
     """
-    gdf, _ = _load_layer(name, cfg, metric_crs=metric_crs)
+    gdf, _ = _load_layer(name, cfg, metric_crs=metric_crs, extent=extent)
     if gdf.geometry.name not in gdf.columns:  # pragma: no cover - defensive
         raise InputError(f"Exclusion layer '{name}' ({cfg.path}) has no geometry column.")
     return gdf.geometry.reset_index(drop=True)
 
 
 def load_exclusions(
-    configs: dict, needed: set[str], *, metric_crs: str = METRIC_CRS
+    configs: dict,
+    needed: set[str],
+    *,
+    metric_crs: str = METRIC_CRS,
+    extents: dict[str, tuple[float, float, float, float]] | None = None,
 ) -> dict[str, gpd.GeoSeries]:
     """Load the exclusion layers the screening rules name.
 
@@ -334,6 +441,9 @@ def load_exclusions(
     needed : set of str
         Layer names the active rules use (:func:`census.sites.screen.required_exclusions`).
     metric_crs : str
+    extents : dict of str to (float, float, float, float), optional
+        Per layer, the box in ``metric_crs`` whose features are read (the sites' extent
+        grown by the layer's largest buffer [m]); a layer not in it is read whole.
 
     Returns
     -------
@@ -365,5 +475,7 @@ def load_exclusions(
             )
             out[name] = gpd.GeoSeries([], crs=metric_crs)
             continue
-        out[name] = load_exclusion(name, configs[name], metric_crs=metric_crs)
+        out[name] = load_exclusion(
+            name, configs[name], metric_crs=metric_crs, extent=(extents or {}).get(name)
+        )
     return out

@@ -18,12 +18,30 @@ import shapely
 from census.crs import GCJ02, METRIC_CRS, check_zone, gcj02_to_wgs84_gdf, require_crs
 from census.exceptions import InputError, SchemaError
 
-__all__ = ["VECTOR_SUFFIXES", "list_layers", "read_vector", "to_metric", "repair_geometries"]
+__all__ = [
+    "EXTENT_MARGIN_M",
+    "VECTOR_SUFFIXES",
+    "count_features",
+    "extent_in_layer_crs",
+    "list_layers",
+    "read_vector",
+    "repair_geometries",
+    "to_metric",
+]
 
 logger = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet", ".geoparquet")
 """File suffixes read as vector layers."""
+
+EXTENT_MARGIN_M = 100.0
+"""Margin [m] added around an extent before it is transformed into a layer's CRS."""
+
+#: Extra margin [deg] around an extent for GCJ-02 files: the GCJ-02 offset from WGS84 is
+#: at most about 0.01 deg in China (~0.005 deg lon, 0.003 deg lat in Hangzhou).
+GCJ02_MARGIN_DEG = 0.02
+
+_PARQUET = (".parquet", ".geoparquet")
 
 
 def _check_path(path: Path, what: str) -> Path:
@@ -51,6 +69,8 @@ def read_vector(
     layer: str | None = None,
     crs: str | None = None,
     name: str | None = None,
+    extent: tuple[float, float, float, float] | None = None,
+    extent_crs: str = METRIC_CRS,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer as it is stored, with its CRS checked.
 
@@ -67,11 +87,21 @@ def read_vector(
         frame carries EPSG:4326 after conversion to WGS84).
     name : str, optional
         Name of the layer for messages (defaults to ``layer`` or the file stem).
+    extent : (float, float, float, float), optional
+        ``(xmin, ymin, xmax, ymax)`` in ``extent_crs``: read only the features whose
+        bounding box meets this box (transformed into the layer's CRS with
+        :func:`extent_in_layer_crs`, so a little more may be read, never less).
+        Default: the whole layer. The frame's ``attrs["extent_read"]`` says whether
+        the extent was used (a file without a CRS is read whole, so that the
+        missing CRS is reported as usual).
+    extent_crs : str, default "EPSG:4549"
+        CRS of ``extent``.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        In the file's CRS (or WGS84 for GCJ-02 input).
+        In the file's CRS (or WGS84 for GCJ-02 input); rows in file order (index
+        0..n-1 when read by extent).
 
     Raises
     ------
@@ -86,17 +116,22 @@ def read_vector(
     label = name or layer or path.stem
     suffix = path.suffix.lower()
     try:
-        if suffix in (".parquet", ".geoparquet"):
-            gdf = gpd.read_parquet(path)
+        if suffix not in _PARQUET and layer is not None:
+            available = [str(n) for n, _ in pyogrio.list_layers(path)]
+            if layer not in available:
+                raise InputError(
+                    f"Layer '{layer}' not found in {path}; the file has layers "
+                    f"{available}. Fix the layer name in your config."
+                )
+        bbox = None
+        if extent is not None:
+            stored = _stored_crs(path, layer=layer, crs=crs)
+            if stored is not None:
+                bbox = extent_in_layer_crs(extent, extent_crs, stored, gcj02=_is_gcj02(crs))
+        if suffix in _PARQUET:
+            gdf = gpd.read_parquet(path) if bbox is None else _read_parquet_bbox(path, bbox)
         else:
-            if layer is not None:
-                available = [str(n) for n, _ in pyogrio.list_layers(path)]
-                if layer not in available:
-                    raise InputError(
-                        f"Layer '{layer}' not found in {path}; the file has layers "
-                        f"{available}. Fix the layer name in your config."
-                    )
-            gdf = pyogrio.read_dataframe(path, layer=layer)
+            gdf = pyogrio.read_dataframe(path, layer=layer, bbox=bbox)
     except InputError:
         raise
     except (
@@ -107,7 +142,7 @@ def read_vector(
     ) as exc:
         raise InputError(f"Cannot read layer '{label}' from {path}: {exc}") from exc
     if crs is not None:
-        if crs.upper().replace("_", "-") in (GCJ02, "GCJ02"):
+        if _is_gcj02(crs):
             gdf = gcj02_to_wgs84_gdf(gdf)
             gdf.attrs["source_crs"] = GCJ02
         else:
@@ -120,7 +155,112 @@ def read_vector(
     else:
         require_crs(gdf, layer=label, path=str(path))
         gdf.attrs["source_crs"] = gdf.crs.to_string()
+    gdf.attrs["extent_read"] = bbox is not None
     return gdf
+
+
+def _is_gcj02(crs: str | None) -> bool:
+    return crs is not None and crs.upper().replace("_", "-") in (GCJ02, "GCJ02")
+
+
+def _stored_crs(path: Path, *, layer: str | None, crs: str | None):
+    """CRS of the coordinates as stored in the file (declared ``crs`` first); None if unknown."""
+    from pyproj import CRS
+
+    if crs is not None:
+        return CRS.from_user_input("EPSG:4326" if _is_gcj02(crs) else crs)
+    if path.suffix.lower() in _PARQUET:
+        from census.io.geoparquet import geoparquet_metadata
+
+        geo = geoparquet_metadata(path)
+        column = geo["columns"][geo["primary_column"]]
+        if "crs" not in column:
+            return CRS.from_user_input("OGC:CRS84")  # GeoParquet spec: a missing crs is CRS84
+        return None if column["crs"] is None else CRS.from_user_input(column["crs"])
+    import pyogrio
+
+    info_crs = pyogrio.read_info(path, layer=layer).get("crs")
+    return CRS.from_user_input(info_crs) if info_crs else None
+
+
+def extent_in_layer_crs(
+    extent: tuple[float, float, float, float],
+    extent_crs: str,
+    layer_crs,
+    *,
+    margin_m: float = EXTENT_MARGIN_M,
+    gcj02: bool = False,
+) -> tuple[float, float, float, float]:
+    """Transform a box into a layer's CRS, grown so that it covers the box's whole area.
+
+    Parameters
+    ----------
+    extent : (float, float, float, float)
+        ``(xmin, ymin, xmax, ymax)`` in ``extent_crs`` [m].
+    extent_crs : str
+        A projected CRS in metres.
+    layer_crs : pyproj.CRS or str
+        CRS of the layer's stored coordinates (EPSG:4326 for GCJ-02 files).
+    margin_m : float, default :data:`EXTENT_MARGIN_M`
+        Margin added on every side before the transformation [m].
+    gcj02 : bool, default False
+        The coordinates are GCJ-02: grow the box by a further
+        :data:`GCJ02_MARGIN_DEG` [deg] to cover the GCJ-02 offset.
+
+    Returns
+    -------
+    (float, float, float, float)
+        ``(xmin, ymin, xmax, ymax)`` in ``layer_crs`` (x = longitude for geographic CRS),
+        from pyproj's ``transform_bounds`` with 21 points densified on each edge.
+    """
+    from pyproj import CRS
+
+    from census.crs import transformer
+
+    x0, y0, x1, y1 = (float(v) for v in extent)
+    box = (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+    target = CRS.from_user_input(layer_crs)
+    if target.equals(CRS.from_user_input(extent_crs)):
+        return box
+    out = transformer(extent_crs, target).transform_bounds(*box, densify_pts=21)
+    if gcj02:
+        m = GCJ02_MARGIN_DEG
+        out = (out[0] - m, out[1] - m, out[2] + m, out[3] + m)
+    return tuple(float(v) for v in out)
+
+
+def _read_parquet_bbox(path: Path, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Read the rows of a GeoParquet file whose bounding box meets ``bbox``.
+
+    With a ``bbox`` covering column (GeoParquet 1.1) pyarrow skips the other rows before
+    their geometries are decoded; without one every geometry is decoded and the rows
+    are filtered by their bounds (the saving is then in what the caller does next).
+    """
+    from census.io.geoparquet import geoparquet_metadata
+
+    covering = geoparquet_metadata(path)["columns"]
+    if any("covering" in c for c in covering.values()):
+        return gpd.read_parquet(path, bbox=bbox).reset_index(drop=True)
+    gdf = gpd.read_parquet(path)
+    b = shapely.bounds(gdf.geometry.values)
+    keep = ~((b[:, 0] > bbox[2]) | (b[:, 1] > bbox[3]) | (b[:, 2] < bbox[0]) | (b[:, 3] < bbox[1]))
+    return gdf.loc[keep].reset_index(drop=True)
+
+
+def count_features(path: str | Path, *, layer: str | None = None) -> int | None:
+    """Return the number of features of a layer from its metadata, or None when unknown.
+
+    Cheap: GeoPackage and GeoParquet store the count; other formats may need a scan.
+    """
+    import pyogrio
+
+    path = Path(path)
+    if path.suffix.lower() in _PARQUET:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    n = int(pyogrio.read_info(path, layer=layer).get("features", -1))
+    return None if n < 0 else n
 
 
 def repair_geometries(

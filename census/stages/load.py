@@ -31,6 +31,11 @@ __all__ = ["input_paths", "load_inputs", "protected_paths", "weather_groups"]
 
 logger = logging.getLogger(__name__)
 
+READ_DISTRICT_EXTENT = True
+"""Read only the selected districts' extent of the layers and rasters when a run selects
+some districts (not all): the same sites and numbers, less to read. Tests and
+``benchmarks/bench_load.py`` switch it off to compare."""
+
 
 def load_inputs(
     sites: gpd.GeoDataFrame | None, ctx: RunContext
@@ -65,6 +70,7 @@ def load_inputs(
         metric_crs=metric,
     )
     ctx.districts = select_districts(ctx.all_districts, ctx.requested_districts)
+    district_box = _district_extent(ctx)
     if sites is None:
         active = {n: lc for n, lc in cfg.layers.items() if lc.enabled}
         sites, ctx.layer_reports = load_sites(
@@ -73,16 +79,22 @@ def load_inputs(
             metric_crs=metric,
             study_area=ctx.all_districts,
             study_area_name=cfg.study_area.name,
+            extent=district_box,
         )
         # BIPV facades: footprint rows of facade categories become one row per facade
         sites = expand_facades(sites, cfg.rules)
-    ctx.exclusions = _exclusions(cfg, sites, metric)
+    # sites straddling a border reach beyond their district: exclusions and rasters
+    # cover the sites' own extent as well
+    site_box = _union_box(district_box, sites) if district_box is not None else None
+    ctx.exclusions = _exclusions(cfg, sites, metric, site_box)
     if cfg.terrain.dem is not None:
-        ctx.dem = read_raster_metric(cfg.terrain.dem, metric_crs=metric, resampling="bilinear")
+        ctx.dem = read_raster_metric(
+            cfg.terrain.dem, metric_crs=metric, resampling="bilinear", extent=site_box
+        )
     if cfg.terrain.landcover is not None:
         # class codes: nearest neighbour, never interpolated
         ctx.landcover = read_raster_metric(
-            cfg.terrain.landcover, metric_crs=metric, resampling="nearest"
+            cfg.terrain.landcover, metric_crs=metric, resampling="nearest", extent=site_box
         )
     ctx.weather_groups = weather_groups(cfg, ctx.all_districts, ctx.districts)
     if cfg.zones.path is not None:
@@ -125,12 +137,47 @@ def _wind_rows(cfg: CensusConfig, sites: gpd.GeoDataFrame) -> pd.Series:
     return sites["category"].isin(wind_categories)
 
 
+def _district_extent(ctx: RunContext) -> tuple[float, float, float, float] | None:
+    """Box [m] of the selected districts when a run selects some (not all), else None."""
+    if not READ_DISTRICT_EXTENT or not ctx.requested_districts:
+        return None
+    if len(ctx.districts) == 0 or len(ctx.districts) >= len(ctx.all_districts):
+        return None
+    return tuple(float(v) for v in ctx.districts.total_bounds)
+
+
+def _union_box(
+    box: tuple[float, float, float, float], sites: gpd.GeoDataFrame
+) -> tuple[float, float, float, float]:
+    """``box`` grown to hold every site geometry [m]."""
+    if not len(sites):
+        return box
+    x0, y0, x1, y1 = sites.geometry.total_bounds
+    return (min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1))
+
+
 def _exclusions(
-    cfg: CensusConfig, sites: gpd.GeoDataFrame, metric: str
+    cfg: CensusConfig,
+    sites: gpd.GeoDataFrame,
+    metric: str,
+    site_box: tuple[float, float, float, float] | None = None,
 ) -> dict[str, gpd.GeoSeries]:
     categories = sorted(pd.unique(sites["category"]).tolist()) if len(sites) else []
     needed = required_exclusions(cfg.rules, categories)
-    return load_exclusions(cfg.exclusions, needed, metric_crs=metric)
+    extents = None
+    if site_box is not None:
+        # a zone just outside the sites' box still cuts a site through its buffer: grow
+        # each layer's box by the largest buffer any rule of this run puts around it
+        grow: dict[str, float] = {}
+        for cat in categories:
+            rule = cfg.rules.categories.get(cat)
+            for ex in rule.exclusions if rule is not None else []:
+                grow[ex.layer] = max(grow.get(ex.layer, 0.0), float(ex.buffer_m))
+        x0, y0, x1, y1 = site_box
+        extents = {
+            name: (x0 - b, y0 - b, x1 + b, y1 + b) for name, b in grow.items() if name in needed
+        }
+    return load_exclusions(cfg.exclusions, needed, metric_crs=metric, extents=extents)
 
 
 def weather_groups(
