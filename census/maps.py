@@ -311,7 +311,9 @@ _CENSUS_JS = r"""
       return out;
     }
     var scale = Math.pow(10, c.n);
-    for (k = 0; k < n; k++) { out[k] = v[k] ? (c.n ? unzig(v[k] - 1) / scale : unzig(v[k] - 1)) : null; }
+    for (k = 0; k < n; k++) {
+      out[k] = v[k] ? (c.n ? unzig(v[k] - 1) / scale : unzig(v[k] - 1)) : null;
+    }
     return out;
   }
   // Geometries: geometry(k) gives site k's GeoJSON geometry (or null), built when asked.
@@ -343,8 +345,16 @@ _CENSUS_JS = r"""
       if (kind < 1 || kind > 6) { return null; }
       var ip = at[4 * k], ir = at[4 * k + 1], il = at[4 * k + 2], ic = at[4 * k + 3];
       function pt() { var p = [xy[2 * ic], xy[2 * ic + 1]]; ic++; return p; }
-      function line() { var a = [], m = lens[il++]; for (var q = 0; q < m; q++) { a.push(pt()); } return a; }
-      function poly() { var a = [], m = rings[ir++]; for (var q = 0; q < m; q++) { a.push(line()); } return a; }
+      function line() {
+        var a = [], m = lens[il++];
+        for (var q = 0; q < m; q++) { a.push(pt()); }
+        return a;
+      }
+      function poly() {
+        var a = [], m = rings[ir++];
+        for (var q = 0; q < m; q++) { a.push(line()); }
+        return a;
+      }
       var one = kind % 3 === 1 ? pt : (kind % 3 === 2 ? line : poly);
       var types = ["", "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
                    "MultiPolygon"];
@@ -694,7 +704,7 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> No
 
 
 def _map_columns(sites: gpd.GeoDataFrame, *, index: bool = False) -> gpd.GeoDataFrame:
-    """The columns a map reads (a run's site table has ~50; each subset copies them all).
+    """Keep the columns a map reads (a run's site table has ~50; each subset copies all).
 
     An ``index`` map (cells only) reads fewer: those of the cells and district totals.
     """
@@ -1113,13 +1123,13 @@ def _sites_payload(
     tr: Translator | None = None,
     links: pd.Series | None = None,
 ) -> tuple[str, bool, int, int]:
-    """Return the JSON payload of one category layer, whether it is aggregated, its sites
-    and its eligible sites (counting the sites a pre-aggregated row stands for).
+    """Return one category layer's JSON payload, whether it is aggregated, and its counts.
 
-    ``rows`` are the positions of the layer's sites in ``sites`` (default: all), taken
-    once, in cell order. With ``links`` (a detail-map file per site, aligned with
-    ``sites`` by position) the layer is an index: cells only, each linking to the detail map most
-    of its sites are on.
+    The counts are its sites and eligible sites (counting the sites a pre-aggregated
+    row stands for). ``rows`` are the positions of the layer's sites in ``sites``
+    (default: all), taken once, in cell order. With ``links`` (a detail-map file per
+    site, aligned with ``sites`` by position) the layer is an index: cells only, each
+    linking to the detail map most of its sites are on.
     """
     rows = np.arange(len(sites)) if rows is None else np.asarray(rows)
     n = len(rows)
@@ -1259,7 +1269,7 @@ def _sites_payload(
 def _site_data_json(
     meta: dict[str, Any], n: int, columns: dict[str, Any], geoms: dict[str, Any]
 ) -> str:
-    """The JSON payload of a site layer: ``meta``, ``n`` sites, packed ``cols`` and ``geom``."""
+    """Return a site layer's JSON: ``meta``, ``n`` sites, packed ``cols`` and ``geom``."""
     return _script_json({"meta": meta, "n": n, "cols": columns, "geom": geoms})
 
 

@@ -88,7 +88,9 @@ def decode_geoms(g: dict, n: int) -> list[dict | None]:
             if kind < 4:
                 out.append({"type": KINDS[kind], "coordinates": one()})
             else:
-                out.append({"type": KINDS[kind], "coordinates": [one() for _ in range(next(parts))]})
+                out.append(
+                    {"type": KINDS[kind], "coordinates": [one() for _ in range(next(parts))]}
+                )
     assert next(coords, None) is None, "coordinates left over"
     return out
 
@@ -177,7 +179,9 @@ def test_geometries_are_the_geojson_coordinates():
         shapely.GeometryCollection([shapely.Point(X0, Y0), box]),
     ]
     tol = np.array([1.0] * 9 + [3.0, 1.0])
-    packed = json.loads(json.dumps(_packed_geoms(np.array(geoms, dtype=object), crs="EPSG:4549", tolerance_m=tol)))
+    packed = json.loads(
+        json.dumps(_packed_geoms(np.array(geoms, dtype=object), crs="EPSG:4549", tolerance_m=tol))
+    )
     assert packed["kind"] == 0
     got = decode_geoms(packed, len(geoms))
     want = _geojson(geoms, tol)
@@ -195,9 +199,7 @@ def test_geometries_are_the_geojson_coordinates():
 
 @pytest.mark.parametrize("crs", ["EPSG:4549", "EPSG:32651"])
 def test_geometries_in_another_metric_crs(crs):
-    pts = gpd.GeoSeries(
-        [shapely.box(X0, Y0, X0 + 50, Y0 + 30)], crs="EPSG:4549"
-    ).to_crs(crs)
+    pts = gpd.GeoSeries([shapely.box(X0, Y0, X0 + 50, Y0 + 30)], crs="EPSG:4549").to_crs(crs)
     packed = _packed_geoms(pts.values, crs=crs, tolerance_m=1.0)
     got = decode_geoms(packed, 1)
     texts = _display_geoms(pts.values, crs=crs, tolerance_m=1.0)
