@@ -409,7 +409,12 @@ _CENSUS_JS = r"""
       lyr.bindTooltip(tooltip, {sticky: true});
       return lyr;
     }
-    var entry = {group: group, meta: m};
+    var entry = {group: group, meta: m, n: n};
+    // site k as the popup and the map read it (for checks: census.maps[0].sites[i].site(k))
+    entry.site = function (k) {
+      return {id: ids[k], name: names[k], eligible: elig[k],
+              values: values.map(function (c) { return c[k]; }), geometry: geometry(k)};
+    };
     state.sites[m.index] = entry;
     if (!canvas) {
       group.addLayer(make(0, n));
