@@ -1620,7 +1620,9 @@ def build_map(
     if turbines is not None:
         _require_columns(turbines, _TURBINE_REQUIRED, "build_map(turbines)")
         turbines = _metric(turbines, "turbines")
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    if not drawn.all():  # (a boolean selection copies the table even when it keeps all)
+        sites = sites[drawn]
     if district_totals is None:
         district_totals = _totals_from_sites(sites)
     tr = Translator(
