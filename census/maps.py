@@ -409,7 +409,12 @@ _CENSUS_JS = r"""
       lyr.bindTooltip(tooltip, {sticky: true});
       return lyr;
     }
-    var entry = {group: group, meta: m};
+    var entry = {group: group, meta: m, n: n};
+    // site k as the popup and the map read it (for checks: census.maps[0].sites[i].site(k))
+    entry.site = function (k) {
+      return {id: ids[k], name: names[k], eligible: elig[k],
+              values: values.map(function (c) { return c[k]; }), geometry: geometry(k)};
+    };
     state.sites[m.index] = entry;
     if (!canvas) {
       group.addLayer(make(0, n));
@@ -1615,7 +1620,9 @@ def build_map(
     if turbines is not None:
         _require_columns(turbines, _TURBINE_REQUIRED, "build_map(turbines)")
         turbines = _metric(turbines, "turbines")
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    if not drawn.all():  # (a boolean selection copies the table even when it keeps all)
+        sites = sites[drawn]
     if district_totals is None:
         district_totals = _totals_from_sites(sites)
     tr = Translator(

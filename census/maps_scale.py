@@ -145,7 +145,8 @@ def write_maps_split(
     tr = Translator(lang)  # type: ignore[arg-type]
     folder = Path(folder).expanduser()
     sites = _map_columns(_metric(sites, "sites"))
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)].reset_index(drop=True)
+    drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    sites = (sites if drawn.all() else sites[drawn]).reset_index(drop=True)
     adcode = _district_of(sites, districts)
     by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
     if districts_filter is not None:
