@@ -159,7 +159,7 @@ def browser_load(path: Path, town_latlon: tuple[float, float], repeat: int) -> d
             loads.append(page.evaluate("census.loadedMs") / 1000.0)
             t1 = time.perf_counter()
             lat, lon = town_latlon
-            page.evaluate(f"census.maps[0].map.setView([{lat}, {lon}], 16)")
+            page.evaluate(f"void census.maps[0].map.setView([{lat}, {lon}], 16)")  # no Map back
             page.wait_for_function("census.drawn(census.maps[0].map).site > 0", timeout=60_000)
             page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             zooms.append(time.perf_counter() - t1)

@@ -45,7 +45,7 @@ import math
 import os
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,9 @@ _DISTRICT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
 )
 
 _COORD_DECIMALS = 5
+
+_CENTROID_X, _CENTROID_Y = "_centroid_x_m", "_centroid_y_m"
+"""Optional site columns: the centroid in the sites' metric CRS (saves recomputing it). [m]"""
 """Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
 
 _SCRIPT_ESCAPES = {
@@ -283,9 +286,91 @@ _CENSUS_JS = r"""
     census.maps.push(state);
   };
 
-  // Site rows: [site_id, name, eligible (0/1), values aligned with meta.fields...]
+  // Packed columns and geometries of a site layer (census.maps._packed_column and
+  // _packed_geoms): base64 text of LEB128 varints, numbers and coordinates as integers.
+  function varints(b64) {
+    var s = atob(b64 || ""), n = s.length, count = 0, i;
+    for (i = 0; i < n; i++) { if (s.charCodeAt(i) < 128) { count++; } }
+    var out = new Float64Array(count), v = 0, mul = 1, m = 0;
+    for (i = 0; i < n; i++) {
+      var c = s.charCodeAt(i);
+      v += (c & 127) * mul;
+      if (c & 128) { mul *= 128; } else { out[m++] = v; v = 0; mul = 1; }
+    }
+    return out;
+  }
+  function unzig(u) { return u % 2 ? -(u + 1) / 2 : u / 2; }
+  // A column as an array of numbers, texts or nulls (what the popup shows).
+  function column(c, n) {
+    var out = new Array(n), k;
+    if (!c) { for (k = 0; k < n; k++) { out[k] = null; } return out; }
+    if (c.j) { return c.j; }
+    var v = varints(c.v);
+    if (c.c) {
+      for (k = 0; k < n; k++) { out[k] = v[k] ? c.c[v[k] - 1] : null; }
+      return out;
+    }
+    var scale = Math.pow(10, c.n);
+    for (k = 0; k < n; k++) {
+      out[k] = v[k] ? (c.n ? unzig(v[k] - 1) / scale : unzig(v[k] - 1)) : null;
+    }
+    return out;
+  }
+  // Geometries: geometry(k) gives site k's GeoJSON geometry (or null), built when asked.
+  function geometries(g, n) {
+    if (!n) { return function () { return null; }; }
+    var kinds = g.kind ? null : varints(g.kinds), parts = varints(g.parts);
+    var rings = varints(g.rings), lens = varints(g.lens), d = varints(g.xy);
+    var xy = new Float64Array(d.length), scale = g.scale, extra = g.extra || {};
+    for (var i = 0, x = 0, y = 0; i < d.length; i += 2) {
+      x += unzig(d[i]); y += unzig(d[i + 1]);
+      xy[i] = x / scale; xy[i + 1] = y / scale;
+    }
+    // where site k starts in each stream
+    var at = new Int32Array(4 * (n + 1)), ip = 0, ir = 0, il = 0, ic = 0;
+    for (var k = 0; k < n; k++) {
+      at[4 * k] = ip; at[4 * k + 1] = ir; at[4 * k + 2] = il; at[4 * k + 3] = ic;
+      var kind = kinds ? kinds[k] : g.kind;
+      if (kind < 1 || kind > 6) { continue; }
+      var np = kind >= 4 ? parts[ip++] : 1;
+      for (var j = 0; j < np; j++) {
+        if (kind % 3 === 1) { ic += 1; continue; }  // a point
+        var nr = kind % 3 === 0 ? rings[ir++] : 1;
+        for (var r = 0; r < nr; r++) { ic += lens[il++]; }
+      }
+    }
+    return function (k) {
+      var kind = kinds ? kinds[k] : g.kind;
+      if (kind === 7) { return extra[k]; }
+      if (kind < 1 || kind > 6) { return null; }
+      var ip = at[4 * k], ir = at[4 * k + 1], il = at[4 * k + 2], ic = at[4 * k + 3];
+      function pt() { var p = [xy[2 * ic], xy[2 * ic + 1]]; ic++; return p; }
+      function line() {
+        var a = [], m = lens[il++];
+        for (var q = 0; q < m; q++) { a.push(pt()); }
+        return a;
+      }
+      function poly() {
+        var a = [], m = rings[ir++];
+        for (var q = 0; q < m; q++) { a.push(line()); }
+        return a;
+      }
+      var one = kind % 3 === 1 ? pt : (kind % 3 === 2 ? line : poly);
+      var types = ["", "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
+                   "MultiPolygon"];
+      if (kind < 4) { return {type: types[kind], coordinates: one()}; }
+      var all = [], np = parts[ip];
+      for (var j = 0; j < np; j++) { all.push(one()); }
+      return {type: types[kind], coordinates: all};
+    };
+  }
+
   census.addSites = function (map, group, dataId) {
-    var p = readJSON(dataId), m = p.meta, rows = p.rows, geoms = p.geoms;
+    var p = readJSON(dataId), m = p.meta, n = p.n, cols = p.cols;
+    var ids = n ? column(cols.id, n) : [], names = n ? column(cols.name, n) : [];
+    var elig = n ? column(cols.eligible, n) : [];
+    var values = n ? cols.fields.map(function (c) { return column(c, n); }) : [];
+    var geometry = geometries(p.geom, n);
     var state = map.census, canvas = m.cells !== null, T = state.t;
     var base = "census-site census-cat-" + m.index;
     var styleE = {color: m.color, weight: 1, opacity: 0.95, fillColor: m.color,
@@ -293,22 +378,23 @@ _CENSUS_JS = r"""
     var styleX = {color: "#555", weight: 1, opacity: 0.9, dashArray: "4 3", fillColor: "#a8a8a8",
                   fillOpacity: 0.35, className: base + " census-excluded"};
     if (canvas) { styleE.className = styleX.className = undefined; }
-    function styleOf(f) { return rows[f.properties.k][2] ? styleE : styleX; }
-    function title(r) { return r[1] ? r[1] : T.site + " " + r[0]; }
+    function styleOf(f) { return elig[f.properties.k] ? styleE : styleX; }
+    function title(k) { return names[k] ? names[k] : T.site + " " + ids[k]; }
     function popup(layer) {
-      var r = rows[layer.feature.properties.k];
-      var sub = (r[1] ? T.site + " " + r[0] + " · " : "") + m.label;
-      var status = r[2] ? ["ok", T.eligible] : ["no", T.excluded];
-      return box(title(r), sub, status, m.fields, r.slice(3));
+      var k = layer.feature.properties.k;
+      var sub = (names[k] ? T.site + " " + ids[k] + " · " : "") + m.label;
+      var status = elig[k] ? ["ok", T.eligible] : ["no", T.excluded];
+      return box(title(k), sub, status, m.fields, values.map(function (c) { return c[k]; }));
     }
     function tooltip(layer) {
-      var r = rows[layer.feature.properties.k];
-      return el("span", null, title(r) + (r[2] ? "" : T.excludedSuffix));
+      var k = layer.feature.properties.k;
+      return el("span", null, title(k) + (elig[k] ? "" : T.excludedSuffix));
     }
     function make(from, to) {
       var feats = [];
       for (var k = from; k < to; k++) {
-        if (geoms[k]) { feats.push({type: "Feature", geometry: geoms[k], properties: {k: k}}); }
+        var geom = geometry(k);
+        if (geom) { feats.push({type: "Feature", geometry: geom, properties: {k: k}}); }
       }
       var opts = {
         style: styleOf,
@@ -323,10 +409,15 @@ _CENSUS_JS = r"""
       lyr.bindTooltip(tooltip, {sticky: true});
       return lyr;
     }
-    var entry = {group: group, meta: m};
+    var entry = {group: group, meta: m, n: n};
+    // site k as the popup and the map read it (for checks: census.maps[0].sites[i].site(k))
+    entry.site = function (k) {
+      return {id: ids[k], name: names[k], eligible: elig[k],
+              values: values.map(function (c) { return c[k]; }), geometry: geometry(k)};
+    };
     state.sites[m.index] = entry;
     if (!canvas) {
-      group.addLayer(make(0, rows.length));
+      group.addLayer(make(0, n));
       return;
     }
     // Aggregated mode: cells [south, west, north, east, start, end, n, n_eligible, MW, MWh/yr]
@@ -617,6 +708,28 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> No
     require_columns(df, required, what=what)
 
 
+def _map_columns(sites: gpd.GeoDataFrame, *, index: bool = False) -> gpd.GeoDataFrame:
+    """Keep the columns a map reads (a run's site table has ~50; each subset copies all).
+
+    An ``index`` map (cells only) reads fewer: those of the cells and district totals.
+    """
+    keep = {
+        *_SITE_REQUIRED,
+        "adcode",
+        "capacity_mw_dc",
+        "energy_mwh_yr",
+        "technology",
+        "_cell_sites",
+        "_cell_eligible",
+        _CENTROID_X,
+        _CENTROID_Y,
+    }
+    if not index:
+        keep |= {"name", *(c for c, *_ in _SITE_FIELDS)}
+    cols = [c for c in sites.columns if c in keep or c == sites.geometry.name]
+    return sites[cols] if len(cols) < sites.shape[1] else sites
+
+
 def _metric(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     """Return ``gdf`` in a projected metric CRS (reprojecting geographic data to METRIC_CRS)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -688,7 +801,9 @@ def _clean_fast(values: pd.Series, decimals: int | None) -> list[Any] | None:
     ):
         obj = values.to_numpy(dtype=object, copy=True)
         missing = pd.isna(obj)
-        if not all(isinstance(v, str) for v in obj[~missing]):
+        if not isinstance(dtype, pd.StringDtype) and not all(
+            isinstance(v, str) for v in obj[~missing]
+        ):
             return None
         obj[missing] = None
         obj[obj == ""] = None
@@ -756,6 +871,188 @@ def _join_payload(meta: dict[str, Any], rows: list[list[Any]], geoms: list[str |
     )
 
 
+# --------------------------------------------------------------------------- compact site data
+#
+# A site layer's data are columnar and packed: unsigned integers as LEB128 varints (7 bits a
+# byte, the high bit set on all but the last byte) in base64 text, signed ones zigzag-coded
+# first (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...). Written by hand: no packer in the dependencies
+# does vectorised varints, and the browser side decodes them in a dozen lines of JS.
+# Coordinates are integers of 10**-_COORD_DECIMALS deg, the rounding the maps always had,
+# delta-coded along the layer; numbers are integers of 10**-decimals of their unit.
+
+_GEOM_KINDS = np.array([1, 2, 2, 3, 4, 5, 6, 7], dtype=np.int64)
+"""Kind code of each shapely type id: 1 Point, 2 LineString (and LinearRing), 3 Polygon,
+4 MultiPoint, 5 MultiLineString, 6 MultiPolygon, 7 GeometryCollection."""
+
+_MAX_SAFE = 2**53
+"""Largest integer a JavaScript number holds exactly."""
+
+
+def _varints(values: np.ndarray) -> str:
+    """Pack non-negative integers (< 2**63) as LEB128 varints in base64 text."""
+    u = np.asarray(values)
+    if not len(u):
+        return ""
+    top = int(u.max())
+    if top < 128:  # one byte each (counts, flags, codes of a few texts)
+        return base64.b64encode(u.astype(np.uint8).tobytes()).decode("ascii")
+    u = u.astype(np.uint32 if top < 2**32 else np.uint64, copy=False)
+    nbytes = np.ones(len(u), dtype=np.uint8)
+    for j in range(1, -(-top.bit_length() // 7)):
+        nbytes += u >= (1 << (7 * j))
+    # byte k of the stream is byte `nth` of value `of`; all but a value's last byte
+    # carry the continuation bit
+    of = np.repeat(np.arange(len(u)), nbytes)
+    first = np.cumsum(nbytes, dtype=np.int64) - nbytes
+    nth = np.arange(len(of)) - first[of]
+    byte = (u[of] >> (nth * 7).astype(u.dtype)) & 0x7F
+    byte |= (nth + 1 < nbytes[of]).astype(u.dtype) << 7
+    return base64.b64encode(byte.astype(np.uint8).tobytes()).decode("ascii")
+
+
+def _zigzag(values: np.ndarray) -> np.ndarray:
+    """Map signed integers to unsigned ones: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ..."""
+    v = np.asarray(values, dtype=np.int64)
+    return ((v << 1) ^ (v >> 63)).astype(np.uint64)
+
+
+def _packed_column(
+    values: pd.Series | list[Any], decimals: int | None, *, categorical: bool = True
+) -> dict[str, Any]:
+    """One popup column, packed. The browser shows the values :func:`_clean` gives.
+
+    - ``{"n": decimals, "v": varints}``: numbers as ``zigzag(round(x * 10**decimals)) + 1``,
+      0 for missing, decoded as ``k / 10**decimals`` (the double ``np.round(x, decimals)``
+      gives, as numpy rounds by that product too);
+    - ``{"c": [texts], "v": varints}``: repeated texts as 1 + their index, 0 for missing;
+    - ``{"j": [values]}``: anything else (and texts when not ``categorical``), as
+      :func:`_clean` gives it.
+    """
+    if isinstance(values, pd.Series):
+        dtype = values.dtype
+        if decimals is not None and pd.api.types.is_bool_dtype(dtype) and not values.hasnans:
+            k = values.to_numpy(dtype=np.int64)
+            return {"n": 0, "v": _varints(_zigzag(k) + np.uint64(1))}
+        if (
+            decimals is not None
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            ok = np.isfinite(x)
+            d = max(int(decimals), 0)
+            with np.errstate(invalid="ignore", over="ignore"):
+                k = np.rint(x * 10.0**d) if d else np.rint(x)
+            if not ok.any() or np.abs(k[ok]).max() < _MAX_SAFE // 4:
+                code = np.zeros(len(x), dtype=np.uint64)
+                code[ok] = _zigzag(k[ok].astype(np.int64)) + np.uint64(1)
+                return {"n": d, "v": _varints(code)}
+        if categorical and decimals is None:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            texts = list(uniques)
+            if all(isinstance(u, str) for u in texts) and len(texts) <= max(16, len(values) // 2):
+                if "" in texts:  # an empty text is shown as missing, as _clean does
+                    empty = texts.index("")
+                    codes = np.where(codes == empty, -1, codes - (codes > empty))
+                    texts.pop(empty)
+                return {"c": texts, "v": _varints(codes + 1)}
+    return {"j": _clean(values, decimals)}
+
+
+def _packed_geoms(
+    geoms: np.ndarray,
+    *,
+    crs: Any,
+    tolerance_m: np.ndarray | float | Callable[[np.ndarray], np.ndarray],
+) -> dict[str, Any]:
+    """Simplify metric geometries, reproject to DISPLAY_CRS and pack them.
+
+    The coordinates are those :func:`_display_geoms` writes as GeoJSON (same
+    simplification, same rounding), as integers of ``10**-_COORD_DECIMALS`` deg.
+    ``tolerance_m`` is one per geometry, one for all, or a function giving those of the
+    geometries it is given (called only for those with more than 5 vertices). [m]
+
+    Returns
+    -------
+    dict
+        ``kind`` (one GeoJSON kind code for all, 0 when mixed) or ``kinds`` (varints a
+        site: 0 none, 1 Point, 2 LineString, 3 Polygon, 4-6 Multi*, 7 other, then in
+        ``extra`` as GeoJSON by site), ``parts`` (varints: parts of each Multi* geometry),
+        ``rings`` (varints: rings of each polygon), ``lens`` (varints: vertices of each
+        line or ring), ``xy`` (varints: zigzag deltas of lon, lat, lon, lat ... along the
+        layer) and ``scale`` (10**_COORD_DECIMALS).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    kinds = np.zeros(n, dtype=np.int64)
+    out: dict[str, Any] = {"scale": 10**_COORD_DECIMALS, "extra": {}}
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    g = geoms[valid]
+    if callable(tolerance_m):
+        tol = np.zeros(len(g))
+    else:
+        tol = np.broadcast_to(np.asarray(tolerance_m, dtype=float), geoms.shape)[valid]
+    # a point or a ring of four corners (most rooftops) cannot be simplified
+    # without becoming invalid, so only larger geometries are passed on
+    n_coords = shapely.get_num_coordinates(g)
+    many = n_coords > 5
+    if many.any():
+        g = g.copy()
+        if callable(tolerance_m):
+            tol = tol.copy()
+            tol[many] = tolerance_m(g[many])
+        g[many] = shapely.simplify(g[many], tol[many], preserve_topology=True)
+        n_coords[many] = shapely.get_num_coordinates(g[many])
+    type_id = shapely.get_type_id(g)
+    kinds[valid] = _GEOM_KINDS[type_id]
+    other = np.flatnonzero(valid)[type_id > 6]
+    if len(other):  # geometry collections: GeoJSON as before
+        texts = _display_geoms(geoms[other], crs=crs, tolerance_m=tol[type_id > 6])
+        out["extra"] = {str(int(i)): json.loads(t) for i, t in zip(other, texts, strict=True)}
+        g, n_coords = g[type_id <= 6], n_coords[type_id <= 6]
+        type_id = type_id[type_id <= 6]
+    multi = type_id >= 4
+    if multi.any():
+        parts, part_of = shapely.get_parts(g, return_index=True)
+        keep = ~shapely.is_empty(parts)  # an empty part of a Multi* draws nothing
+        parts, part_of = parts[keep], part_of[keep]
+    else:
+        parts, part_of = g, np.arange(len(g))
+    part_type = shapely.get_type_id(parts)
+    is_poly = part_type == 3
+    n_rings = np.zeros(len(parts), dtype=np.int64)
+    n_rings[is_poly] = shapely.get_num_interior_rings(parts[is_poly]) + 1
+    # vertices of each line and ring, in part order: a polygon without holes is one ring
+    # of all its vertices, so only polygons with holes are cut into rings
+    part_lens = shapely.get_num_coordinates(parts) if multi.any() else n_coords
+    one_ring = np.flatnonzero((part_type != 0) & (n_rings <= 1))
+    holed = np.flatnonzero(n_rings > 1)
+    if len(holed):
+        rings, ring_of = shapely.get_rings(parts[holed], return_index=True)
+        lens_of = np.concatenate([one_ring, holed[ring_of]])
+        lens = np.concatenate([part_lens[one_ring], shapely.get_num_coordinates(rings)])
+        lens = lens[np.argsort(lens_of, kind="stable")]
+    else:
+        lens = part_lens[one_ring]
+    xy = shapely.get_coordinates(parts)  # parts in order, each ring after ring
+    lon, lat = transformer(crs, DISPLAY_CRS).transform(xy[:, 0], xy[:, 1])
+    scale = float(10**_COORD_DECIMALS)
+    ints = np.rint(np.column_stack([np.asarray(lon) * scale, np.asarray(lat) * scale]))
+    ints = ints.astype(np.int64)
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    present = kinds[kinds > 0]
+    if len(present) == n and len(np.unique(present)) == 1:
+        out["kind"] = int(present[0])
+    else:
+        out["kind"] = 0
+        out["kinds"] = _varints(kinds)
+    out["parts"] = _varints(np.bincount(part_of, minlength=len(g))[multi])
+    out["rings"] = _varints(n_rings[is_poly])
+    out["lens"] = _varints(lens)
+    out["xy"] = _varints(_zigzag(deltas))
+    return out
+
+
 def _category_label(category: str, tr: Translator | None = None) -> str:
     if tr is not None and tr.zh:
         return tr.code("category", category) or "（无类型）"
@@ -821,6 +1118,7 @@ def _cell_weights(sites: pd.DataFrame, eligible: Any) -> tuple[np.ndarray, np.nd
 def _sites_payload(
     sites: gpd.GeoDataFrame,
     *,
+    rows: np.ndarray | None = None,
     category: str,
     index: int,
     max_sites_detail: int,
@@ -829,63 +1127,75 @@ def _sites_payload(
     simplify_tolerance_m: float,
     tr: Translator | None = None,
     links: pd.Series | None = None,
-) -> tuple[str, bool]:
-    """Return the JSON payload of one category layer and whether it is aggregated.
+) -> tuple[str, bool, int, int]:
+    """Return one category layer's JSON payload, whether it is aggregated, and its counts.
 
-    With ``links`` (a detail-map file per site, aligned with ``sites``) the layer
-    is an index: cells only, each linking to the detail map most of its sites are on.
+    The counts are its sites and eligible sites (counting the sites a pre-aggregated
+    row stands for). ``rows`` are the positions of the layer's sites in ``sites``
+    (default: all), taken once, in cell order. With ``links`` (a detail-map file per
+    site, aligned with ``sites`` by position) the layer is an index: cells only, each
+    linking to the detail map most of its sites are on.
     """
-    n = len(sites)
+    rows = np.arange(len(sites)) if rows is None else np.asarray(rows)
+    n = len(rows)
     zh = tr is not None and tr.zh
     aggregated = n > max_sites_detail or links is not None
     fields = [(c, lab, unit, dec) for c, lab, unit, dec in _SITE_FIELDS if c in sites.columns]
     cells: list[list[Any]] | None = None
     if aggregated:
-        centroids = sites.geometry.centroid
-        ix = np.floor(centroids.x.to_numpy() / aggregate_cell_m).astype(np.int64)
-        iy = np.floor(centroids.y.to_numpy() / aggregate_cell_m).astype(np.int64)
+        if _CENTROID_X in sites.columns:  # computed once for every map (maps_scale)
+            cx, cy = sites[_CENTROID_X].to_numpy()[rows], sites[_CENTROID_Y].to_numpy()[rows]
+        else:
+            centroids = shapely.centroid(np.asarray(sites.geometry.values, dtype=object)[rows])
+            cx, cy = shapely.get_x(centroids), shapely.get_y(centroids)
+        ix = np.floor(cx / aggregate_cell_m).astype(np.int64)
+        iy = np.floor(cy / aggregate_cell_m).astype(np.int64)
         order = np.lexsort((iy, ix))
-        sites = sites.iloc[order]
-        ix, iy = ix[order], iy[order]
-        key = pd.MultiIndex.from_arrays([ix, iy])
+        ix, iy, rows = ix[order], iy[order], rows[order]
+    sites = sites.iloc[rows]  # the layer's sites, in cell order when aggregated
+    elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
+    n_rows, n_elig = _cell_weights(sites, elig)
+    totals = (int(n_rows.sum()), int(n_elig.sum()))
+    if aggregated:
         starts = np.flatnonzero(np.r_[True, (ix[1:] != ix[:-1]) | (iy[1:] != iy[:-1])])
         ends = np.r_[starts[1:], n]
-        elig = sites["eligible"].fillna(False).astype(bool).to_numpy()
-        n_rows, n_elig = _cell_weights(sites, elig)
         cap = pd.to_numeric(sites.get("capacity_mw_dc", pd.Series(0.0, index=sites.index)))
         energy = pd.to_numeric(sites.get("energy_mwh_yr", pd.Series(0.0, index=sites.index)))
         cap_e = np.where(elig, cap.fillna(0.0).to_numpy(), 0.0)
         energy_e = np.where(elig, energy.fillna(0.0).to_numpy(), 0.0)
-        cell_x = key.get_level_values(0).to_numpy()[starts] * aggregate_cell_m
-        cell_y = key.get_level_values(1).to_numpy()[starts] * aggregate_cell_m
+        link_codes = None
+        if links is not None:  # positions of a link file, sorted by name
+            raw, uniques = pd.factorize(links.iloc[rows], use_na_sentinel=False)
+            link_codes, link_uniques = pd.factorize(pd.Series(uniques).astype(str), sort=True)
+            link_codes = link_codes[raw]
+        cell_x = ix[starts] * aggregate_cell_m
+        cell_y = iy[starts] * aggregate_cell_m
         boxes = shapely.box(cell_x, cell_y, cell_x + aggregate_cell_m, cell_y + aggregate_cell_m)
         bounds = gpd.GeoSeries(boxes, crs=sites.crs).to_crs(DISPLAY_CRS).bounds.to_numpy()
+        counts = np.add.reduceat(n_rows, starts) if n else n_rows[:0]  # integers: exact
+        counts_e = np.add.reduceat(n_elig, starts) if n else n_elig[:0]
         cells = []
-        link_names: list[str] = []
-        cell_link: list[int] = []
-        if links is not None:
-            codes, link_names = pd.factorize(links.reindex(sites.index).astype(str), sort=True)
-            for s, e in zip(starts, ends, strict=True):
-                cell_link.append(int(np.bincount(codes[s:e], weights=n_rows[s:e]).argmax()))
-            link_names = [str(v) for v in link_names]
-        for j, (s, e) in enumerate(zip(starts, ends, strict=True)):
-            minx, miny, maxx, maxy = (round(float(v), _COORD_DECIMALS) for v in bounds[j])
+        for j, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            minx, miny, maxx, maxy = (round(v, _COORD_DECIMALS) for v in bounds[j].tolist())
             cells.append(
                 [
                     miny,
                     minx,
                     maxy,
                     maxx,
-                    int(s),
-                    int(e),
-                    int(n_rows[s:e].sum()),
-                    int(n_elig[s:e].sum()),
+                    s,
+                    e,
+                    int(counts[j]),
+                    int(counts_e[j]),
                     round(float(cap_e[s:e].sum()), 3),
                     round(float(energy_e[s:e].sum()), 1),
                 ]
             )
-            if links is not None:
-                cells[-1].append(cell_link[j])
+        link_names: list[str] = []
+        if link_codes is not None:
+            for cell, s, e in zip(cells, starts, ends, strict=True):
+                cell.append(int(np.bincount(link_codes[s:e], weights=n_rows[s:e]).argmax()))
+            link_names = [str(v) for v in link_uniques]
     if links is not None:  # an index map carries no single sites
         meta = {
             "index": index,
@@ -897,13 +1207,19 @@ def _sites_payload(
             "links": link_names,
             "detailZoom": detail_min_zoom,
         }
-        return _join_payload(meta, [], []), True
+        return _site_data_json(meta, 0, {}, {}), True, *totals
 
-    columns: list[list[Any]] = [
-        _clean(sites["site_id"], None),
-        _clean(sites["name"], None) if "name" in sites.columns else [None] * n,
-        [int(bool(v)) if pd.notna(v) else 0 for v in sites["eligible"]],
-    ]
+    eligible = sites["eligible"]
+    if pd.api.types.is_bool_dtype(eligible.dtype) and not eligible.hasnans:
+        elig01 = eligible.to_numpy(dtype=np.int64)
+    else:
+        elig01 = np.array([int(bool(v)) if pd.notna(v) else 0 for v in eligible], np.int64)
+    columns: dict[str, Any] = {
+        "id": _packed_column(sites["site_id"], None, categorical=False),
+        "name": _packed_column(sites["name"], None) if "name" in sites.columns else None,
+        "eligible": {"n": 0, "v": _varints(_zigzag(elig01) + np.uint64(1))},
+        "fields": [],
+    }
     for col, _label, _unit, dec in fields:
         values = sites[col]
         if col in ("exclusion_reasons", "clipped_by"):
@@ -930,12 +1246,15 @@ def _sites_payload(
         elif zh and col == "capacity_factor":
             values = capacity_factor_to_full_load_hours(pd.to_numeric(values, errors="coerce"))
             dec = 0
-        columns.append(_clean(values, dec))
-    rows = [list(r) for r in zip(*columns, strict=True)] if n else []
+        columns["fields"].append(_packed_column(values, dec))
 
-    area = shapely.area(sites.geometry.values)
-    tol = np.clip(0.01 * np.sqrt(np.nan_to_num(area)), simplify_tolerance_m, 20.0)
-    geoms = _display_geoms(sites.geometry.values, crs=sites.crs, tolerance_m=tol)
+    def tolerance_m(g: np.ndarray) -> np.ndarray:
+        area = shapely.area(g)
+        return np.clip(0.01 * np.sqrt(np.nan_to_num(area)), simplify_tolerance_m, 20.0)
+
+    geoms = _packed_geoms(
+        np.asarray(sites.geometry.values, dtype=object), crs=sites.crs, tolerance_m=tolerance_m
+    )
     meta = {
         "index": index,
         "category": str(category),
@@ -949,7 +1268,14 @@ def _sites_payload(
         "detailZoom": detail_min_zoom,
         "zoomHint": (tr or Translator("en"))("map.zoom_hint", zoom=detail_min_zoom),
     }
-    return _join_payload(meta, rows, geoms), aggregated
+    return _site_data_json(meta, n, columns, geoms), aggregated, *totals
+
+
+def _site_data_json(
+    meta: dict[str, Any], n: int, columns: dict[str, Any], geoms: dict[str, Any]
+) -> str:
+    """Return a site layer's JSON: ``meta``, ``n`` sites, packed ``cols`` and ``geom``."""
+    return _script_json({"meta": meta, "n": n, "cols": columns, "geom": geoms})
 
 
 def _totals_from_sites(sites: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -1289,12 +1615,14 @@ def build_map(
         )
     _require_columns(sites, _SITE_REQUIRED, "build_map(sites)")
     _require_columns(districts, _DISTRICT_REQUIRED, "build_map(districts)")
-    sites = _metric(sites, "sites")
+    sites = _map_columns(_metric(sites, "sites"), index=detail_links is not None)
     districts = _metric(districts, "districts").to_crs(sites.crs)
     if turbines is not None:
         _require_columns(turbines, _TURBINE_REQUIRED, "build_map(turbines)")
         turbines = _metric(turbines, "turbines")
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    if not drawn.all():  # (a boolean selection copies the table even when it keeps all)
+        sites = sites[drawn]
     if district_totals is None:
         district_totals = _totals_from_sites(sites)
     tr = Translator(
@@ -1304,7 +1632,10 @@ def build_map(
         },
     )
 
-    counts = sites["category"].astype(str).value_counts()
+    # each site's category as text (astype(str) per distinct value, not per site)
+    cat_codes, cat_uniques = pd.factorize(sites["category"], use_na_sentinel=False)
+    category_of = pd.Series(cat_uniques).astype(str).to_numpy(dtype=object)[cat_codes]
+    counts = pd.Series(category_of, dtype=object).value_counts()
     known = [c for c in CATEGORY_COLORS if c in counts.index]
     categories = known + sorted(c for c in counts.index if c not in CATEGORY_COLORS)
     canvas = bool((counts > max_sites_detail).any()) or detail_links is not None
@@ -1366,10 +1697,12 @@ def build_map(
         zg.add_to(m)
 
     entries: list[tuple[str, str, int, int, bool]] = []
+    if detail_links is not None:
+        detail_links = detail_links.reindex(sites.index)  # then taken by position
     for index, category in enumerate(categories):
-        sub = sites[sites["category"].astype(str) == category]
-        payload, aggregated = _sites_payload(
-            sub,
+        payload, aggregated, n_sub, n_elig = _sites_payload(
+            sites,
+            rows=np.flatnonzero(category_of == category),
             category=category,
             index=index,
             max_sites_detail=max_sites_detail,
@@ -1377,10 +1710,8 @@ def build_map(
             aggregate_cell_m=aggregate_cell_m,
             simplify_tolerance_m=simplify_tolerance_m,
             tr=tr,
-            links=None if detail_links is None else detail_links.loc[sub.index],
+            links=detail_links,
         )
-        n_rows, n_elig_rows = _cell_weights(sub, sub["eligible"].fillna(False).astype(bool))
-        n_sub, n_elig = int(n_rows.sum()), int(n_elig_rows.sum())
         label = _category_label(category, tr)
         entries.append((label, _category_color(category, index), n_sub, n_elig, aggregated))
         group = folium.FeatureGroup(name=_esc(f"{label} ({n_sub:,})"), show=True)
@@ -1637,6 +1968,8 @@ def write_maps(
             zone_totals=zone_totals,
             zone_field=zone_field,
         )
+    if isinstance(sites, gpd.GeoDataFrame):
+        sites = _map_columns(sites)  # fewer columns to copy for each district
     if districts_filter is not None:
         if isinstance(districts_filter, str | int):
             districts_filter = [districts_filter]

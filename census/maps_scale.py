@@ -129,6 +129,10 @@ def write_maps_split(
     """
     from census.i18n import Translator
     from census.maps import (
+        _CENTROID_X,
+        _CENTROID_Y,
+        _map_columns,
+        _metric,
         _select_districts,
         build_map,
         district_map_filename,
@@ -140,7 +144,9 @@ def write_maps_split(
         raise ValueError(f"max_sites_per_map must be >= 1; got {max_sites_per_map}.")
     tr = Translator(lang)  # type: ignore[arg-type]
     folder = Path(folder).expanduser()
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)].reset_index(drop=True)
+    sites = _map_columns(_metric(sites, "sites"))
+    drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    sites = (sites if drawn.all() else sites[drawn]).reset_index(drop=True)
     adcode = _district_of(sites, districts)
     by_adcode = {int(a): i for i, a in enumerate(districts["adcode"])}
     if districts_filter is not None:
@@ -151,6 +157,8 @@ def write_maps_split(
         chosen = [int(a) for a in districts["adcode"]]
     cent = sites.geometry.centroid
     cx, cy = cent.x.to_numpy(), cent.y.to_numpy()
+    # every map's cells need them: computed once
+    sites = sites.assign(**{_CENTROID_X: cx, _CENTROID_Y: cy}, **_as_categories(sites))
 
     link = pd.Series("", index=sites.index, dtype=object)  # detail file per site (in maps/)
     # (path, title, site positions or None, detail links relative to the file or None, adcode)
@@ -244,12 +252,32 @@ def write_maps_split(
             turbines=sub_turbines,
             district_totals=totals,
             title=title,
-            detail_links=None if links is None else links.loc[sub.index],
+            detail_links=links,  # aligned with sub (same index, same order)
             **common,
             **(city_zones if code is None and links is not None else {}),
         )
         written.append(save_map(m, path))
     return written
+
+
+def _as_categories(sites: pd.DataFrame) -> dict[str, Any]:
+    """Text columns in forms that are cheap to copy for each map, same values.
+
+    Copying a column of Arrow strings copies every string (three times per site), and
+    each map turned its ids into Python strings again: repeated texts become
+    categoricals (``category`` only without missing values, whose text it is), ids and
+    names Python strings once.
+    """
+    out: dict[str, Any] = {}
+    for col in ("category", "district", "technology", "exclusion_reasons", "clipped_by"):
+        if col not in sites.columns or not isinstance(sites[col].dtype, pd.StringDtype):
+            continue
+        if col != "category" or not sites[col].hasnans:
+            out[col] = pd.Categorical(sites[col])
+    for col in ("site_id", "name"):
+        if col in sites.columns and isinstance(sites[col].dtype, pd.StringDtype):
+            out[col] = sites[col].astype(object)
+    return out
 
 
 def _rows_in(rows: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:

@@ -190,6 +190,7 @@ def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(binjiang_bat
     from census.batch_merge import merge_district_runs
     from census.config import load_config
     from census.io.runfolder import open_run
+    from tests.test_maps_payload import decode_sites
 
     first, out = binjiang_batch, binjiang_batch.out_dir
     districts = open_run(first.city_dir).districts()
@@ -199,7 +200,7 @@ def test_merge_below_map_max_sites_draws_every_site_on_the_city_map(binjiang_bat
     text = (first.city_dir / "map.html").read_text(encoding="utf-8")
     blobs = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', text, re.S)
     payloads = [p for p in map(json.loads, blobs) if "cells" in p.get("meta", {})]
-    drawn = [r[0] for p in payloads for r in p["rows"]]
+    drawn = [r[0] for p in payloads for r in decode_sites(p)[0]]  # packed site data
     assert sorted(drawn) == sorted(sites["site_id"].astype(str))
     # a second merge of the same folders into another folder gives the same tables
     # the zones: the zone table adds up to the district table, the city map has the layer

@@ -24,6 +24,7 @@ from census.maps import (
     save_map,
     write_maps,
 )
+from tests.test_maps_payload import decode_sites
 
 X0, Y0 = 500_000.0, 3_340_000.0
 HOSTILE = (
@@ -147,7 +148,13 @@ def payloads(path: Path) -> list[dict]:
 
 
 def site_payloads(path: Path) -> dict[str, dict]:
-    return {p["meta"]["category"]: p for p in payloads(path) if "category" in p.get("meta", {})}
+    """Site layers by category, with their packed data decoded into ``rows`` and ``geoms``."""
+    out = {}
+    for p in payloads(path):
+        if "category" in p.get("meta", {}):
+            p["rows"], p["geoms"] = decode_sites(p)
+            out[p["meta"]["category"]] = p
+    return out
 
 
 @pytest.fixture
@@ -178,6 +185,8 @@ def test_layers_legend_banner_and_bounds(city_html):
     assert ("Reasons for exclusion", "") in labels
     p2 = next(r for r in sp["pond"]["rows"] if r[0] == "P2")
     assert p2[2] == 0 and "slope; protected_area" in p2
+    p1 = next(r for r in sp["pond"]["rows"] if r[0] == "P1")
+    assert p1[2:4] == [1, "Xihu"] and p1[5:8] == [10_000, 5_000, 0.5]  # 100 m x 100 m, 100 W/m2
 
 
 def test_no_banner_without_synthetic(layers, tmp_path):

@@ -13,6 +13,7 @@ import shapely
 from census.exceptions import OutputExistsError
 from census.maps import write_maps
 from census.maps_scale import kd_parts
+from tests.test_maps_payload import decode_sites
 
 X0, Y0 = 500_000.0, 3_340_000.0
 
@@ -64,7 +65,10 @@ def _payloads(path):
 
 
 def _site_payloads(path):
-    return [p for p in _payloads(path) if "cells" in p.get("meta", {})]
+    out = [p for p in _payloads(path) if "cells" in p.get("meta", {})]
+    for p in out:
+        p["rows"], p["geoms"] = decode_sites(p)
+    return out
 
 
 def test_index_map_links_every_site_to_one_detail_map(tmp_path):
