@@ -71,24 +71,19 @@ def _horn_gradients(
     a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
     d, f = z[1:-1, :-2], z[1:-1, 2:]
     g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    # (c + 2f + i) - (a + 2d + g), accumulated in place
-    dz_dx = c + i
-    dz_dx += f
-    dz_dx += f
-    dz_dx -= a
-    dz_dx -= g
-    dz_dx -= d
-    dz_dx -= d
-    dz_dx /= dtype.type(8.0 * cell_x_m)  # towards east
-    # (g + 2h + i) - (a + 2b + c)
-    dz_dy = g + i
-    dz_dy += h
-    dz_dy += h
-    dz_dy -= a
-    dz_dy -= c
-    dz_dy -= b
-    dz_dy -= b
-    dz_dy /= dtype.type(8.0 * cell_y_m)  # towards south
+
+    def horn(plus: tuple, minus: tuple, cell_m: float) -> np.ndarray:
+        """(p0 + 2 p1 + p2 - m0 - 2 m1 - m2) / (8 cell), accumulated in place."""
+        out = plus[0] + plus[2]
+        out += plus[1]
+        out += plus[1]
+        for arr in (minus[0], minus[2], minus[1], minus[1]):
+            out -= arr
+        out /= dtype.type(8.0 * cell_m)
+        return out
+
+    dz_dx = horn((c, f, i), (a, d, g), cell_x_m)  # towards east
+    dz_dy = horn((g, h, i), (a, b, c), cell_y_m)  # towards south
     return dz_dx, dz_dy
 
 
