@@ -390,12 +390,25 @@ _CENSUS_JS = r"""
       var k = layer.feature.properties.k;
       return el("span", null, title(k) + (elig[k] ? "" : T.excludedSuffix));
     }
+    // One feature per point of a MultiPoint and per member of a GeometryCollection (all
+    // with the site's k): Leaflet makes those nested groups, which its tooltips on the
+    // layer cannot take (no getElement), and the page would stop.
+    function push(feats, geom, k) {
+      if (!geom) { return; }
+      if (geom.type === "GeometryCollection") {
+        geom.geometries.forEach(function (g) { push(feats, g, k); });
+      } else if (geom.type === "MultiPoint") {
+        geom.coordinates.forEach(function (c) {
+          feats.push({type: "Feature", geometry: {type: "Point", coordinates: c},
+                      properties: {k: k}});
+        });
+      } else {
+        feats.push({type: "Feature", geometry: geom, properties: {k: k}});
+      }
+    }
     function make(from, to) {
       var feats = [];
-      for (var k = from; k < to; k++) {
-        var geom = geometry(k);
-        if (geom) { feats.push({type: "Feature", geometry: geom, properties: {k: k}}); }
-      }
+      for (var k = from; k < to; k++) { push(feats, geometry(k), k); }
       var opts = {
         style: styleOf,
         pointToLayer: function (f, ll) {
@@ -1632,9 +1645,12 @@ def build_map(
         },
     )
 
-    # each site's category as text (astype(str) per distinct value, not per site)
+    # each site's category as text (str per distinct value, not per site); a missing
+    # category is "" (drawn in its own layer, "(no category)"), never dropped
     cat_codes, cat_uniques = pd.factorize(sites["category"], use_na_sentinel=False)
-    category_of = pd.Series(cat_uniques).astype(str).to_numpy(dtype=object)[cat_codes]
+    category_of = np.array(["" if pd.isna(v) else str(v) for v in cat_uniques], dtype=object)[
+        cat_codes
+    ]
     counts = pd.Series(category_of, dtype=object).value_counts()
     known = [c for c in CATEGORY_COLORS if c in counts.index]
     categories = known + sorted(c for c in counts.index if c not in CATEGORY_COLORS)

@@ -44,9 +44,7 @@ def _sites() -> gpd.GeoDataFrame:
         shapely.Point(X0 + 1_000, Y0 + 50).buffer(300.0, quad_segs=64),  # simplified
         None,
     ]
-    # (a MultiPoint or a GeometryCollection site stops the page, with the JSON rows of
-    # before too: Leaflet's tooltip asks the nested group for getElement; the Python
-    # decoder test covers their packing)
+    # (MultiPoint and GeometryCollection sites: test_multipart_and_uncategorised_sites_draw)
     n = len(geoms)
     return gpd.GeoDataFrame(
         {
@@ -105,3 +103,68 @@ def test_browser_decodes_what_python_decodes(tmp_path):
     assert geoms[1] == {"type": "Point", "coordinates": geoms[1]["coordinates"]}
     assert geoms[5]["type"] == "MultiLineString" and geoms[3]["type"] == "Polygon"
     assert len(geoms[3]["coordinates"]) == 2  # the hole
+
+
+def test_multipart_and_uncategorised_sites_draw(tmp_path):
+    """A MultiPoint and a GeometryCollection site are drawn part by part (they used to
+    stop the page: Leaflet's tooltip asked the nested group for getElement), and a site
+    without a category gets its own "(no category)" layer instead of being dropped."""
+    box = shapely.box(X0, Y0, X0 + 20, Y0 + 20)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["box", "multi", "collection", "nocat"],
+            "category": ["mine", "mine", "mine", None],
+            "eligible": [True, False, True, True],
+        },
+        geometry=[
+            box,
+            shapely.MultiPoint([(X0 + 100, Y0), (X0 + 130, Y0 + 40)]),
+            shapely.GeometryCollection([shapely.Point(X0 + 300, Y0), box]),
+            shapely.Point(X0 + 400, Y0),
+        ],
+        crs="EPSG:4549",
+    )
+    districts = gpd.GeoDataFrame(
+        {"adcode": [1], "name_zh": ["甲区"], "name_en": ["Alpha"]},
+        geometry=[shapely.box(X0 - 1_000, Y0 - 1_000, X0 + 1_000, Y0 + 1_000)],
+        crs="EPSG:4549",
+    )
+    path = save_map(build_map(sites, districts, title="parts"), tmp_path / "m.html")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_function("window.census && window.census.isReady === true")
+            drawn = page.evaluate("census.drawn(census.maps[0].map)")
+            layers = page.evaluate(
+                "Object.values(census.maps[0].sites).map(s => [s.meta.label, s.n])"
+            )
+            # hover every drawn part: the layer's tooltip opens with the part's site
+            tips = page.evaluate(
+                "(() => { const out = []; const m = census.maps[0].map;"
+                " m.eachLayer(l => { if (l.censusKind !== 'site') { return; }"
+                " const at = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"
+                " l.fire('mouseover', {latlng: at, originalEvent: {}}, true);"
+                " const open = [...document.querySelectorAll('.leaflet-tooltip')]"
+                ".filter(t => t.style.opacity !== '0');"  # closed ones fade out for 200 ms
+                " out.push(open.map(t => t.textContent).join('|'));"
+                " l.fire('mouseout', {latlng: at, originalEvent: {}}, true); });"
+                " return out.sort(); })()"
+            )
+        finally:
+            browser.close()
+    assert errors == []
+    # parts drawn, by hand: box 1 + MultiPoint 2 + collection (point, box) 2 + point 1
+    assert drawn["site"] == 6
+    assert sorted(layers) == [["(no category)", 1], ["Mine", 3]]
+    assert tips == [
+        "Site box",
+        "Site collection",
+        "Site collection",
+        "Site multi (excluded)",
+        "Site multi (excluded)",
+        "Site nocat",
+    ]
