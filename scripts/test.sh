@@ -6,7 +6,7 @@
 # PostGIS export tests (when run as root with apt-get;
 # otherwise those tests are skipped), creates .venv, installs the pinned dependency set
 # of requirements-lock.txt and census itself (no dependency resolution: the lock is the
-# set), checks ruff, and runs pytest.
+# set), checks ruff, and runs pytest on every core (pytest-xdist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,5 +58,8 @@ echo "== installing the locked dependencies (requirements-lock.txt), then census
 echo "== ruff"
 .venv/bin/ruff check census tests benchmarks scripts
 
+# pytest-xdist: one worker per core (at most 4), each test file on one worker so that a
+# file's module fixtures (a demo run, a PostGIS server) are made once; `-n 0` after the
+# script's name runs everything in this process.
 echo "== pytest"
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile "$@"

@@ -38,7 +38,13 @@ def districts_file(tmp_path: Path, two_districts: gpd.GeoDataFrame) -> Path:
 
 
 def pytest_configure(config):
-    """Generate the synthetic demo layers once, before collection, if they are missing."""
+    """Generate the synthetic demo layers once, before collection, if they are missing.
+
+    Under pytest-xdist only the controller does (it configures before it starts the
+    workers), so that two workers never write the same files at once.
+    """
+    if hasattr(config, "workerinput"):
+        return
     from census.config import load_config
     from census.io.demo import ensure_demo_data
 

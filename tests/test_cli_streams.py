@@ -124,6 +124,9 @@ def test_sigint_says_nothing_written(tiny, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a pytest-xdist worker ignores SIGINT and a child inherits that: give the run
+        # Python's own Ctrl-C back, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4.0)
     proc.send_signal(signal.SIGINT)
