@@ -201,16 +201,24 @@ def screen_sites(
         usable.loc[idx] = np.where(eligible, group.geoms.values, shapely.Polygon())
 
     _check_coverage(inputs)
-    out["exclusion_reasons"] = pd.Series(reasons, index=out.index, dtype="object").str.rstrip(
-        REASON_SEP
-    )
+    out["exclusion_reasons"] = pd.Series(_code_lists(reasons), index=out.index, dtype="object")
     # a code appears once even when two rules of the same code cut the site
-    clip = pd.Series(clipped, index=out.index, dtype="object").str.rstrip(REASON_SEP)
-    repeated = clip.str.count(REASON_SEP) > 0
-    clip[repeated] = [REASON_SEP.join(dict.fromkeys(c.split(REASON_SEP))) for c in clip[repeated]]
-    out["clipped_by"] = clip
+    out["clipped_by"] = pd.Series(_code_lists(clipped), index=out.index, dtype="object")
     out["eligible"] = out["eligible"].astype(bool)
     return ScreeningResult(sites=out, usable_geometry=usable, tally=tally_reasons(out))
+
+
+def _code_lists(texts: np.ndarray) -> np.ndarray:
+    """``"a;b;a;"`` -> ``"a;b"``: each code once, in order, no trailing separator.
+
+    Done on the distinct texts (a handful of combinations among a million sites).
+    """
+    codes, uniques = pd.factorize(texts)
+    done = np.array(
+        [REASON_SEP.join(dict.fromkeys(c for c in u.split(REASON_SEP) if c)) for u in uniques],
+        dtype=object,
+    )
+    return done[codes] if len(texts) else np.array([], dtype=object)
 
 
 def _check_coverage(inputs: ScreenInputs) -> None:
@@ -291,15 +299,28 @@ def landcover_share(
 def tally_reasons(sites: pd.DataFrame) -> pd.DataFrame:
     """Count sites (and their area) failing each rule, per category.
 
-    A site failing three rules counts once under each of them.
+    A site failing three rules counts once under each of them. The sites are first
+    grouped by category and their whole reason text, and only those few distinct texts
+    are split into codes (splitting a million texts one by one took seconds).
     """
-    rows = sites[["category", "exclusion_reasons", "area_m2"]].copy()
-    rows["reason"] = rows["exclusion_reasons"].str.split(REASON_SEP)
-    rows = rows.explode("reason")
-    rows = rows[rows["reason"].fillna("") != ""]
-    tally = rows.groupby(["category", "reason"], as_index=False).agg(
-        sites=("reason", "size"), area_m2=("area_m2", "sum")
+    rows = pd.DataFrame(
+        {
+            "category": sites["category"].to_numpy(dtype=object),
+            "reasons": sites["exclusion_reasons"].fillna("").to_numpy(dtype=object),
+            "area_m2": sites["area_m2"].to_numpy(dtype=float),
+        }
     )
+    by_text = rows.groupby(["category", "reasons"], sort=False, dropna=False).agg(
+        sites=("area_m2", "size"), area_m2=("area_m2", "sum")
+    )
+    by_text = by_text[by_text.index.get_level_values("reasons") != ""].reset_index()
+    by_text["reason"] = by_text["reasons"].str.split(REASON_SEP)
+    by_text = by_text.explode("reason")
+    by_text = by_text[by_text["reason"].fillna("") != ""]
+    tally = by_text.groupby(["category", "reason"], as_index=False).agg(
+        sites=("sites", "sum"), area_m2=("area_m2", "sum")
+    )
+    tally["sites"] = tally["sites"].astype(np.int64)
     totals = sites.groupby("category", as_index=False).agg(
         sites_total=("category", "size"), eligible_sites=("eligible", "sum")
     )
