@@ -332,12 +332,13 @@ def supply_curve(
                 f"{sorted(costs.technologies)}). Add [costs.technologies.{absent[0]}] with "
                 "capex_cny_kw, opex_cny_kw_yr, lifetime_yr and degradation_frac_yr to your config."
             )
-        tech = df["technology"].astype(str)
+        # each site's technology as a code into its few distinct names (a map of a
+        # million texts through a dict cost ~0.4 s per cost figure)
+        tech_code, tech_names = pd.factorize(df["technology"].astype(str))
 
         def per_site(attr: str) -> np.ndarray:
-            return tech.map({t: getattr(costs.technologies[t], attr) for t in needed}).to_numpy(
-                float
-            )
+            per_tech = [float(getattr(costs.technologies[t], attr)) for t in tech_names]
+            return np.asarray(per_tech, dtype=float)[tech_code]
 
         df["lcoe_cny_kwh"] = (
             lcoe_cny_kwh(

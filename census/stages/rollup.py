@@ -41,7 +41,7 @@ def roll_up(sites: gpd.GeoDataFrame, ctx: RunContext) -> tuple[gpd.GeoDataFrame,
         yield stage's hourly series, ``profiles`` and ``storage_shift``.
     """
     targets = ctx.config.targets
-    sites = sites.copy()
+    sites = sites.copy(deep=False)  # copy on write: only the columns set below are new
     for col in ADDITIVE_SITE_COLUMNS:
         sites[col] = sites[col].fillna(0.0) if col in sites else 0.0
     summarize = functools.partial(
