@@ -70,7 +70,6 @@ __all__ = [
     "build_map",
     "district_map_filename",
     "embedded_assets",
-    "map_site_columns",
     "maps_from_run",
     "save_map",
     "write_maps",
@@ -722,23 +721,10 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> No
     require_columns(df, required, what=what)
 
 
-def map_site_columns(sites: gpd.GeoDataFrame, *, index: bool = False) -> gpd.GeoDataFrame:
+def _map_columns(sites: gpd.GeoDataFrame, *, index: bool = False) -> gpd.GeoDataFrame:
     """Keep the columns a map reads (a run's site table has ~50; each subset copies all).
 
     An ``index`` map (cells only) reads fewer: those of the cells and district totals.
-    The outputs stage also reads just these from ``sites.parquet`` for the map process.
-
-    Parameters
-    ----------
-    sites : geopandas.GeoDataFrame
-        Site table.
-    index : bool, default False
-        Only the columns of an index map's cells.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``sites`` itself when it has no other column, else a table of those columns.
     """
     keep = {
         *_SITE_REQUIRED,
@@ -1642,7 +1628,7 @@ def build_map(
         )
     _require_columns(sites, _SITE_REQUIRED, "build_map(sites)")
     _require_columns(districts, _DISTRICT_REQUIRED, "build_map(districts)")
-    sites = map_site_columns(_metric(sites, "sites"), index=detail_links is not None)
+    sites = _map_columns(_metric(sites, "sites"), index=detail_links is not None)
     districts = _metric(districts, "districts").to_crs(sites.crs)
     if turbines is not None:
         _require_columns(turbines, _TURBINE_REQUIRED, "build_map(turbines)")
@@ -1999,7 +1985,7 @@ def write_maps(
             zone_field=zone_field,
         )
     if isinstance(sites, gpd.GeoDataFrame):
-        sites = map_site_columns(sites)  # fewer columns to copy for each district
+        sites = _map_columns(sites)  # fewer columns to copy for each district
     if districts_filter is not None:
         if isinstance(districts_filter, str | int):
             districts_filter = [districts_filter]

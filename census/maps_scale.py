@@ -131,11 +131,11 @@ def write_maps_split(
     from census.maps import (
         _CENTROID_X,
         _CENTROID_Y,
+        _map_columns,
         _metric,
         _select_districts,
         build_map,
         district_map_filename,
-        map_site_columns,
         refuse_existing,
         save_map,
     )
@@ -144,7 +144,7 @@ def write_maps_split(
         raise ValueError(f"max_sites_per_map must be >= 1; got {max_sites_per_map}.")
     tr = Translator(lang)  # type: ignore[arg-type]
     folder = Path(folder).expanduser()
-    sites = map_site_columns(_metric(sites, "sites"))
+    sites = _map_columns(_metric(sites, "sites"))
     drawn = ~(sites.geometry.isna() | sites.geometry.is_empty)
     sites = (sites if drawn.all() else sites[drawn]).reset_index(drop=True)
     adcode = _district_of(sites, districts)
