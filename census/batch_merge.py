@@ -44,7 +44,7 @@ from census.config import LoadedConfig
 from census.exceptions import InputError
 from census.io.existing import read_existing_capacity
 from census.io.geoparquet import GeoParquetAppender
-from census.io.outputs import neutralise_formulas
+from census.io.outputs import write_csv_rows
 from census.io.profiles import merge_profiles
 from census.io.qgis_styles import style_run_geopackages
 from census.io.runfolder import LAYOUT, RunFolder, RunReader, open_run
@@ -308,7 +308,8 @@ class _CurveWriter:
             share = max(2, int(_CURVE_SPACED_ROWS * n / total))
             self.spaced[k] = np.unique(np.linspace(0, max(n - 1, 0), share).round().astype(int)) + 1
         self.rows = 0
-        self._fh = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._fh = open(path, "wb")  # noqa: SIM115
+        self._fh.write("\ufeff".encode())  # UTF-8 BOM, as census.io.outputs.write_csv
 
     def write(self, block: pd.DataFrame) -> None:
         out = []
@@ -352,7 +353,7 @@ class _CurveWriter:
         if not out:
             return
         rows = pd.concat(out)[self.columns]
-        rows.pipe(neutralise_formulas).to_csv(self._fh, index=False, header=self.rows == 0)
+        write_csv_rows(self._fh, rows, header=self.rows == 0)
         self.rows += len(rows)
         if not self.thin:
             self.kept.append(rows)
@@ -368,7 +369,7 @@ class _CurveWriter:
 
     def close(self) -> pd.DataFrame:
         if self.rows == 0:
-            pd.DataFrame(columns=self.columns).to_csv(self._fh, index=False)
+            write_csv_rows(self._fh, pd.DataFrame(columns=self.columns), header=True)
         self._fh.close()
         if not self.kept:
             return pd.DataFrame(columns=self.columns)

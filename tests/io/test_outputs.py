@@ -60,3 +60,26 @@ def test_package_versions_lists_physics_libraries():
     v = package_versions()
     for name in ("python", "pvlib", "windpowerlib", "geopandas", "shapely", "gdal"):
         assert name in v
+
+
+def test_csv_rows_appended_block_by_block_read_back_as_one_table(tmp_path):
+    """The batch merge writes its supply curve in blocks: one header, formulas inert."""
+    from census.io.outputs import write_csv, write_csv_rows
+
+    blocks = [
+        pd.DataFrame({"site_id": ["=HYPERLINK(1)", "r2"], "mw": [1.5, float("nan")]}),
+        pd.DataFrame({"site_id": ["-3", "甲"], "mw": [-2.0, 0.1]}),
+    ]
+    path = tmp_path / "blocks.csv"
+    with open(path, "wb") as fh:
+        fh.write("\ufeff".encode())
+        for k, block in enumerate(blocks):
+            write_csv_rows(fh, block, header=k == 0)
+    got = pd.read_csv(path, encoding="utf-8-sig")
+    # by hand: text starting with = or - gets a leading quote; numbers stay numbers
+    assert got["site_id"].tolist() == ["'=HYPERLINK(1)", "r2", "'-3", "甲"]
+    assert got["mw"].tolist()[2:] == [-2.0, 0.1] and pd.isna(got["mw"][1])
+    # the same rows through write_csv (its pandas path, below 50,000 rows) read the same
+    whole = tmp_path / "whole.csv"
+    write_csv(whole, pd.concat(blocks, ignore_index=True))
+    pd.testing.assert_frame_equal(got, pd.read_csv(whole, encoding="utf-8-sig"))
