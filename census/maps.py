@@ -73,6 +73,7 @@ __all__ = [
     "maps_from_run",
     "save_map",
     "write_maps",
+    "zones_by_district",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1892,6 +1893,42 @@ def refuse_existing(paths: Iterable[Path], *, overwrite: bool) -> None:
         )
 
 
+def zones_by_district(
+    zones: gpd.GeoDataFrame | None, districts: gpd.GeoDataFrame
+) -> dict[int, gpd.GeoDataFrame]:
+    """Return the zones each district's map draws: those whose outline meets it.
+
+    A zone across a border is drawn on both districts' maps, whole, with its whole
+    totals (the zone table is by zone, not by zone and district).
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame or None
+        Zone polygons, any CRS.
+    districts : geopandas.GeoDataFrame
+        District boundaries with ``adcode``, in a metric CRS.
+
+    Returns
+    -------
+    dict of int to geopandas.GeoDataFrame
+        Zones by adcode; empty without zones.
+    """
+    if zones is None or not len(zones):
+        return {}
+    metric = _metric(zones, "zones").to_crs(districts.crs)
+    outlines = np.asarray(metric.geometry.values, dtype=object)
+    out: dict[int, gpd.GeoDataFrame] = {}
+    for code, district in zip(districts["adcode"], districts.geometry.values, strict=True):
+        if district is None or district.is_empty:
+            continue
+        shapely.prepare(district)
+        # a zone that only shares the border (a neighbour's park) is not drawn
+        hit = shapely.intersects(district, outlines) & ~shapely.touches(district, outlines)
+        if hit.any():
+            out[int(code)] = zones[hit]
+    return out
+
+
 def write_maps(
     run_dir_or_folder: str | os.PathLike[str],
     sites: gpd.GeoDataFrame,
@@ -1945,8 +1982,9 @@ def write_maps(
         larger district) becomes an index of cells linking to detail maps; see
         :func:`census.maps_scale.write_maps_split`. Default: no limit.
     zones, zone_totals, zone_field
-        Zone outlines and totals for the city map (also when it is an index map), as in
-        :func:`build_map`; not drawn on the district maps.
+        Zone outlines and totals, as in :func:`build_map`: every zone on the city map
+        (also when it is an index map), and on each district map the zones that meet
+        the district (:func:`zones_by_district`).
 
     Returns
     -------
@@ -2010,6 +2048,7 @@ def write_maps(
         "lang": lang,
     }
     tr = Translator(lang)  # type: ignore[arg-type]
+    district_zones = zones_by_district(zones, districts)
     written: list[Path] = []
     for path, adcode in jobs:
         if adcode is None:
@@ -2053,6 +2092,9 @@ def write_maps(
                     "map.district_title",
                     name=row["name_zh"] if tr.zh else f"{row['name_zh']} {row['name_en']}",
                 ),
+                zones=district_zones.get(adcode),
+                zone_totals=zone_totals,
+                zone_field=zone_field,
                 **common,
             )
         written.append(save_map(m, path))

@@ -115,7 +115,8 @@ def write_maps_split(
 
     Parameters are those of :func:`census.maps.write_maps`, plus
     ``max_sites_per_map``, the most sites one detail map draws. Zones are drawn on
-    the city index map only.
+    the city index map, and on each district's maps (its index and its parts) those
+    that meet the district.
 
     Returns
     -------
@@ -138,6 +139,7 @@ def write_maps_split(
         district_map_filename,
         refuse_existing,
         save_map,
+        zones_by_district,
     )
 
     if max_sites_per_map < 1:
@@ -222,9 +224,7 @@ def write_maps_split(
         first_row = first_row[~first_row.index.duplicated()]
         turbine_row = first_row.reindex(turbines["site_id"].astype(str).to_numpy()).to_numpy()
         turbine_row = np.where(np.isnan(turbine_row), -1, turbine_row).astype(np.int64)
-    city_zones: dict[str, Any] = {}
-    if zones is not None:
-        city_zones = {"zones": zones, "zone_totals": zone_totals, "zone_field": zone_field}
+    district_zones = zones_by_district(zones, districts)
     written: list[Path] = []
     for path, title, pos, links, code in jobs:
         # the city index map draws every site: no copy of the whole table
@@ -254,7 +254,9 @@ def write_maps_split(
             title=title,
             detail_links=links,  # aligned with sub (same index, same order)
             **common,
-            **(city_zones if code is None and links is not None else {}),
+            zones=zones if code is None and links is not None else district_zones.get(code),
+            zone_totals=zone_totals,
+            zone_field=zone_field,
         )
         written.append(save_map(m, path))
     return written

@@ -181,7 +181,8 @@ def test_vectorised_clean_equals_the_loop():
 
 def test_zones_are_on_the_index_map_too(tmp_path):
     # above max_sites_per_map the city map is an index; the zone outlines stay on it
-    # (as below the limit and in a batch city), and the detail maps have none
+    # (as below the limit and in a batch city), and the maps of Alpha (its index and its
+    # parts) draw the zone, which is Alpha; Beta's map, which only shares a border, not
     sites, districts = _layers()
     zones = gpd.GeoDataFrame(
         {"zone": ["Park 1"]}, geometry=[districts.geometry.iloc[0]], crs=districts.crs
@@ -189,4 +190,8 @@ def test_zones_are_on_the_index_map_too(tmp_path):
     written = write_maps(tmp_path, sites, districts, max_sites_per_map=20, zones=zones)
     pages = {p.name: p.read_text(encoding="utf-8") for p in written}
     assert "Zones (1)" in pages["map.html"] and "Park 1" in pages["map.html"]
-    assert not any("Zones (" in text for name, text in pages.items() if name != "map.html")
+    alpha = [n for n in pages if n.startswith("1_Alpha")]
+    # 50 sites, at most 20 a map: halved into 25 + 25, each halved again: 4 parts + index
+    assert len(alpha) == 5
+    assert all("Zones (1)" in pages[n] and "Park 1" in pages[n] for n in alpha)
+    assert "Zones (" not in pages["2_Beta.html"]

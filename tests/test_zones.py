@@ -214,6 +214,13 @@ def test_cli_run_by_demo_parks_adds_up(tmp_path):
     park = zones.set_index("zone").loc["Tonglu logistics park (demo)"]
     assert by_key["Tonglu logistics park (demo)"][1] == park["sites"]
     assert_allclose(by_key["Tonglu logistics park (demo)"][3], park["capacity_mw_dc"], atol=0.05)
+    # Tonglu's own map draws the zones that meet Tonglu, with the same totals
+    district_map = (out / "maps" / "330122_Tonglu.html").read_text(encoding="utf-8")
+    rows = next(p for p in _payloads(district_map) if p.get("meta", {}).get("label") == "Zone")
+    assert {r[0]: r for r in rows["rows"]}["Tonglu logistics park (demo)"] == by_key[
+        "Tonglu logistics park (demo)"
+    ]
+    assert {r[0] for r in rows["rows"]} <= set(by_key)
     # the Word report, the workbook and the reportlab PDF carry the same section
     _check_other_formats(out, zones)
 
@@ -323,3 +330,26 @@ def test_cli_zones_without_field_is_a_clear_error(tmp_path):
     assert res.exit_code == 2
     assert "--zone-field" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_district_maps_draw_the_zones_that_meet_them(two_districts):
+    from census.maps import zones_by_district
+
+    x0, y0 = two_districts.total_bounds[:2]
+    zones = gpd.GeoDataFrame(
+        {"name": ["in Alpha", "across", "nowhere", "touching"]},
+        geometry=[
+            box(x0 + 100, y0 + 100, x0 + 200, y0 + 200),
+            box(x0 + 9_900, y0 + 100, x0 + 10_100, y0 + 200),  # over the border
+            box(x0 + 50_000, y0, x0 + 50_100, y0 + 100),
+            box(x0 + 20_000, y0, x0 + 20_100, y0 + 100),  # touches Beta's edge only
+        ],
+        crs="EPSG:4549",
+    )
+    got = {code: list(z["name"]) for code, z in zones_by_district(zones, two_districts).items()}
+    assert got == {1: ["in Alpha", "across"], 2: ["across"]}
+    assert zones_by_district(None, two_districts) == {}
+    # zones in another CRS are compared in the districts' CRS
+    lonlat = zones.iloc[:3].to_crs("EPSG:4326")
+    got = {code: list(z["name"]) for code, z in zones_by_district(lonlat, two_districts).items()}
+    assert got == {1: ["in Alpha", "across"], 2: ["across"]}
