@@ -62,6 +62,21 @@ def _sites() -> gpd.GeoDataFrame:
     )
 
 
+def _open_and_evaluate(path: Path, *scripts: str) -> tuple[list[str], list]:
+    """Open a map offline in Chromium; return its page errors and each script's value."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_function("window.census && window.census.isReady === true")
+            return errors, [page.evaluate(script) for script in scripts]
+        finally:
+            browser.close()
+
+
 def test_browser_decodes_what_python_decodes(tmp_path):
     sites = _sites()
     districts = gpd.GeoDataFrame(
@@ -74,21 +89,12 @@ def test_browser_decodes_what_python_decodes(tmp_path):
     blob = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', text)
     payload = next(p for p in map(json.loads, blob) if p.get("meta", {}).get("category"))
     rows, geoms = decode_sites(payload)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_context(offline=True).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_function("window.census && window.census.isReady === true")
-            got = page.evaluate(
-                "(() => { const s = Object.values(census.maps[0].sites)[0]; const out = [];"
-                " for (let k = 0; k < s.n; k++) { out.push(s.site(k)); } return out; })()"
-            )
-            assert errors == []
-        finally:
-            browser.close()
+    errors, (got,) = _open_and_evaluate(
+        path,
+        "(() => { const s = Object.values(census.maps[0].sites)[0]; const out = [];"
+        " for (let k = 0; k < s.n; k++) { out.push(s.site(k)); } return out; })()",
+    )
+    assert errors == []
     assert len(got) == len(rows) == 7  # the site without geometry is not drawn
     for site, row, geom in zip(got, rows, geoms, strict=True):
         assert [site["id"], site["name"], site["eligible"], *site["values"]] == row
@@ -130,32 +136,21 @@ def test_multipart_and_uncategorised_sites_draw(tmp_path):
         crs="EPSG:4549",
     )
     path = save_map(build_map(sites, districts, title="parts"), tmp_path / "m.html")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_context(offline=True).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_function("window.census && window.census.isReady === true")
-            drawn = page.evaluate("census.drawn(census.maps[0].map)")
-            layers = page.evaluate(
-                "Object.values(census.maps[0].sites).map(s => [s.meta.label, s.n])"
-            )
-            # hover every drawn part: the layer's tooltip opens with the part's site
-            tips = page.evaluate(
-                "(() => { const out = []; const m = census.maps[0].map;"
-                " m.eachLayer(l => { if (l.censusKind !== 'site') { return; }"
-                " const at = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"
-                " l.fire('mouseover', {latlng: at, originalEvent: {}}, true);"
-                " const open = [...document.querySelectorAll('.leaflet-tooltip')]"
-                ".filter(t => t.style.opacity !== '0');"  # closed ones fade out for 200 ms
-                " out.push(open.map(t => t.textContent).join('|'));"
-                " l.fire('mouseout', {latlng: at, originalEvent: {}}, true); });"
-                " return out.sort(); })()"
-            )
-        finally:
-            browser.close()
+    errors, (drawn, layers, tips) = _open_and_evaluate(
+        path,
+        "census.drawn(census.maps[0].map)",
+        "Object.values(census.maps[0].sites).map(s => [s.meta.label, s.n])",
+        # hover every drawn part: the layer's tooltip opens with the part's site
+        "(() => { const out = []; const m = census.maps[0].map;"
+        " m.eachLayer(l => { if (l.censusKind !== 'site') { return; }"
+        " const at = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"
+        " l.fire('mouseover', {latlng: at, originalEvent: {}}, true);"
+        " const open = [...document.querySelectorAll('.leaflet-tooltip')]"
+        ".filter(t => t.style.opacity !== '0');"  # closed ones fade out for 200 ms
+        " out.push(open.map(t => t.textContent).join('|'));"
+        " l.fire('mouseout', {latlng: at, originalEvent: {}}, true); });"
+        " return out.sort(); })()",
+    )
     assert errors == []
     # parts drawn, by hand: box 1 + MultiPoint 2 + collection (point, box) 2 + point 1
     assert drawn["site"] == 6
