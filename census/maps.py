@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import folium
 import geopandas as gpd
@@ -121,10 +121,10 @@ _DISTRICT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
 )
 
 _COORD_DECIMALS = 5
+"""Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
 
 _CENTROID_X, _CENTROID_Y = "_centroid_x_m", "_centroid_y_m"
 """Optional site columns: the centroid in the sites' metric CRS (saves recomputing it). [m]"""
-"""Decimals kept in displayed longitudes and latitudes (1e-5 deg is about 1 m)."""
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -525,8 +525,18 @@ _CENSUS_JS = r"""
       var icon = L.divIcon({html: div, className: "census-label", iconSize: null});
       var marker = tag(L.marker(pt, {icon: icon, keyboard: false}), "label");
       marker.bindPopup(function () {
-        return box(r[1] + " " + r[2], map.census.t.district + " " + r[0], null, m.fields,
-          r.slice(3));
+        var T = map.census.t;
+        var div = box(r[1] + " " + r[2], m.kind === "city" ? T.city : T.district + " " + r[0],
+          null, m.fields, r.slice(3));
+        // a province map's city links to that city's own map (a relative file)
+        if (m.links && m.links[k]) {
+          var a = el("a", "census-link", T.openMap);
+          a.href = encodeURI(m.links[k]);
+          var p = el("div");
+          p.appendChild(a);
+          div.appendChild(p);
+        }
+        return div;
       });
       group.addLayer(marker);
     });
@@ -1098,6 +1108,8 @@ def _map_strings(tr: Translator, zoom: int) -> dict[str, str]:
         "eligibleEnergy": "map.eligible_energy",
         "sitesCount": "map.sites_count",
         "district": "map.district",
+        "city": "map.city",
+        "openMap": "map.open_map",
         "turbine": "map.turbine",
         "turbineTitle": "map.turbine_title",
         "energy": "map.energy",
@@ -1331,7 +1343,14 @@ def _districts_payload(
     *,
     tolerance_m: float,
     tr: Translator | None = None,
+    links: Sequence[str | None] | None = None,
+    kind: str = "district",
 ) -> str:
+    """District outlines, labels and totals: rows ``[adcode, name_zh, name_en, values...]``.
+
+    ``links`` (one relative file or None per district row) puts a link to that file
+    in the district's popup; ``kind`` "city" makes the rows cities (a province map).
+    """
     table = pd.DataFrame(districts.drop(columns=districts.geometry.name))
     if totals is not None and "adcode" in totals.columns and len(totals):
         keep = ["adcode"] + [c for c, *_ in _DISTRICT_FIELDS if c in totals.columns]
@@ -1370,6 +1389,8 @@ def _districts_payload(
         ],
         "labelUnit": tr.term("unit.wan_kw") if tr is not None and tr.zh else "MW",
         "labelIndex": names.index("capacity_mw_dc") if "capacity_mw_dc" in names else None,
+        "kind": kind,
+        "links": None if links is None else [None if v is None else str(v) for v in links],
     }
     payload = _join_payload(meta, rows, geoms)
     return payload[:-1] + ',"labels":' + _script_json(labels) + "}"
@@ -1481,6 +1502,7 @@ def _legend_html(
     zoom: int,
     tr: Translator | None = None,
     index: bool = False,
+    cities: bool = False,
 ) -> str:
     esc = _esc
     tr = tr or Translator("en")
@@ -1492,13 +1514,17 @@ def _legend_html(
             f'<div><span class="sw" style="background:{esc(color)}"></span>{esc(label)}'
             f"{'' if tr.zh else ' '}{esc(counts)}{star}</div>"
         )
-    parts.append(
-        '<div><span class="sw" style="background:#a8a8a8;border:1px dashed #555"></span>'
-        f"{esc(tr('map.excluded_site'))}</div>"
-    )
+    if entries:  # no sites, nothing excluded to explain (a province map)
+        parts.append(
+            '<div><span class="sw" style="background:#a8a8a8;border:1px dashed #555"></span>'
+            f"{esc(tr('map.excluded_site'))}</div>"
+        )
     if turbines:
         parts.append(f'<div><span class="pt"></span>{esc(tr("map.turbine"))}</div>')
-    parts.append(f'<div><span class="ln"></span>{esc(tr("map.district_boundary"))}</div>')
+    boundary = tr("map.city_boundary" if cities else "map.district_boundary")
+    parts.append(f'<div><span class="ln"></span>{esc(boundary)}</div>')
+    if cities:
+        parts.append(f'<div class="note">{esc(tr("map.province_note"))}</div>')
     if index:
         note = tr("map.index_note", cell=f"{cell_m:,.0f}")
         parts.append(f'<div class="note">{esc(note)}</div>')
@@ -1542,6 +1568,8 @@ def build_map(
     zones: gpd.GeoDataFrame | None = None,
     zone_totals: pd.DataFrame | None = None,
     zone_field: str = "zone",
+    district_links: Sequence[str | None] | None = None,
+    district_kind: Literal["district", "city"] = "district",
 ) -> folium.Map:
     """Build a candidate-site map with a layer per category.
 
@@ -1600,6 +1628,12 @@ def build_map(
         ``energy_gwh_yr`` [GWh yr⁻¹]), shown in each zone's popup.
     zone_field : str, default "zone"
         Key column of ``zones``.
+    district_links : sequence of str or None, optional
+        One relative file (or None) per row of ``districts``: the row's popup links to
+        it (a province map links each city to the city's ``map.html``).
+    district_kind : {"district", "city"}, default "district"
+        What the rows of ``districts`` are: "city" names the layer and the popups
+        for cities (:func:`census.province.province_map`).
 
     Returns
     -------
@@ -1626,6 +1660,13 @@ def build_map(
         raise ValueError(
             f"tiles must be a URL template with {{z}}, {{x}} and {{y}}; got {tiles!r}. "
             "Use tiles=None for a map without base tiles."
+        )
+    if district_kind not in ("district", "city"):
+        raise ValueError(f"district_kind must be 'district' or 'city'; got {district_kind!r}.")
+    if district_links is not None and len(district_links) != len(districts):
+        raise ValueError(
+            f"district_links needs one entry per district row ({len(districts)}); got "
+            f"{len(district_links)}."
         )
     _require_columns(sites, _SITE_REQUIRED, "build_map(sites)")
     _require_columns(districts, _DISTRICT_REQUIRED, "build_map(districts)")
@@ -1686,11 +1727,19 @@ def build_map(
             control=False,
         ).add_to(m)
 
-    fg = folium.FeatureGroup(name=_esc(tr("map.districts_layer")), show=True)
+    layer_name = tr("map.cities_layer" if district_kind == "city" else "map.districts_layer")
+    fg = folium.FeatureGroup(name=_esc(layer_name), show=True)
     fg.add_child(
         _CensusCall(
             "addDistricts",
-            _districts_payload(districts, district_totals, tolerance_m=district_tolerance_m, tr=tr),
+            _districts_payload(
+                districts,
+                district_totals,
+                tolerance_m=district_tolerance_m,
+                tr=tr,
+                links=district_links,
+                kind=district_kind,
+            ),
             map_name,
         )
     )
@@ -1755,6 +1804,7 @@ def build_map(
                 zoom=detail_min_zoom,
                 tr=tr,
                 index=detail_links is not None,
+                cities=district_kind == "city",
             )
         ),
         name="census_legend",

@@ -21,15 +21,21 @@ that already runs alone joins a province unchanged::
 ``census batch --province zhejiang.toml`` runs every district of every city on one
 dask cluster (:func:`census.batch.run_province`), merges each city into
 ``<out>/cities/<city>/`` (a complete run folder) and writes the province roll-up
-with :func:`write_province` into ``<out>/province/``.
+with :func:`write_province` into ``<out>/province/``: the tables as CSV and as one
+workbook (``census.xlsx``), and a map of the cities (``map.html``, each city's popup
+linking to the city's own map).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import folium
+import geopandas as gpd
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
@@ -41,9 +47,12 @@ from census.settings.base import Strict
 
 __all__ = [
     "PROVINCE_FILES",
+    "PROVINCE_SHEETS",
     "ProvinceCity",
     "ProvinceConfig",
+    "city_outlines",
     "load_province",
+    "province_map",
     "province_tables",
     "safe_name",
     "write_province",
@@ -56,6 +65,14 @@ PROVINCE_FILES = {
     "targets": "targets_by_city.csv",
 }
 """Tables of ``<out>/province/`` by name."""
+
+PROVINCE_SHEETS = {
+    "by_city": "summary_by_city",
+    "by_district": "summary_by_district",
+    "province": "summary_province",
+    "targets": "targets_by_city",
+}
+"""Workbook sheet key (``sheet.<key>`` in census/resources/strings.yaml) of each table."""
 
 
 class ProvinceCity(Strict):
@@ -218,6 +235,156 @@ def province_tables(
     }
 
 
+def _city_codes(districts: list[gpd.GeoDataFrame]) -> list[int]:
+    """Each city's code for the map: its adcode (GB/T 2260) when the cities' differ.
+
+    A city's code is its districts' adcodes with the last two digits zeroed (330106 ->
+    330100) when they agree; when a city's districts disagree, or two cities share a
+    code (a synthetic province of copies of one city), the cities are numbered 1..N.
+    """
+    codes = []
+    for d in districts:
+        found = {int(a) // 100 * 100 for a in pd.to_numeric(d["adcode"], errors="coerce").dropna()}
+        codes.append(found.pop() if len(found) == 1 else -1)
+    if -1 in codes or len(set(codes)) < len(codes):
+        return list(range(1, len(districts) + 1))
+    return codes
+
+
+def city_outlines(province: ProvinceConfig, city_dirs: dict[str, Path]) -> gpd.GeoDataFrame:
+    """Return one outline per city: the union of its run folder's districts.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``adcode`` (the city's code, see :func:`_city_codes`), ``name_zh``, ``name_en``,
+        in the first city's CRS (the census metric CRS, EPSG:4549).
+    """
+    outlines, districts = [], []
+    crs = None
+    for city in province.cities:
+        d = open_run(city_dirs[city.name], need=[LAYOUT.districts]).districts()
+        crs = crs or d.crs
+        d = d.to_crs(crs)
+        districts.append(d)
+        outlines.append(d.geometry.union_all())
+    return gpd.GeoDataFrame(
+        {
+            "adcode": _city_codes(districts),
+            "name_zh": [c.name_zh or c.name for c in province.cities],
+            "name_en": [c.name for c in province.cities],
+        },
+        geometry=outlines,
+        crs=crs,
+    )
+
+
+def province_map(
+    province: ProvinceConfig,
+    city_dirs: dict[str, Path],
+    by_city: pd.DataFrame,
+    *,
+    folder: str | Path,
+    lang: str = "en",
+    synthetic: bool = False,
+    tiles: str | None = None,
+    attribution: str | None = None,
+) -> folium.Map:
+    """Build the province map: one outline per city with its totals and a link to its map.
+
+    Each city's outline is the union of its run folder's districts
+    (``districts.gpkg``); its label and popup give the city's totals from
+    ``by_city`` (:func:`province_tables`), and the popup links to the city's own
+    ``map.html`` by a path relative to ``folder``, so the province folder and the
+    city folders open together offline (keep them side by side when copying).
+
+    Parameters
+    ----------
+    province : ProvinceConfig
+        The province.
+    city_dirs : dict of str to pathlib.Path
+        City name -> the city's merged run folder.
+    by_city : pandas.DataFrame
+        ``by_city`` of :func:`province_tables` (the province's total row is skipped).
+    folder : str or pathlib.Path
+        Where the map file will be (for the relative links).
+    lang : {"en", "zh"}, default "en"
+        Language of the map.
+    synthetic : bool, default False
+        Show the synthetic-data banner.
+    tiles, attribution : str, optional
+        Base tiles, as :func:`census.maps.build_map` takes them (default none).
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`census.maps.save_map`.
+    """
+    from census.i18n import Translator
+    from census.maps import build_map
+
+    cities = city_outlines(province, city_dirs)
+    codes, crs = cities["adcode"].tolist(), cities.crs
+    rows = by_city.set_index("city")
+    totals = pd.DataFrame(
+        {
+            "adcode": codes,
+            **{
+                col: [rows.at[c.name, col] for c in province.cities]
+                for col in ("capacity_mw_dc", "pv_capacity_mw", "wind_capacity_mw")
+                if col in rows.columns
+            },
+            "energy_gwh_yr": [rows.at[c.name, "energy_gwh_yr"] for c in province.cities],
+            "eligible_sites": [rows.at[c.name, "eligible_sites"] for c in province.cities],
+        }
+    )
+    links: list[str | None] = []
+    for city in province.cities:
+        target = Path(city_dirs[city.name]) / LAYOUT.city_map
+        links.append(
+            Path(os.path.relpath(target.resolve(), Path(folder).resolve())).as_posix()
+            if target.is_file()
+            else None
+        )
+    no_sites = gpd.GeoDataFrame(
+        {"site_id": pd.Series([], dtype=object), "category": [], "eligible": []},
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    tr = Translator(lang)  # type: ignore[arg-type]
+    name = province.name_zh if tr.zh and province.name_zh else province.name
+    return build_map(
+        no_sites,
+        cities,
+        district_totals=totals,
+        title=tr("map.province_title", province=name),
+        synthetic=synthetic,
+        tiles=tiles,
+        attribution=attribution,
+        lang=lang,
+        district_links=links,
+        district_kind="city",
+    )
+
+
+def _province_workbook(tables: dict[str, pd.DataFrame], lang: str) -> dict[str, pd.DataFrame]:
+    """Return the province tables as workbook sheets in ``lang`` (localised headers, units)."""
+    from census.i18n import Translator
+    from census.report import localize_workbook
+
+    by_district = tables["by_district"]
+    names = {}
+    if {"adcode", "name_zh"} <= set(by_district.columns):
+        names = {
+            int(a): str(z)
+            for a, z in zip(by_district["adcode"], by_district["name_zh"], strict=True)
+            if pd.notna(a)
+        }
+    tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
+    sheets = {PROVINCE_SHEETS[k]: tables[k] for k in PROVINCE_SHEETS if len(tables[k].columns)}
+    return localize_workbook(sheets, tr)
+
+
 def write_province(
     province: ProvinceConfig,
     city_dirs: dict[str, Path],
@@ -268,9 +435,30 @@ def write_province(
         )
     if not cities:
         raise InputError("A province needs at least one city folder.")
+    first = open_run(city_dirs[province.cities[0].name], need=[LAYOUT.provenance]).provenance()
+    lang = str(first.get("language") or "en")
+    outputs_cfg: dict[str, Any] = first.get("config", {}).get("outputs", {})
+    synthetic = any(c["synthetic_inputs"] for c in cities)
     with RunFolder(out, overwrite=overwrite, kind="province") as run:
         for key, name in PROVINCE_FILES.items():
             run.write_csv(name, tables[key])
+        from census.maps import save_map
+        from census.report import write_workbook
+
+        write_workbook(run.file(LAYOUT.workbook), _province_workbook(tables, lang))
+        save_map(
+            province_map(
+                province,
+                city_dirs,
+                tables["by_city"],
+                folder=out,
+                lang=lang,
+                synthetic=synthetic,
+                tiles=outputs_cfg.get("map_tiles"),
+                attribution=outputs_cfg.get("map_tiles_attribution"),
+            ),
+            run.file(LAYOUT.city_map),
+        )
         provenance = {
             "census_province": {
                 "name": province.name,
@@ -278,10 +466,13 @@ def write_province(
                 "started_utc": started.isoformat(),
                 "finished_utc": dt.datetime.now(dt.UTC).isoformat(),
             },
-            "synthetic_inputs": any(c["synthetic_inputs"] for c in cities),
+            "synthetic_inputs": synthetic,
+            "language": lang,
             "cities": cities,
             "packages": package_versions(),
-            "outputs": sorted({*PROVINCE_FILES.values(), LAYOUT.provenance}),
+            "outputs": sorted(
+                {*PROVINCE_FILES.values(), LAYOUT.workbook, LAYOUT.city_map, LAYOUT.provenance}
+            ),
         }
         run.write_json(LAYOUT.provenance, provenance)
     return run.path

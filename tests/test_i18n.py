@@ -155,6 +155,11 @@ def _dynamic_keys() -> set[str]:
     shift_cols = ["export_limit_mw", "above_limit_mwh_yr", "hours_above_limit", "charged_mwh_yr"]
     shift_cols += ["delivered_mwh_yr", "spilled_mwh_yr", "above_limit_frac", "shifted_frac"]
     keys |= {f"col.{c}" for c in shift_cols}  # census.profiles.storage table
+    from census.province import PROVINCE_SHEETS
+
+    # the province tables' own columns (census.province.province_tables) and sheets
+    keys |= {"col.city", "col.city_zh", "col.districts"}
+    keys |= {f"sheet.{name}" for name in PROVINCE_SHEETS.values()}
     from census.report import ZONE_COLUMNS
 
     keys |= {f"col.{c}" for c in ZONE_COLUMNS}  # the report's zone table (census run --zones)

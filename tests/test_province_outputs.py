@@ -1,0 +1,162 @@
+"""The province folder's workbook and map (census.province.write_province).
+
+Two one-district "cities" of the demo are run once for the module (about 10 s each);
+the province roll-up is then written from their run folders, as ``census batch
+--province`` writes it after the city merges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+from numpy.testing import assert_allclose
+
+from census.i18n import Translator
+from census.io.runfolder import LAYOUT
+from census.pipeline import run_census
+from census.province import ProvinceConfig, _city_codes, city_outlines, write_province
+
+from .conftest import DEMO_DIR
+
+needs_demo = pytest.mark.skipif(
+    not (DEMO_DIR / "demo_sites.gpkg").exists(),
+    reason="demo layers not generated (census/demo/generate.py)",
+)
+
+PROVINCE = ProvinceConfig(
+    name="Test province",
+    name_zh="测试省",
+    cities=[
+        {"name": "East", "name_zh": "东市", "districts": ["Binjiang"]},
+        {"name": "West", "districts": ["Shangcheng"]},
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    root = tmp_path_factory.mktemp("province")
+    dirs = {}
+    for city in PROVINCE.cities:
+        dirs[city.name] = root / "cities" / city.name
+        run_census(None, city.districts, out_dir=dirs[city.name])
+    return write_province(PROVINCE, dirs, root / "province"), dirs
+
+
+def _payloads(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    blocks = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', text)
+    return [json.loads(b) for b in blocks]
+
+
+def test_city_codes_are_the_cities_adcodes_or_numbers():
+    def frame(*codes: int) -> pd.DataFrame:
+        return pd.DataFrame({"adcode": list(codes)})
+
+    # GB/T 2260: a district's first four digits are its city's (Hangzhou 3301, Ningbo 3302)
+    assert _city_codes([frame(330102, 330106), frame(330203)]) == [330100, 330200]
+    # two cities with the same code (copies of one city) or a city across two codes
+    assert _city_codes([frame(330102), frame(330106)]) == [1, 2]
+    assert _city_codes([frame(330102, 330203), frame(330300)]) == [1, 2]
+
+
+@needs_demo
+def test_province_workbook_holds_the_tables_in_chinese(province):
+    folder, dirs = province
+    assert (folder / LAYOUT.workbook).is_file()
+    wb = openpyxl.load_workbook(folder / LAYOUT.workbook, read_only=True)
+    assert wb.sheetnames == ["分市汇总", "分区县汇总", "全省汇总", "各市规划目标"]
+    rows = list(wb["分市汇总"].iter_rows(values_only=True))
+    header = list(rows[0])
+    tr = Translator("zh")
+    cap = header.index(tr.header("capacity_mw_dc"))
+    assert "万千瓦" in header[cap]
+    by_city = {r[header.index(tr.header("city"))]: r for r in rows[1:]}
+    for name, d in dirs.items():
+        # the city's capacity from its own district table, in 万千瓦 (1 万千瓦 = 10 MW)
+        mw = pd.read_csv(d / "summary_by_district.csv", encoding="utf-8-sig")["capacity_mw_dc"]
+        assert_allclose(by_city[name][cap], mw.sum() / 10.0, rtol=1e-12)
+    assert by_city["East"][header.index(tr.header("city_zh"))] == "东市"
+    assert header[header.index(tr.header("districts"))] == "区县数"
+
+
+@needs_demo
+def test_province_map_draws_each_city_with_its_totals_and_a_link(province):
+    folder, dirs = province
+    path = folder / LAYOUT.city_map
+    cities = next(p for p in _payloads(path) if p.get("meta", {}).get("kind") == "city")
+    meta, rows = cities["meta"], cities["rows"]
+    # both cities are Hangzhou districts (code 330100 twice): numbered instead
+    assert [r[:3] for r in rows] == [[1, "东市", "East"], [2, "West", "West"]]
+    assert meta["links"] == ["../cities/East/map.html", "../cities/West/map.html"]
+    for link in meta["links"]:
+        assert (folder / link).resolve().is_file()
+    labels = [f[0] for f in meta["fields"]]
+    cap, energy = labels.index("直流侧装机容量"), labels.index("年发电量")
+    for row, name in zip(rows, ("East", "West"), strict=True):
+        t = pd.read_csv(dirs[name] / "summary_by_district.csv", encoding="utf-8-sig")
+        # shown with 2 decimals: 1 万千瓦 = 10 MW, 1 亿千瓦时 = 1e5 MWh
+        assert_allclose(row[3 + cap], t["capacity_mw_dc"].sum() / 10.0, atol=0.005)
+        assert_allclose(row[3 + energy], t["energy_mwh_yr"].sum() / 1e5, atol=0.005)
+    text = path.read_text(encoding="utf-8")
+    assert "测试省" in text and "城市边界" in text and "不适宜场址" not in text
+
+
+@needs_demo
+def test_city_outline_is_the_union_of_its_districts(province):
+    folder, dirs = province
+    outlines = city_outlines(PROVINCE, dirs)
+    assert outlines.crs.to_epsg() == 4549
+    for city, outline in zip(PROVINCE.cities, outlines.geometry, strict=True):
+        d = gpd.read_file(dirs[city.name] / LAYOUT.districts, layer=LAYOUT.districts_layer)
+        assert_allclose(outline.area, shapely.union_all(d.geometry.to_numpy()).area, rtol=1e-12)
+        assert_allclose(outline.area, d.geometry.area.sum(), rtol=1e-9)  # one district each
+
+
+CHROMIUM = os.environ.get("CENSUS_CHROMIUM", "/usr/bin/chromium")
+
+
+@needs_demo
+@pytest.mark.browser
+def test_province_map_opens_and_links_to_the_city_map(province):
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    folder, _ = province
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((folder / LAYOUT.city_map).as_uri())
+            page.wait_for_function("window.census && window.census.isReady === true")
+            links = page.evaluate(
+                """(() => { const out = [];
+                census.maps[0].map.eachLayer(l => {
+                  if (l.censusKind !== "label") { return; }
+                  l.openPopup();
+                  const a = l.getPopup().getElement().querySelector("a.census-link");
+                  out.push([a.textContent, a.href]);
+                });
+                return out; })()"""
+            )
+            assert errors == []
+            assert sorted(links) == sorted(
+                ["打开本市地图", (folder / "../cities" / c / "map.html").resolve().as_uri()]
+                for c in ("East", "West")
+            )
+            page.goto(links[0][1])  # the link opens the city's own map
+            page.wait_for_function("window.census && window.census.isReady === true")
+            assert errors == []
+        finally:
+            browser.close()
