@@ -515,8 +515,10 @@ _CENSUS_JS = r"""
       if (!pt) { return; }
       var div = el("div");
       div.appendChild(el("span", "zh", r[1]));
-      div.appendChild(el("br"));
-      div.appendChild(el("span", "en", r[2]));
+      if (r[2] !== r[1]) {  // a city without a Chinese name is named once
+        div.appendChild(el("br"));
+        div.appendChild(el("span", "en", r[2]));
+      }
       if (m.labelIndex !== null && r[3 + m.labelIndex] !== null) {
         div.appendChild(el("br"));
         div.appendChild(el("span", "tot", fmt(r[3 + m.labelIndex], m.labelUnit === "MW" ? 0 : 1) +
@@ -526,15 +528,16 @@ _CENSUS_JS = r"""
       var marker = tag(L.marker(pt, {icon: icon, keyboard: false}), "label");
       marker.bindPopup(function () {
         var T = map.census.t;
-        var div = box(r[1] + " " + r[2], m.kind === "city" ? T.city : T.district + " " + r[0],
+        var div = box(r[2] !== r[1] ? r[1] + " " + r[2] : r[1],
+          m.kind === "city" ? T.city : T.district + " " + r[0],
           null, m.fields, r.slice(3));
         // a province map's city links to that city's own map (a relative file)
         if (m.links && m.links[k]) {
           var a = el("a", "census-link", T.openMap);
           a.href = encodeURI(m.links[k]);
-          var p = el("div");
-          p.appendChild(a);
-          div.appendChild(p);
+          var line = el("div");
+          line.appendChild(a);
+          div.appendChild(line);
         }
         return div;
       });

@@ -131,7 +131,14 @@ def test_province_map_opens_and_links_to_the_city_map(province):
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
-    folder, _ = province
+    folder, dirs = province
+    rows = {  # each city's capacity in 万千瓦 (1 万千瓦 = 10 MW), as its label shows it
+        name: pd.read_csv(d / "summary_by_district.csv", encoding="utf-8-sig")[
+            "capacity_mw_dc"
+        ].sum()
+        / 10.0
+        for name, d in dirs.items()
+    }
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
@@ -146,15 +153,19 @@ def test_province_map_opens_and_links_to_the_city_map(province):
                   if (l.censusKind !== "label") { return; }
                   l.openPopup();
                   const a = l.getPopup().getElement().querySelector("a.census-link");
-                  out.push([a.textContent, a.href]);
+                  out.push([a.textContent, a.href, l.getElement().innerText.split("\\n")]);
                 });
                 return out; })()"""
             )
             assert errors == []
-            assert sorted(links) == sorted(
+            assert sorted(link[:2] for link in links) == sorted(
                 ["打开本市地图", (folder / "../cities" / c / "map.html").resolve().as_uri()]
                 for c in ("East", "West")
             )
+            # the labels: Chinese name, English name when it differs, capacity in 万千瓦
+            labels = {link[2][0]: link[2][1:] for link in links}
+            assert labels["东市"][0] == "East" and labels["West"][0].endswith(" 万千瓦")
+            assert_allclose(float(labels["West"][0].split()[0]), rows["West"], atol=0.05)
             page.goto(links[0][1])  # the link opens the city's own map
             page.wait_for_function("window.census && window.census.isReady === true")
             assert errors == []
