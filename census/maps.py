@@ -528,16 +528,13 @@ _CENSUS_JS = r"""
       var marker = tag(L.marker(pt, {icon: icon, keyboard: false}), "label");
       marker.bindPopup(function () {
         var T = map.census.t;
+        // a city's code is shown when it is one (GB/T 2260: six digits), not a number 1..N
+        var code = m.kind !== "city" || r[0] >= 100000 ? " " + r[0] : "";
         var div = box(r[2] !== r[1] ? r[1] + " " + r[2] : r[1],
-          m.kind === "city" ? T.city : T.district + " " + r[0],
-          null, m.fields, r.slice(3));
+          (m.kind === "city" ? T.city : T.district) + code, null, m.fields, r.slice(3));
         // a province map's city links to that city's own map (a relative file)
         if (m.links && m.links[k]) {
-          var a = el("a", "census-link", T.openMap);
-          a.href = encodeURI(m.links[k]);
-          var line = el("div");
-          line.appendChild(a);
-          div.appendChild(line);
+          div.appendChild(census.detailLink(m.links[k], null, null, null, T.openMap));
         }
         return div;
       });
@@ -604,9 +601,11 @@ _CENSUS_JS = r"""
   };
 
   // A link to a detail map, opened at a point and zoom ("file.html#zoom/lat/lon").
+  // A link to another map file, opened at a view (#zoom/lat/lon) or, zoom null, its own.
   census.detailLink = function (file, lat, lon, zoom, label) {
     var a = el("a", "census-link", label);
-    a.href = encodeURI(file) + "#" + zoom + "/" + lat.toFixed(5) + "/" + lon.toFixed(5);
+    a.href = encodeURI(file) +
+      (zoom === null ? "" : "#" + zoom + "/" + lat.toFixed(5) + "/" + lon.toFixed(5));
     var p = el("div");
     p.appendChild(a);
     return p;
@@ -1506,6 +1505,7 @@ def _legend_html(
     tr: Translator | None = None,
     index: bool = False,
     cities: bool = False,
+    city_links: bool = False,
 ) -> str:
     esc = _esc
     tr = tr or Translator("en")
@@ -1526,7 +1526,7 @@ def _legend_html(
         parts.append(f'<div><span class="pt"></span>{esc(tr("map.turbine"))}</div>')
     boundary = tr("map.city_boundary" if cities else "map.district_boundary")
     parts.append(f'<div><span class="ln"></span>{esc(boundary)}</div>')
-    if cities:
+    if cities and city_links:
         parts.append(f'<div class="note">{esc(tr("map.province_note"))}</div>')
     if index:
         note = tr("map.index_note", cell=f"{cell_m:,.0f}")
@@ -1808,6 +1808,7 @@ def build_map(
                 tr=tr,
                 index=detail_links is not None,
                 cities=district_kind == "city",
+                city_links=district_links is not None and any(district_links),
             )
         ),
         name="census_legend",

@@ -29,6 +29,7 @@ linking to the city's own map).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tomllib
 from pathlib import Path
@@ -74,6 +75,8 @@ PROVINCE_SHEETS = {
 }
 """Workbook sheet key (``sheet.<key>`` in census/resources/strings.yaml) of each table."""
 
+logger = logging.getLogger(__name__)
+
 
 class ProvinceCity(Strict):
     """One city of a province."""
@@ -100,6 +103,11 @@ class ProvinceConfig(Strict):
     def _unique(cls, cities: list[ProvinceCity]) -> list[ProvinceCity]:
         seen: dict[str, str] = {}
         for c in cities:
+            if c.name.startswith("all ("):
+                raise ValueError(
+                    f"city name {c.name!r} is kept for the province's total row "
+                    "('all (<province>)'); give the city another name"
+                )
             key = safe_name(c.name)
             if key in seen:
                 raise ValueError(
@@ -235,6 +243,17 @@ def province_tables(
     }
 
 
+def _open_city(city: ProvinceCity, city_dirs: dict[str, Path], *need: str) -> Any:
+    """Open a city's run folder, naming the city when a file it needs is missing."""
+    try:
+        return open_run(city_dirs[city.name], need=need)
+    except InputError as exc:
+        raise InputError(
+            f"city {city.name!r} of the province: {exc} (census batch --province writes it; "
+            "rerun the batch to rebuild the city folder)"
+        ) from exc
+
+
 def _city_codes(districts: list[gpd.GeoDataFrame]) -> list[int]:
     """Each city's code for the map: its adcode (GB/T 2260) when the cities' differ.
 
@@ -258,12 +277,23 @@ def city_outlines(province: ProvinceConfig, city_dirs: dict[str, Path]) -> gpd.G
     -------
     geopandas.GeoDataFrame
         ``adcode`` (the city's code, see :func:`_city_codes`), ``name_zh``, ``name_en``,
-        in the first city's CRS (the census metric CRS, EPSG:4549).
+        in the first city's CRS (a run folder's districts are in its metric CRS,
+        EPSG:4549 unless the config says otherwise).
+
+    Raises
+    ------
+    InputError
+        A city's ``districts.gpkg`` is missing or has no CRS.
     """
     outlines, districts = [], []
     crs = None
     for city in province.cities:
-        d = open_run(city_dirs[city.name], need=[LAYOUT.districts]).districts()
+        d = _open_city(city, city_dirs, LAYOUT.districts).districts()
+        if d.crs is None:
+            raise InputError(
+                f"city {city.name!r}: {Path(city_dirs[city.name]) / LAYOUT.districts} has no "
+                "CRS. Rerun the city (census writes its districts in the metric CRS)."
+            )
         crs = crs or d.crs
         d = d.to_crs(crs)
         districts.append(d)
@@ -303,7 +333,7 @@ def province_map(
     province : ProvinceConfig
         The province.
     city_dirs : dict of str to pathlib.Path
-        City name -> the city's merged run folder.
+        City name -> the city's merged run folder (``districts.gpkg``, ``map.html``).
     by_city : pandas.DataFrame
         ``by_city`` of :func:`province_tables` (the province's total row is skipped).
     folder : str or pathlib.Path
@@ -321,31 +351,31 @@ def province_map(
         Write it with :func:`census.maps.save_map`.
     """
     from census.i18n import Translator
-    from census.maps import build_map
+    from census.maps import _DISTRICT_FIELDS, build_map
 
     cities = city_outlines(province, city_dirs)
     codes, crs = cities["adcode"].tolist(), cities.crs
-    rows = by_city.set_index("city")
+    rows = by_city.iloc[: len(province.cities)]  # the cities in order; the total row last
+    if rows["city"].tolist() != [c.name for c in province.cities]:
+        raise ValueError("by_city must be province_tables(...)['by_city'] of this province.")
     totals = pd.DataFrame(
-        {
-            "adcode": codes,
-            **{
-                col: [rows.at[c.name, col] for c in province.cities]
-                for col in ("capacity_mw_dc", "pv_capacity_mw", "wind_capacity_mw")
-                if col in rows.columns
-            },
-            "energy_gwh_yr": [rows.at[c.name, "energy_gwh_yr"] for c in province.cities],
-            "eligible_sites": [rows.at[c.name, "eligible_sites"] for c in province.cities],
-        }
+        {"adcode": codes}
+        | {c: rows[c].to_numpy() for c, *_ in _DISTRICT_FIELDS if c in rows.columns}
     )
     links: list[str | None] = []
+    here = os.path.abspath(Path(folder).expanduser())  # not resolve(): symlinks stay links
     for city in province.cities:
-        target = Path(city_dirs[city.name]) / LAYOUT.city_map
-        links.append(
-            Path(os.path.relpath(target.resolve(), Path(folder).resolve())).as_posix()
-            if target.is_file()
-            else None
-        )
+        target = Path(city_dirs[city.name]).expanduser() / LAYOUT.city_map
+        if target.is_file():
+            links.append(Path(os.path.relpath(os.path.abspath(target), here)).as_posix())
+        else:
+            links.append(None)
+            logger.warning(
+                "city %r has no %s (its config sets [outputs] map = false?): the province "
+                "map shows its totals without a link",
+                city.name,
+                target,
+            )
     no_sites = gpd.GeoDataFrame(
         {"site_id": pd.Series([], dtype=object), "category": [], "eligible": []},
         geometry=gpd.GeoSeries([], crs=crs),
@@ -392,7 +422,11 @@ def write_province(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Write the province roll-up folder (tables of :func:`province_tables`, provenance).
+    """Write the province roll-up folder.
+
+    The tables of :func:`province_tables` as CSV and as one workbook (``census.xlsx``,
+    in the first city's language), the province map (``map.html``,
+    :func:`province_map`) and ``provenance.json``.
 
     Parameters
     ----------
@@ -413,13 +447,13 @@ def write_province(
     Raises
     ------
     InputError
-        A city folder is not a finished run.
+        A city folder is not a finished run (or lacks its ``districts.gpkg``).
     """
     started = dt.datetime.now(dt.UTC)
     tables = province_tables(province, city_dirs)
     cities = []
     for city in province.cities:
-        prov = open_run(city_dirs[city.name], need=[LAYOUT.provenance]).provenance()
+        prov = _open_city(city, city_dirs, LAYOUT.provenance, LAYOUT.districts).provenance()
         run_info = prov.get("census_run", {})
         cities.append(
             {
@@ -451,7 +485,7 @@ def write_province(
                 province,
                 city_dirs,
                 tables["by_city"],
-                folder=out,
+                folder=run.path,
                 lang=lang,
                 synthetic=synthetic,
                 tiles=outputs_cfg.get("map_tiles"),

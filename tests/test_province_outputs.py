@@ -1,6 +1,6 @@
 """The province folder's workbook and map (census.province.write_province).
 
-Two one-district "cities" of the demo are run once for the module (about 10 s each);
+Two small "cities" of the demo (one and two districts) are run once for the module;
 the province roll-up is then written from their run folders, as ``census batch
 --province`` writes it after the city merges.
 """
@@ -17,9 +17,9 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-import shapely
 from numpy.testing import assert_allclose
 
+from census.exceptions import InputError
 from census.i18n import Translator
 from census.io.runfolder import LAYOUT
 from census.pipeline import run_census
@@ -37,7 +37,7 @@ PROVINCE = ProvinceConfig(
     name_zh="测试省",
     cities=[
         {"name": "East", "name_zh": "东市", "districts": ["Binjiang"]},
-        {"name": "West", "districts": ["Shangcheng"]},
+        {"name": "West", "districts": ["Shangcheng", "Gongshu"]},  # neighbours
     ],
 )
 
@@ -86,7 +86,7 @@ def test_province_workbook_holds_the_tables_in_chinese(province):
         mw = pd.read_csv(d / "summary_by_district.csv", encoding="utf-8-sig")["capacity_mw_dc"]
         assert_allclose(by_city[name][cap], mw.sum() / 10.0, rtol=1e-12)
     assert by_city["East"][header.index(tr.header("city_zh"))] == "东市"
-    assert header[header.index(tr.header("districts"))] == "区县数"
+    assert "区县数" in header and by_city["West"][header.index("区县数")] == 2
 
 
 @needs_demo
@@ -118,8 +118,10 @@ def test_city_outline_is_the_union_of_its_districts(province):
     assert outlines.crs.to_epsg() == 4549
     for city, outline in zip(PROVINCE.cities, outlines.geometry, strict=True):
         d = gpd.read_file(dirs[city.name] / LAYOUT.districts, layer=LAYOUT.districts_layer)
-        assert_allclose(outline.area, shapely.union_all(d.geometry.to_numpy()).area, rtol=1e-12)
-        assert_allclose(outline.area, d.geometry.area.sum(), rtol=1e-9)  # one district each
+        # the districts tile the city: the outline's area is the sum of theirs (the
+        # boundaries, converted from GCJ-02, may leave slivers: 1e-6 relative)
+        assert_allclose(outline.area, d.geometry.area.sum(), rtol=1e-6)
+        assert len(d) == len(city.districts) and outline.geom_type == "Polygon"
 
 
 CHROMIUM = os.environ.get("CENSUS_CHROMIUM", "/usr/bin/chromium")
@@ -153,7 +155,9 @@ def test_province_map_opens_and_links_to_the_city_map(province):
                   if (l.censusKind !== "label") { return; }
                   l.openPopup();
                   const a = l.getPopup().getElement().querySelector("a.census-link");
-                  out.push([a.textContent, a.href, l.getElement().innerText.split("\\n")]);
+                  const sub = l.getPopup().getElement().querySelector(".census-popup .s");
+                  out.push([a.textContent, a.href, l.getElement().innerText.split("\\n"),
+                            sub.textContent]);
                 });
                 return out; })()"""
             )
@@ -163,11 +167,35 @@ def test_province_map_opens_and_links_to_the_city_map(province):
                 for c in ("East", "West")
             )
             # the labels: Chinese name, English name when it differs, capacity in 万千瓦
+            # the cities are numbered (both are Hangzhou's, 330100): no code in the popup
+            assert [link[3] for link in links] == ["城市", "城市"]
             labels = {link[2][0]: link[2][1:] for link in links}
             assert labels["东市"][0] == "East" and labels["West"][0].endswith(" 万千瓦")
-            assert_allclose(float(labels["West"][0].split()[0]), rows["West"], atol=0.05)
+            shown = float(labels["West"][0].split()[0].replace(",", ""))
+            assert_allclose(shown, rows["West"], atol=0.05)
             page.goto(links[0][1])  # the link opens the city's own map
             page.wait_for_function("window.census && window.census.isReady === true")
             assert errors == []
         finally:
             browser.close()
+
+
+def test_a_city_without_its_map_or_districts(province, tmp_path, caplog):
+    folder, dirs = province
+    west = tmp_path / "cities" / "West"
+    shutil.copytree(dirs["West"], west)
+    (west / LAYOUT.city_map).unlink()  # a city run with [outputs] map = false
+    copies = {"East": dirs["East"], "West": west}
+    out = write_province(PROVINCE, copies, tmp_path / "province")
+    assert "city 'West' has no" in caplog.text and "West/map.html" in caplog.text
+    meta = next(p for p in _payloads(out / LAYOUT.city_map) if p.get("meta", {}).get("kind"))
+    assert meta["meta"]["links"] == [os.path.relpath(dirs["East"] / "map.html", out), None]
+    (west / LAYOUT.districts).unlink()
+    with pytest.raises(InputError, match=r"city 'West' of the province.*districts\.gpkg"):
+        write_province(PROVINCE, copies, tmp_path / "province2")
+    assert not (tmp_path / "province2").exists()
+
+
+def test_a_city_may_not_take_the_total_rows_name():
+    with pytest.raises(ValueError, match="kept for the province's total row"):
+        ProvinceConfig(name="P", cities=[{"name": "all (P)"}])
