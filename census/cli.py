@@ -461,7 +461,7 @@ def _batch_province(
                 force=force,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
-    from census.io.runfolder import open_run
+    from census.io.runfolder import LAYOUT, open_run
 
     for name, res in result.cities.items():
         if not quiet:
@@ -477,6 +477,8 @@ def _batch_province(
         raise typer.Exit(code=1)
     if not quiet:
         typer.echo(f"province outputs: {result.province_dir}")
+        if result.province_dir is not None:
+            typer.echo(f"province map: {result.province_dir / LAYOUT.city_map}")
 
 
 @app.command()
