@@ -231,7 +231,9 @@ def facades_from_footprints(
     return out[off.to_numpy() <= max_from_south_deg].reset_index(drop=True)
 
 
-def expand_facades(sites: gpd.GeoDataFrame, rules) -> gpd.GeoDataFrame:
+def expand_facades(
+    sites: gpd.GeoDataFrame, rules, neighbours: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
     """Replace the footprint rows of facade categories by one row per facade.
 
     A category whose rules carry ``facade`` settings (``rules.yaml`` ``categories.facade``)
@@ -244,6 +246,12 @@ def expand_facades(sites: gpd.GeoDataFrame, rules) -> gpd.GeoDataFrame:
     sites : geopandas.GeoDataFrame
         The io site table (metric CRS).
     rules : census.sites.rules.RulesConfig
+    neighbours : geopandas.GeoDataFrame, optional
+        Footprint rows of the same layers outside the run's districts (same columns,
+        same CRS): they shade the sites' walls but give no facades of their own. A run
+        of some districts passes the buildings of the other districts within reach of
+        its walls, so a wall at a district border is shaded as in a run of the whole
+        city (:func:`census.stages.load.facade_neighbours`).
 
     Returns
     -------
@@ -264,12 +272,17 @@ def expand_facades(sites: gpd.GeoDataFrame, rules) -> gpd.GeoDataFrame:
         rows = sites.loc[(sites["category"] == cat).to_numpy()]
         if len(rows) == 0:
             continue
-        parts.append(_expand_category(rows, cat, fr))
+        near = None
+        if neighbours is not None and len(neighbours):
+            near = neighbours.loc[(neighbours["category"] == cat).to_numpy()]
+        parts.append(_expand_category(rows, cat, fr, near))
     out = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
 
 
-def _expand_category(rows: gpd.GeoDataFrame, category: str, fr) -> gpd.GeoDataFrame:
+def _expand_category(
+    rows: gpd.GeoDataFrame, category: str, fr, near: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
     col = next((c for c in (fr.height_field, f"src_{fr.height_field}") if c in rows.columns), None)
     if col is None:
         raise SchemaError(
@@ -297,9 +310,22 @@ def _expand_category(rows: gpd.GeoDataFrame, category: str, fr) -> gpd.GeoDataFr
         len(rows),
         fr.min_building_height_m,
     )
+    footprints = rows.geometry.values
+    shade_height = np.where(bad, 0.0, height)
+    if near is not None and len(near):
+        # the neighbours shade (appended after the sites: building positions of the
+        # facades stay positions in rows) but are never kept
+        near_h = pd.to_numeric(
+            near[col] if col in near.columns else pd.Series(np.nan, index=near.index),
+            errors="coerce",
+        ).to_numpy(dtype=float)
+        near_h = np.where(near_h > 0, near_h, 0.0)
+        footprints = np.concatenate([np.asarray(footprints), np.asarray(near.geometry.values)])
+        shade_height = np.concatenate([shade_height, near_h])
+        keep = np.concatenate([keep, np.zeros(len(near), bool)])
     fac = facades_from_footprints(
-        gpd.GeoSeries(rows.geometry.values, crs=rows.crs),
-        np.where(bad, 0.0, height),
+        gpd.GeoSeries(footprints, crs=rows.crs),
+        shade_height,
         max_from_south_deg=fr.max_from_south_deg,
         shading_distance_factor=fr.shading_distance_factor,
         party_wall_m=fr.party_wall_m,

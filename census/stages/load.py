@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from census.config import CensusConfig, LoadedConfig
 from census.exceptions import ConfigError, SchemaError, WeatherError
@@ -27,7 +30,13 @@ from census.solar.facade import expand_facades
 from census.stages.context import RunContext, WeatherGroup
 from census.wind.turbines import make_turbine
 
-__all__ = ["input_paths", "load_inputs", "protected_paths", "weather_groups"]
+__all__ = [
+    "facade_neighbours",
+    "input_paths",
+    "load_inputs",
+    "protected_paths",
+    "weather_groups",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +90,11 @@ def load_inputs(
             study_area_name=cfg.study_area.name,
             extent=district_box,
         )
-        # BIPV facades: footprint rows of facade categories become one row per facade
-        sites = expand_facades(sites, cfg.rules)
+        # BIPV facades: footprint rows of facade categories become one row per facade,
+        # shaded by their neighbours in the other districts too
+        sites = expand_facades(
+            sites, cfg.rules, neighbours=facade_neighbours(cfg, ctx, sites, active, metric)
+        )
     # sites straddling a border reach beyond their district: exclusions and rasters
     # cover the sites' own extent as well
     site_box = _union_box(district_box, sites) if district_box is not None else None
@@ -112,6 +124,79 @@ def load_inputs(
             points = sites.loc[wind].geometry.representative_point()
             ctx.wind_atlas = sample_wind_atlas(points, paths=paths, resampling=res.atlas_resampling)
     return sites, ctx
+
+
+def facade_neighbours(
+    cfg: CensusConfig,
+    ctx: RunContext,
+    sites: gpd.GeoDataFrame,
+    layers: dict,
+    metric: str,
+) -> gpd.GeoDataFrame | None:
+    """Footprints of facade layers in the study area's other districts, within reach.
+
+    A run of some districts reads only their buildings; a wall near a district border
+    would then miss the neighbour across it that shades it. This reads, from the
+    layers that gave facade footprints, the rows of the other districts of the study
+    area within the longest probing ray of the sites (``shading_distance_factor`` x
+    the tallest building + ``party_wall_m``) of the selected districts' box, so each
+    wall is shaded as in a run of the whole study area. ``None`` when the run has
+    every district or no facade footprints.
+
+    Parameters
+    ----------
+    cfg : CensusConfig
+    ctx : RunContext
+        With ``all_districts`` and ``districts``.
+    sites : geopandas.GeoDataFrame
+        The io site table (before :func:`census.solar.facade.expand_facades`).
+    layers : dict of str to LayerConfig
+        The run's enabled ``[layers]``.
+    metric : str
+        The metric CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Rows as :func:`census.io.layers.load_sites` gives them.
+    """
+    rules = {c: r.facade for c, r in cfg.rules.categories.items() if r.facade is not None}
+    if not rules or not len(sites):
+        return None
+    facade_rows = sites["category"].isin(list(rules)).to_numpy()
+    others = ctx.all_districts[~ctx.all_districts["adcode"].isin(ctx.districts["adcode"])]
+    if not facade_rows.any() or not len(others):
+        return None
+    reach = 0.0
+    for cat, fr in rules.items():
+        rows = sites.loc[facade_rows & (sites["category"] == cat).to_numpy()]
+        col = next((c for c in (fr.height_field, f"src_{fr.height_field}") if c in rows), None)
+        if col is None or not len(rows):
+            continue  # expand_facades names the missing height field
+        h = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
+        if np.isfinite(h).any():
+            reach = max(reach, fr.shading_distance_factor * float(np.nanmax(h)) + fr.party_wall_m)
+    names = sorted(set(sites.loc[facade_rows, "layer"]))
+    x0, y0, x1, y1 = (float(v) for v in ctx.districts.total_bounds)
+    box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    with warnings.catch_warnings():
+        # the layer was checked and reported by the run's own read
+        warnings.simplefilter("ignore")
+        near, _ = load_sites(
+            {n: layers[n] for n in names},
+            others,
+            metric_crs=metric,
+            study_area=ctx.all_districts,
+            study_area_name=cfg.study_area.name,
+            extent=box,
+        )
+    near = near[near.geometry.intersects(shapely.box(*box))]
+    logger.info(
+        "facades: %d buildings of the other districts within %.0f m shade the walls",
+        len(near),
+        reach,
+    )
+    return near
 
 
 def _zones(cfg: CensusConfig, metric: str) -> gpd.GeoDataFrame:

@@ -162,6 +162,22 @@ def test_low_buildings_give_no_facades_but_still_shade():
     assert sorted(out.index) == ["facades:B1:E", "facades:B1:S", "facades:B1:W"]
 
 
+def test_neighbours_outside_the_run_shade_but_give_no_facades(rules):
+    # A (15 m) in the run's district; T (20 m, taller) 12 m south of it, in the next
+    # district: 12 m < 1.21 x 15 m = 18.15 m, so T shades A's south wall (by hand)
+    a = _footprints([_box(0, 0, 20, 10)], [15.0], ids=["facades:A"])
+    t = _footprints([_box(0, -20, 20, 8)], [20.0], ids=["facades:T"])
+    alone = expand_facades(a, rules).set_index("site_id")
+    assert_allclose(alone.loc["facades:A:S", "shaded_frac"], 0.0)
+    fac = expand_facades(a, rules, neighbours=t).set_index("site_id")
+    assert sorted(fac.index) == ["facades:A:E", "facades:A:S", "facades:A:W"]  # none of T
+    assert_allclose(fac.loc["facades:A:S", "shaded_frac"], 1.0)
+    assert_allclose(fac.loc[["facades:A:E", "facades:A:W"], "shaded_frac"], [0.0, 0.0])
+    # the same as when both are sites of the run
+    both = expand_facades(pd.concat([a, t], ignore_index=True), rules).set_index("site_id")
+    assert_allclose(both.loc[fac.index, "shaded_frac"], fac["shaded_frac"], rtol=0)
+
+
 def test_vertical_yield_matches_pvlib_modelchain(rules):
     # the demo's weather year, with its one-hour shift (default.toml [weather] time_shift_h)
     weather, meta = read_weather(EPW, tz="Asia/Shanghai", time_shift_h=-1.0)
@@ -307,3 +323,29 @@ def test_osm_prepare_offers_facades_switched_off(tmp_path):
     res = run_census(on, write=False)
     fac = res.sites[res.sites["category"] == "facade"]
     assert sorted(fac["site_id"]) == ["facades:w1:E", "facades:w1:S", "facades:w1:W"]
+
+
+def test_a_district_run_sees_the_neighbours_across_its_border(tmp_path):
+    """Binjiang's walls are shaded as in a run that also holds Xiaoshan (its land
+    neighbour): a district run (and census batch) reads the buildings across the
+    border within reach. Without them one Binjiang wall of the demo lost 2/3 of its
+    shade."""
+    from census.pipeline import run_census
+    from tests.conftest import DEMO_DIR
+
+    demo = (DEMO_DIR / "demo_sites.gpkg").as_posix()
+    others = ("rooftops", "ponds", "mines", "landfills", "forest", "mudflats", "agri", "sewage")
+    cfg = tmp_path / "facades.toml"
+    cfg.write_text(
+        f'[layers.facades]\npath = "{demo}"\nlayer = "rooftops"\ncategory = "facade"\n'
+        'id_field = "building_id"\nsynthetic = true\n\n'
+        + "".join(f"[layers.{name}]\nenabled = false\n\n" for name in others),
+        encoding="utf-8",
+    )
+    alone = run_census(cfg, ["Binjiang"], write=False).sites.set_index("site_id")
+    pair = run_census(cfg, ["Binjiang", "Xiaoshan"], write=False).sites.set_index("site_id")
+    pair = pair[pair["adcode"] == 330108]
+    assert sorted(alone.index) == sorted(pair.index) and len(alone) > 100
+    assert_allclose(
+        alone["shaded_frac"].to_numpy(), pair.loc[alone.index, "shaded_frac"].to_numpy(), rtol=0
+    )
