@@ -138,9 +138,9 @@ def facade_neighbours(
     A run of some districts reads only their buildings; a wall near a district border
     would then miss the neighbour across it that shades it. This reads, from the
     layers that gave facade footprints, the rows of the other districts of the study
-    area within the longest probing ray of the sites (``shading_distance_factor`` x
-    the tallest building + ``party_wall_m``) of the selected districts' box, so each
-    wall is shaded as in a run of the whole study area. ``None`` when the run has
+    area within the longest probing ray (``shading_distance_factor`` x the tallest
+    building + ``party_wall_m``) of the box of the run's facade buildings, so each wall
+    is shaded as in a run of the whole study area. ``None`` when the run has
     every district or no facade footprints.
 
     Parameters
@@ -177,7 +177,9 @@ def facade_neighbours(
         if np.isfinite(h).any():
             reach = max(reach, fr.shading_distance_factor * float(np.nanmax(h)) + fr.party_wall_m)
     names = sorted(set(sites.loc[facade_rows, "layer"]))
-    x0, y0, x1, y1 = (float(v) for v in ctx.districts.total_bounds)
+    # the rays start on the walls of the run's facade buildings (a building across the
+    # border included): their box, grown by the longest ray
+    x0, y0, x1, y1 = (float(v) for v in sites.geometry[facade_rows].total_bounds)
     box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
     with warnings.catch_warnings():
         # the layer was checked and reported by the run's own read
