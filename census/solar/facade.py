@@ -332,6 +332,7 @@ def _expand_category(
         strip_depth_m=fr.strip_depth_m,
         keep=keep,
     )
+    assert (fac["building"] < len(rows)).all()  # neighbours are never kept
     base = pd.DataFrame(rows.drop(columns=rows.geometry.name)).iloc[fac["building"].to_numpy()]
     base = base.reset_index(drop=True)
     base["site_id"] = base["site_id"].astype(str) + ":" + fac["facade_side"].to_numpy()

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from census.config import CensusConfig, LoadedConfig
-from census.exceptions import ConfigError, SchemaError, WeatherError
+from census.exceptions import CensusError, ConfigError, SchemaError, WeatherError
 from census.io.boundaries import read_districts, select_districts
 from census.io.existing import read_existing_capacity
 from census.io.layers import load_exclusions, load_sites
@@ -167,31 +167,48 @@ def facade_neighbours(
     others = ctx.all_districts[~ctx.all_districts["adcode"].isin(ctx.districts["adcode"])]
     if not facade_rows.any() or not len(others):
         return None
-    reach = 0.0
+    reach, walls = 0.0, np.zeros(len(sites), bool)
     for cat, fr in rules.items():
-        rows = sites.loc[facade_rows & (sites["category"] == cat).to_numpy()]
-        col = next((c for c in (fr.height_field, f"src_{fr.height_field}") if c in rows), None)
-        if col is None or not len(rows):
+        in_cat = facade_rows & (sites["category"] == cat).to_numpy()
+        col = next((c for c in (fr.height_field, f"src_{fr.height_field}") if c in sites), None)
+        if col is None or not in_cat.any():
             continue  # expand_facades names the missing height field
-        h = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
-        if np.isfinite(h).any():
-            reach = max(reach, fr.shading_distance_factor * float(np.nanmax(h)) + fr.party_wall_m)
-    names = sorted(set(sites.loc[facade_rows, "layer"]))
+        h = pd.to_numeric(sites[col], errors="coerce").to_numpy(dtype=float)
+        kept = in_cat & np.isfinite(h) & (h > 0) & (h >= fr.min_building_height_m)
+        if kept.any():  # only kept buildings have walls whose rays probe
+            walls |= kept
+            reach = max(reach, fr.shading_distance_factor * float(h[kept].max()) + fr.party_wall_m)
+    if not walls.any():
+        return None
+    # every enabled layer that can give facade footprints (its category, or one its
+    # category_field maps to), not only those with buildings in the run's districts
+    names = sorted(
+        n
+        for n, lc in layers.items()
+        if lc.category in rules or any(v in rules for v in (lc.categories or {}).values())
+    )
     # the rays start on the walls of the run's facade buildings (a building across the
     # border included): their box, grown by the longest ray
-    x0, y0, x1, y1 = (float(v) for v in sites.geometry[facade_rows].total_bounds)
+    x0, y0, x1, y1 = (float(v) for v in sites.geometry[walls].total_bounds)
     box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
-    with warnings.catch_warnings():
-        # the layer was checked and reported by the run's own read
-        warnings.simplefilter("ignore")
-        near, _ = load_sites(
-            {n: layers[n] for n in names},
-            others,
-            metric_crs=metric,
-            study_area=ctx.all_districts,
-            study_area_name=cfg.study_area.name,
-            extent=box,
-        )
+    try:
+        with warnings.catch_warnings():
+            # the layers were checked and reported by the run's own read
+            warnings.simplefilter("ignore")
+            near, _ = load_sites(
+                {n: layers[n] for n in names},
+                others,
+                metric_crs=metric,
+                study_area=ctx.all_districts,
+                study_area_name=cfg.study_area.name,
+                extent=box,
+            )
+    except CensusError as exc:
+        raise type(exc)(
+            f"while reading the other districts' buildings that shade the run's facades "
+            f"(layers {names}, within {reach:.0f} m): {exc}"
+        ) from exc
+    near = near[near["category"].isin(list(rules)).to_numpy()]
     near = near[near.geometry.intersects(shapely.box(*box))]
     logger.info(
         "facades: %d buildings of the other districts within %.0f m shade the walls",
