@@ -26,7 +26,7 @@ from census.stages import STAGES, RunContext
 from census.stages.load import input_paths, protected_paths
 from census.stages.outputs import SYNTHETIC_NOTE, write_outputs
 
-__all__ = ["CensusResult", "SYNTHETIC_NOTE", "config_hash", "run_census"]
+__all__ = ["RELEASED_AFTER", "CensusResult", "SYNTHETIC_NOTE", "config_hash", "run_census"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,15 @@ def _loaded(config: LoadedConfig | CensusConfig | str | Path | None) -> LoadedCo
     if isinstance(config, CensusConfig):
         return LoadedConfig(config=config, user_path=None, user_toml={}, ledger=[])
     return config
+
+
+RELEASED_AFTER: dict[str, tuple[str, ...]] = {
+    "screen sites": ("exclusions", "dem", "landcover"),
+    "capacity": ("usable_geometry",),
+}
+"""Context inputs a run drops once the stage named has used them (the last to read them):
+at 1e6 sites the usable geometries and the DEM are ~0.4 GiB that the outputs stage, where
+memory peaks, does not need. A stage run by hand keeps them."""
 
 
 def run_census(
@@ -158,6 +167,8 @@ def run_census(
                 progress(name, done, len(chain))
             t0 = time.perf_counter()
             sites, ctx = stage(sites, ctx)
+            for attr in RELEASED_AFTER.get(name, ()):
+                setattr(ctx, attr, None)  # no later stage reads it: its memory is free
             ctx.timings_s[name] = round(time.perf_counter() - t0, 3)
             logger.info("stage %s: %.2f s", name, ctx.timings_s[name])
     if export:  # after the run folder is committed: a failure leaves it complete
