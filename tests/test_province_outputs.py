@@ -124,15 +124,12 @@ def test_city_outline_is_the_union_of_its_districts(province):
         assert len(d) == len(city.districts) and outline.geom_type == "Polygon"
 
 
-CHROMIUM = os.environ.get("CENSUS_CHROMIUM", "/usr/bin/chromium")
-
-
 @needs_demo
 @pytest.mark.browser
 def test_province_map_opens_and_links_to_the_city_map(province):
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # the map browser tests' page opener (skips this test without Chromium or playwright)
+    from tests.test_maps_browser import _open_and_evaluate
+
     folder, dirs = province
     rows = {  # each city's capacity in 万千瓦 (1 万千瓦 = 10 MW), as its label shows it
         name: pd.read_csv(d / "summary_by_district.csv", encoding="utf-8-sig")[
@@ -141,43 +138,34 @@ def test_province_map_opens_and_links_to_the_city_map(province):
         / 10.0
         for name, d in dirs.items()
     }
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_context(offline=True).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto((folder / LAYOUT.city_map).as_uri())
-            page.wait_for_function("window.census && window.census.isReady === true")
-            links = page.evaluate(
-                """(() => { const out = [];
-                census.maps[0].map.eachLayer(l => {
-                  if (l.censusKind !== "label") { return; }
-                  l.openPopup();
-                  const a = l.getPopup().getElement().querySelector("a.census-link");
-                  const sub = l.getPopup().getElement().querySelector(".census-popup .s");
-                  out.push([a.textContent, a.href, l.getElement().innerText.split("\\n"),
-                            sub.textContent]);
-                });
-                return out; })()"""
-            )
-            assert errors == []
-            assert sorted(link[:2] for link in links) == sorted(
-                ["打开本市地图", (folder / "../cities" / c / "map.html").resolve().as_uri()]
-                for c in ("East", "West")
-            )
-            # the labels: Chinese name, English name when it differs, capacity in 万千瓦
-            # the cities are numbered (both are Hangzhou's, 330100): no code in the popup
-            assert [link[3] for link in links] == ["城市", "城市"]
-            labels = {link[2][0]: link[2][1:] for link in links}
-            assert labels["东市"][0] == "East" and labels["West"][0].endswith(" 万千瓦")
-            shown = float(labels["West"][0].split()[0].replace(",", ""))
-            assert_allclose(shown, rows["West"], atol=0.05)
-            page.goto(links[0][1])  # the link opens the city's own map
-            page.wait_for_function("window.census && window.census.isReady === true")
-            assert errors == []
-        finally:
-            browser.close()
+    errors, (links,) = _open_and_evaluate(
+        folder / LAYOUT.city_map,
+        """(() => { const out = [];
+        census.maps[0].map.eachLayer(l => {
+          if (l.censusKind !== "label") { return; }
+          l.openPopup();
+          const a = l.getPopup().getElement().querySelector("a.census-link");
+          const sub = l.getPopup().getElement().querySelector(".census-popup .s");
+          out.push([a.textContent, a.href, l.getElement().innerText.split("\\n"),
+                    sub.textContent]);
+        });
+        return out; })()""",
+    )
+    assert errors == []
+    cities = {c: (folder / "../cities" / c / "map.html").resolve() for c in ("East", "West")}
+    assert sorted(link[:2] for link in links) == sorted(
+        ["打开本市地图", path.as_uri()] for path in cities.values()
+    )
+    # the labels: Chinese name, English name when it differs, capacity in 万千瓦
+    # the cities are numbered (both are Hangzhou's, 330100): no code in the popup
+    assert [link[3] for link in links] == ["城市", "城市"]
+    labels = {link[2][0]: link[2][1:] for link in links}
+    assert labels["东市"][0] == "East" and labels["West"][0].endswith(" 万千瓦")
+    shown = float(labels["West"][0].split()[0].replace(",", ""))
+    assert_allclose(shown, rows["West"], atol=0.05)
+    # the link's target, the city's own map, opens too
+    errors, (n_maps,) = _open_and_evaluate(cities["East"], "census.maps.length")
+    assert errors == [] and n_maps == 1
 
 
 def test_a_city_without_its_map_or_districts(province, tmp_path, caplog):
