@@ -35,6 +35,7 @@ __all__ = [
     "LocalTable",
     "Term",
     "Translator",
+    "district_names",
     "format_cell",
     "load_strings",
     "load_terms",
@@ -186,6 +187,21 @@ def emission_factor_text(tr: Translator, text: Any) -> Any:
         return text
     name = tr.code("emission_factor", m["name"].replace(" ", "_"))
     return f"{name}（{m['value']} {tr.term('unit.tco2_mwh')}）"
+
+
+def district_names(table: pd.DataFrame) -> dict[int, str]:
+    """Return adcode -> Chinese name of a table with ``adcode`` and ``name_zh`` columns.
+
+    Rows without an adcode are skipped; a table without the columns gives ``{}``. It is
+    what :class:`Translator` takes as ``district_names``.
+    """
+    if not {"adcode", "name_zh"} <= set(table.columns):
+        return {}
+    return {
+        int(a): str(z)
+        for a, z in zip(table["adcode"], table["name_zh"], strict=True)
+        if pd.notna(a)
+    }
 
 
 @dataclass

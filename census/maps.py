@@ -60,7 +60,7 @@ from jinja2 import Template
 
 from census.crs import DISPLAY_CRS, METRIC_CRS, require_crs, transformer
 from census.exceptions import OutputExistsError, SchemaError
-from census.i18n import Translator, load_terms
+from census.i18n import Translator, district_names, load_terms
 from census.io.runfolder import LAYOUT, open_run, register_files
 from census.schema import require_columns
 from census.units import capacity_factor_to_full_load_hours, mwh_to_gwh
@@ -1683,12 +1683,7 @@ def build_map(
         sites = sites[drawn]
     if district_totals is None:
         district_totals = _totals_from_sites(sites)
-    tr = Translator(
-        lang,  # type: ignore[arg-type]
-        district_names={
-            int(a): str(z) for a, z in zip(districts["adcode"], districts["name_zh"], strict=True)
-        },
-    )
+    tr = Translator(lang, district_names=district_names(districts))  # type: ignore[arg-type]
 
     # each site's category as text (str per distinct value, not per site); a missing
     # category is "" (drawn in its own layer, "(no category)"), never dropped

@@ -399,18 +399,10 @@ def province_map(
 
 def _province_workbook(tables: dict[str, pd.DataFrame], lang: str) -> dict[str, pd.DataFrame]:
     """Return the province tables as workbook sheets in ``lang`` (localised headers, units)."""
-    from census.i18n import Translator
+    from census.i18n import Translator, district_names
     from census.report import localize_workbook
 
-    by_district = tables["by_district"]
-    names = {}
-    if {"adcode", "name_zh"} <= set(by_district.columns):
-        names = {
-            int(a): str(z)
-            for a, z in zip(by_district["adcode"], by_district["name_zh"], strict=True)
-            if pd.notna(a)
-        }
-    tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
+    tr = Translator(lang, district_names=district_names(tables["by_district"]))  # type: ignore[arg-type]
     sheets = {PROVINCE_SHEETS[k]: tables[k] for k in PROVINCE_SHEETS if len(tables[k].columns)}
     return localize_workbook(sheets, tr)
 
@@ -451,9 +443,10 @@ def write_province(
     """
     started = dt.datetime.now(dt.UTC)
     tables = province_tables(province, city_dirs)
-    cities = []
+    cities, provs = [], []
     for city in province.cities:
         prov = _open_city(city, city_dirs, LAYOUT.provenance, LAYOUT.districts).provenance()
+        provs.append(prov)
         run_info = prov.get("census_run", {})
         cities.append(
             {
@@ -469,7 +462,7 @@ def write_province(
         )
     if not cities:
         raise InputError("A province needs at least one city folder.")
-    first = open_run(city_dirs[province.cities[0].name], need=[LAYOUT.provenance]).provenance()
+    first = provs[0]  # the workbook and the map speak the first city's language
     lang = str(first.get("language") or "en")
     outputs_cfg: dict[str, Any] = first.get("config", {}).get("outputs", {})
     synthetic = any(c["synthetic_inputs"] for c in cities)

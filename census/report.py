@@ -34,6 +34,7 @@ from census.config import CensusConfig
 from census.i18n import (
     Translator,
     cjk_font,
+    district_names,
     format_cell,
     load_strings,
     load_terms,
@@ -591,12 +592,7 @@ def report_context(
     if targets is None and tcfg:
         targets = targets_table(by, _Obj(tcfg))
     run = prov.get("census_run") or {}
-    names = {
-        int(a): str(z)
-        for a, z in zip(totals["adcode"], totals["name_zh"], strict=True)
-        if pd.notna(a)
-    }
-    tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
+    tr = Translator(lang, district_names=district_names(totals))  # type: ignore[arg-type]
     if title is None:
         title = tr("report.title", name=study_area or tr("report.study_area"))
 
@@ -1203,8 +1199,7 @@ def write_report_outputs(
     out: dict[str, Path] = {}
     lang = lang or prov.get("language") or "en"
     totals = result.district_totals
-    names = dict(zip(totals["adcode"], totals["name_zh"], strict=True))
-    tr = Translator(lang, district_names=names)  # type: ignore[arg-type]
+    tr = Translator(lang, district_names=district_names(totals))  # type: ignore[arg-type]
     area = getattr(config, "study_area", None)
     name = getattr(area, "name", None)
     if lang == "zh" and getattr(area, "name_zh", None):
