@@ -173,26 +173,39 @@ def write_gpkg_stream(
         ]
     )
     rows = [0]
+    raised: list[BaseException] = []
 
     def batches() -> Iterator[pa.RecordBatch]:
-        rows[0] += first.num_rows
-        yield from _conform(first, schema).to_batches()
-        for part in it:
-            if len(part):
-                table = _conform(_slice_table(part, base), schema)
-                rows[0] += table.num_rows
-                yield from table.to_batches()
+        try:
+            rows[0] += first.num_rows
+            yield from _conform(first, schema).to_batches()
+            for part in it:
+                if len(part):
+                    table = _conform(_slice_table(part, base), schema)
+                    rows[0] += table.num_rows
+                    yield from table.to_batches()
+        except BaseException as exc:
+            raised.append(exc)
+            raise
 
-    write_arrow(
-        pa.RecordBatchReader.from_batches(schema, batches()),
-        path,
-        layer=layer,
-        driver="GPKG",
-        geometry_name="geometry",
-        geometry_type=layer_type,
-        crs=_crs_text(crs),
-        append=path.exists(),
-    )
+    try:
+        write_arrow(
+            pa.RecordBatchReader.from_batches(schema, batches()),
+            path,
+            layer=layer,
+            driver="GPKG",
+            geometry_name="geometry",
+            geometry_type=layer_type,
+            crs=_crs_text(crs),
+            append=path.exists(),
+        )
+    except Exception:
+        # GDAL pulls the batches through the Arrow C stream, which turns whatever the
+        # Python side raised -- Ctrl-C (KeyboardInterrupt), SIGTERM, a bad part -- into
+        # pyogrio's "Error while accessing batch from stream": raise the original
+        if raised:
+            raise raised[0] from None
+        raise
     return rows[0]
 
 
@@ -350,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, RuntimeError) as exc:  # pyogrio's errors are RuntimeErrors
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent says it
+        return 130
     return 0
 
 

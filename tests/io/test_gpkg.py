@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 import shapely
 
-from census.io.gpkg import layer_geometry_type, write_gpkg_layer
+from census.io.gpkg import layer_geometry_type, write_gpkg_layer, write_gpkg_stream
 
 
 def _frame(n: int) -> gpd.GeoDataFrame:
@@ -104,3 +104,20 @@ def test_copy_from_geoparquet_equals_direct_write(tmp_path) -> None:
     assert main([str(pq), str(tmp_path / "c.gpkg"), "sites"]) == 0
     assert pyogrio.read_info(tmp_path / "c.gpkg")["features"] == 40
     assert main([str(tmp_path / "missing.parquet"), str(tmp_path / "d.gpkg"), "sites"]) == 1
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, ValueError])
+def test_what_a_part_raises_comes_out(tmp_path, error) -> None:
+    # GDAL pulls the parts through the Arrow C stream, and pyogrio reports whatever the
+    # Python side raised as "Error while accessing batch from stream" (CI, 2026-12-07: a
+    # Ctrl-C during the districts layer came out as that RuntimeError, not as exit 130)
+    gdf = _frame(6)
+
+    def parts():
+        yield gdf.iloc[:3]
+        raise error("stopped in the second part")
+
+    with pytest.raises(error, match="stopped in the second part"):
+        write_gpkg_stream(
+            tmp_path / "t.gpkg", "sites", parts(), layer_type="MultiPolygon", crs=gdf.crs
+        )
