@@ -106,7 +106,28 @@ def test_overwrite_replaces_only_census_folders(tiny, tmp_path):
     assert (theirs / "provenance.json").read_text() == "{}"
 
 
-def test_sigint_says_nothing_written(tiny, tmp_path):
+def _open_run_folder(parent):
+    return next((p for p in parent.glob(".run.tmp-*") if p.is_dir()), None)
+
+
+def _written_into(parent):
+    folder = _open_run_folder(parent)
+    return folder is not None and any(
+        p.is_file() and p.name != ".census-tmp.json" for p in folder.rglob("*")
+    )
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        # the run folder exists, the layers are being read
+        pytest.param(lambda parent: _open_run_folder(parent) is not None, id="loading"),
+        # the outputs stage has written its first file (CI, 2026-12-07: a Ctrl-C during
+        # the GeoPackage layers came out as pyogrio's RuntimeError, exit 1)
+        pytest.param(_written_into, id="writing"),
+    ],
+)
+def test_sigint_says_nothing_written(tiny, tmp_path, when):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [
@@ -128,7 +149,10 @@ def test_sigint_says_nothing_written(tiny, tmp_path):
         # Python's own Ctrl-C back, as a terminal would
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(4.0)
+    # the signal goes when the run reaches the point, not after a fixed time
+    deadline = time.monotonic() + 120
+    while not when(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     if proc.returncode == 0:
