@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -593,6 +594,18 @@ def data_prepare(
     typer.echo(f"config: {result.config}\nrun it with: census run --config {result.config}")
 
 
+def _quiet_exit() -> None:
+    """Before the process exits on Ctrl-C: no second interruption, no noise from writers.
+
+    A writer stopped half-way (openpyxl's write-only sheets are lxml generators) is
+    closed when the interpreter tears it down and reports "Exception ignored in ...";
+    the run folder holding its file is already gone, so there is nothing to report.
+    Only :func:`main` calls this, as the process ends (not a command run in-process).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.unraisablehook = lambda unraisable: None
+
+
 def _terminate(signum: int, frame: object) -> None:
     # turn SIGTERM into an exception so that open run folders are removed on the way out
     raise KeyboardInterrupt
@@ -605,7 +618,7 @@ def main() -> None:
         app()
     except SystemExit as exc:
         if exc.code == 130:  # Ctrl-C or SIGTERM, wherever it landed (typer exits with 130)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _quiet_exit()
             typer.echo(interrupted_message(), err=True)
         raise
 
