@@ -620,6 +620,11 @@ def main() -> None:
         if exc.code == 130:  # Ctrl-C or SIGTERM, wherever it landed (typer exits with 130)
             _quiet_exit()
             typer.echo(interrupted_message(), err=True)
+        elif not exc.code:
+            # the command is done and said so: a Ctrl-C while the interpreter shuts down
+            # (about 0.5 s after a run) must not turn its exit status into 130
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         raise
 
 

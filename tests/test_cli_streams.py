@@ -249,3 +249,35 @@ def test_ctrl_c_in_a_half_written_workbook_is_quiet(tiny, tmp_path):
     assert INTERRUPTED in proc.stderr
     assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_ctrl_c_after_a_finished_run_keeps_its_success(tiny, tmp_path):
+    # `census run` exits about 0.5 s after its last line (the interpreter shuts down); a
+    # Ctrl-C there killed the process (-SIGINT, 130 in a shell) with the folder complete
+    started = tmp_path / "shutting-down"
+    code = (
+        "import atexit, pathlib, time\n"
+        "def slow_exit():\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    time.sleep(3)\n"
+        "atexit.register(slow_exit)\n"
+        "from census.cli import main\n"
+        "main()\n"
+    )
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", "--config", str(tiny), "-d", "Binjiang"]
+        + ["--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as above
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "Exception ignored" not in stderr and "Traceback" not in stderr
+    assert (out / MARKER).is_file()
