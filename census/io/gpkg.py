@@ -17,7 +17,10 @@ layer mixes single and multi parts, strings as Arrow strings.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -184,29 +187,65 @@ def write_gpkg_stream(
                     table = _conform(_slice_table(part, base), schema)
                     rows[0] += table.num_rows
                     yield from table.to_batches()
+        except GeneratorExit:  # closed by the reader: not an error of ours
+            raise
         except BaseException as exc:
             raised.append(exc)
             raise
 
+    signals: list[int] = []
     try:
-        write_arrow(
-            pa.RecordBatchReader.from_batches(schema, batches()),
-            path,
-            layer=layer,
-            driver="GPKG",
-            geometry_name="geometry",
-            geometry_type=layer_type,
-            crs=_crs_text(crs),
-            append=path.exists(),
-        )
+        with _signals_noted(signals):
+            write_arrow(
+                pa.RecordBatchReader.from_batches(schema, batches()),
+                path,
+                layer=layer,
+                driver="GPKG",
+                geometry_name="geometry",
+                geometry_type=layer_type,
+                crs=_crs_text(crs),
+                append=path.exists(),
+            )
     except Exception:
         # GDAL pulls the batches through the Arrow C stream, which turns whatever the
-        # Python side raised -- Ctrl-C (KeyboardInterrupt), SIGTERM, a bad part -- into
-        # pyogrio's "Error while accessing batch from stream": raise the original
+        # Python side raised -- a bad part, or the KeyboardInterrupt of Ctrl-C (census
+        # turns SIGTERM into one too), raised in the generator or by pyarrow's own check
+        # for signals between batches -- into pyogrio's "Error while accessing batch
+        # from stream": raise the original
         if raised:
             raise raised[0] from None
+        if signals:
+            raise KeyboardInterrupt from None
         raise
     return rows[0]
+
+
+@contextmanager
+def _signals_noted(noted: list[int]) -> Iterator[None]:
+    """Note SIGINT and SIGTERM in ``noted`` while the block runs, then handle them as before.
+
+    Only signals with a Python handler (Ctrl-C's KeyboardInterrupt, census's SIGTERM
+    handler) are wrapped, and only in the main thread, where handlers run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if callable(handler):
+            previous[signum] = handler
+
+            def noting(num: int, frame: Any, handler: Any = handler) -> Any:
+                noted.append(num)
+                return handler(num, frame)
+
+            signal.signal(signum, noting)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def write_gpkg_layer(

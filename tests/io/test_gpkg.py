@@ -121,3 +121,47 @@ def test_what_a_part_raises_comes_out(tmp_path, error) -> None:
         write_gpkg_stream(
             tmp_path / "t.gpkg", "sites", parts(), layer_type="MultiPolygon", crs=gdf.crs
         )
+
+
+def test_ctrl_c_caught_by_pyarrow_comes_out_as_keyboardinterrupt(tmp_path, monkeypatch) -> None:
+    # A Ctrl-C handled outside census's generator (pyarrow's reader checks signals as it
+    # pulls batches) ends in pyogrio's RuntimeError with nothing of ours raised; seen when
+    # `census batch` was stopped during a merge (2026-12-07). Here the signal is raised in
+    # a generator wrapped around ours, as pyarrow's side.
+    import signal
+    import threading
+
+    import pyarrow as pa
+
+    import census.io.gpkg as gpkg
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set in the main thread")
+    real = pa.RecordBatchReader.from_batches
+
+    def from_batches(schema, batches):
+        def outside():
+            for i, batch in enumerate(batches):
+                if i == 1:
+                    signal.raise_signal(signal.SIGINT)
+                yield batch
+
+        return real(schema, outside())
+
+    class PyArrow:  # pyarrow as census.io.gpkg sees it, with that reader (its type is immutable)
+        RecordBatchReader = type(
+            "RecordBatchReader", (), {"from_batches": staticmethod(from_batches)}
+        )
+
+        def __getattr__(self, name):
+            return getattr(pa, name)
+
+    monkeypatch.setattr(gpkg, "pa", PyArrow())
+    gdf = _frame(6)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # xdist ignores it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_gpkg_layer(tmp_path / "t.gpkg", "sites", gdf, slice_rows=3)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert signal.getsignal(signal.SIGINT) is previous  # the noting handler is gone
