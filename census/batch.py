@@ -13,6 +13,8 @@ folders are merged, one district at a time (:mod:`census.batch_merge`), into
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from census.exceptions import CensusError, InputError
 from census.io.boundaries import read_districts, select_districts
 from census.io.demo import ensure_demo_data
 from census.io.postgis import check_configured, export_configured
-from census.io.runfolder import LAYOUT, open_run
+from census.io.runfolder import LAYOUT, clean_stale_temporaries, open_run
 from census.pipeline import config_hash, run_census
 
 __all__ = [
@@ -209,13 +211,36 @@ def _client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
                 "`dask scheduler` (and workers with `dask worker <address> --nthreads 1`), or "
                 "leave --scheduler out to use a LocalCluster on this machine."
             ) from exc
-    cluster = LocalCluster(
-        n_workers=max(1, workers),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-    )
-    return Client(cluster), cluster
+    # Ctrl-C in a terminal reaches the whole process group: the workers would each print
+    # a KeyboardInterrupt traceback and die mid-district. They are started with SIGINT
+    # ignored (kept across fork and exec), so Ctrl-C is this process's alone: it closes
+    # the cluster and clears the districts' folders. SIGINT is also blocked meanwhile, so a
+    # Ctrl-C during the start stays pending (Linux keeps a blocked signal even if ignored)
+    # and stops the batch once the handler is back.
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cluster = None
+    try:
+        cluster = LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        if main_thread:
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one: here
+        return Client(cluster), cluster
+    except BaseException:
+        if cluster is not None:
+            cluster.close()
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run_cities(
@@ -284,6 +309,10 @@ def _run_cities(
             client.close()
             if cluster is not None:
                 cluster.close()
+                # a district stopped by Ctrl-C (or a worker's death) leaves its temporary
+                # folder: its process is gone now, so clear it rather than at the next run
+                for parent in {folder.parent for city in cities for _, _, folder in city.todo}:
+                    clean_stale_temporaries(parent)
     else:
         for city in cities:
             _merge_city(city)
