@@ -21,9 +21,11 @@ import io
 import logging
 import math
 import re
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1215,9 +1217,14 @@ def write_report_outputs(
     out[LAYOUT.report] = run_folder.write_text(
         LAYOUT.report, build_report_html(result, context=ctx)
     )
-    # Chromium prints the PDF in its own process while this one writes the rest
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="census-pdf") as pool:
-        pdf = pool.submit(_write_pdf, run_folder, ctx, prov)
+    # Chromium prints the PDF in its own process while this one writes the rest; if this
+    # thread is interrupted (Ctrl-C), Chromium is stopped rather than waited for
+    cancel = threading.Event()
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="census-pdf") as pool,
+        _set_on_exit(cancel),
+    ):
+        pdf = pool.submit(_write_pdf, run_folder, ctx, prov, cancel)
         out[LAYOUT.supply_curve] = run_folder.write_csv(LAYOUT.supply_curve, curve)
         out[LAYOUT.supply_curve_png] = run_folder.write_bytes(
             LAYOUT.supply_curve_png,
@@ -1275,12 +1282,27 @@ def _workbook_tables(
     return tables
 
 
-def _write_pdf(run_folder: RunFolder, ctx: dict[str, Any], prov: dict[str, Any]) -> dict[str, Path]:
+@contextmanager
+def _set_on_exit(event: threading.Event) -> Iterator[None]:
+    """Set ``event`` when the block is left by an exception (before the pool waits)."""
+    try:
+        yield
+    except BaseException:
+        event.set()
+        raise
+
+
+def _write_pdf(
+    run_folder: RunFolder,
+    ctx: dict[str, Any],
+    prov: dict[str, Any],
+    cancel: threading.Event | None = None,
+) -> dict[str, Path]:
     """Write report.pdf (Chromium, else reportlab); without either, warn and say why."""
     from census.report_pdf import write_report_pdf
 
     pdf = run_folder.tmp / "report.pdf"
-    path, how = write_report_pdf(pdf, ctx, html_path=run_folder.tmp / "report.html")
+    path, how = write_report_pdf(pdf, ctx, html_path=run_folder.tmp / "report.html", cancel=cancel)
     if path is None:
         msg = f"report.pdf was not written: {how}"
         logger.warning(msg)

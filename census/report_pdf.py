@@ -24,6 +24,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,13 @@ def find_chromium() -> str | None:
     return None
 
 
-def html_to_pdf_chromium(html_path: Path, pdf_path: Path, *, chromium: str) -> None:
+class PdfCancelled(Exception):
+    """The PDF was not finished: the run that asked for it is stopping (Ctrl-C)."""
+
+
+def html_to_pdf_chromium(
+    html_path: Path, pdf_path: Path, *, chromium: str, cancel: threading.Event | None = None
+) -> None:
     """Print an HTML file to PDF with headless Chromium.
 
     Parameters
@@ -61,11 +69,15 @@ def html_to_pdf_chromium(html_path: Path, pdf_path: Path, *, chromium: str) -> N
         The PDF to write.
     chromium : str
         The browser executable.
+    cancel : threading.Event, optional
+        Set by another thread to stop Chromium (the run is being interrupted).
 
     Raises
     ------
     RuntimeError
         Chromium failed, timed out or wrote no PDF (the message holds its stderr).
+    PdfCancelled
+        ``cancel`` was set; Chromium was killed.
     """
     with tempfile.TemporaryDirectory(prefix="census-chromium-") as profile:
         args = [
@@ -82,13 +94,28 @@ def html_to_pdf_chromium(html_path: Path, pdf_path: Path, *, chromium: str) -> N
             html_path.resolve().as_uri(),
         ]
         try:
-            proc = subprocess.run(
-                args, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
             raise RuntimeError(f"{chromium} could not print the report: {exc}") from exc
+        # waited for in short steps, so that an interrupted run need not wait for it
+        deadline = time.monotonic() + CHROMIUM_TIMEOUT_S
+        while True:
+            try:
+                _, stderr = proc.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                stopping = cancel is not None and cancel.is_set()
+                if stopping or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.communicate()
+                    if stopping:
+                        raise PdfCancelled(f"{chromium} was stopped") from None
+                    raise RuntimeError(
+                        f"{chromium} could not print the report: no PDF after "
+                        f"{CHROMIUM_TIMEOUT_S:.0f} s"
+                    ) from None
     if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        tail = (stderr or "").strip().splitlines()[-3:]
         raise RuntimeError(
             f"{chromium} exited with {proc.returncode} and wrote no PDF: {' | '.join(tail)}"
         )
@@ -288,6 +315,7 @@ def write_report_pdf(
     *,
     html_path: str | Path | None = None,
     renderer: str = "auto",
+    cancel: threading.Event | None = None,
 ) -> tuple[Path | None, str]:
     """Write ``report.pdf``: print the HTML with Chromium, else draw it with reportlab.
 
@@ -301,6 +329,8 @@ def write_report_pdf(
         The written ``report.html`` (needed by the Chromium renderer).
     renderer : {"auto", "chromium", "reportlab"}
         ``auto`` tries Chromium, then reportlab.
+    cancel : threading.Event, optional
+        Set by another thread to stop Chromium (:class:`PdfCancelled` is raised).
 
     Returns
     -------
@@ -319,7 +349,7 @@ def write_report_pdf(
             reasons.append("no report.html to print")
         else:
             try:
-                html_to_pdf_chromium(Path(html_path), pdf_path, chromium=chromium)
+                html_to_pdf_chromium(Path(html_path), pdf_path, chromium=chromium, cancel=cancel)
                 return pdf_path, "chromium"
             except RuntimeError as exc:
                 reasons.append(str(exc))

@@ -272,3 +272,29 @@ def test_zh_run_report_and_map_legend_have_no_untranslated_label(zh_run):
     start = page.index('id="census-legend"')
     legend = visible_text("<div " + page[start : page.index("</div></div>", start)] + "</div>")
     assert "图例" in legend and not english_words(legend, proper_names=names), legend
+
+
+def test_chromium_is_stopped_when_the_run_is_interrupted(tmp_path):
+    # `census batch` stopped by Ctrl-C during a merge hung 2 min: the main thread's
+    # interruption waited for the PDF thread, which waited for Chromium (2026-12-07).
+    # A stand-in browser that never finishes is stopped once `cancel` is set.
+    import stat
+    import threading
+    import time
+
+    from census import report_pdf
+
+    browser = tmp_path / "slow-chromium"
+    browser.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    html = tmp_path / "r.html"
+    html.write_text("<p>r</p>", encoding="utf-8")
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(report_pdf.PdfCancelled):
+        report_pdf.html_to_pdf_chromium(
+            html, tmp_path / "r.pdf", chromium=str(browser), cancel=cancel
+        )
+    assert time.monotonic() - t0 < 10  # 0.5 s, then one 0.2 s poll; not sleep's 60 s
+    assert not (tmp_path / "r.pdf").exists()
