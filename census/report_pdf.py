@@ -18,11 +18,13 @@ provenance.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -50,6 +52,25 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+@functools.cache
+def _die_with_parent() -> tuple[str, ...]:
+    """Return the command prefix that gives a child SIGKILL when its parent dies, or ().
+
+    util-linux's ``setpriv --pdeathsig`` (Linux's PR_SET_PDEATHSIG, kept across the
+    exec of Chromium and of Debian's ``chromium`` wrapper script).
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return ()
+    try:
+        usage = subprocess.run(
+            [setpriv, "--help"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return (setpriv, "--pdeathsig", "KILL", "--") if "--pdeathsig" in usage else ()
 
 
 class PdfCancelled(Exception):
@@ -93,6 +114,9 @@ def html_to_pdf_chromium(
             f"--print-to-pdf={pdf_path}",
             html_path.resolve().as_uri(),
         ]
+        # a headless Chromium outlives a parent that is killed (a batch worker closed
+        # mid-district, kill -9) and prints on forever: the kernel kills it with its parent
+        args = [*_die_with_parent(), *args]
         try:
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as exc:

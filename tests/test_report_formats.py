@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -298,3 +299,53 @@ def test_chromium_is_stopped_when_the_run_is_interrupted(tmp_path):
         )
     assert time.monotonic() - t0 < 10  # 0.5 s, then one 0.2 s poll; not sleep's 60 s
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_chromium_dies_with_a_killed_run(tmp_path):
+    # a batch worker killed mid-district (its cluster closed on Ctrl-C) left its headless
+    # Chromium printing forever, 220 MB each (9 found after stopping batches, 2026-12-07)
+    import os
+    import signal
+    import stat
+    import subprocess
+    import sys
+    import time
+
+    from census.report_pdf import _die_with_parent
+
+    if not _die_with_parent():
+        pytest.skip("no setpriv --pdeathsig on this machine")
+    pid_file = tmp_path / "browser.pid"
+    browser = tmp_path / "slow-chromium"
+    browser.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n", encoding="utf-8")
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "r.html").write_text("<p>r</p>", encoding="utf-8")
+    code = (
+        "import sys; from pathlib import Path; from census.report_pdf import html_to_pdf_chromium\n"
+        "html_to_pdf_chromium(Path(sys.argv[1]), Path(sys.argv[2]), chromium=sys.argv[3])\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "r.html"), str(tmp_path / "r.pdf")]
+        + [str(browser)]
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.01)
+    pid = int(pid_file.read_text())
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+
+    def running() -> bool:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"  # a zombie has ended, waiting for init to reap it
+
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if running():
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the browser outlived the killed run")
