@@ -16,7 +16,8 @@ import logging
 import signal
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,33 +215,33 @@ def _client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     # Ctrl-C in a terminal reaches the whole process group: the workers would each print
     # a KeyboardInterrupt traceback and die mid-district. They are started with SIGINT
     # ignored (kept across fork and exec), so Ctrl-C is this process's alone: it closes
-    # the cluster and clears the districts' folders. SIGINT is also blocked meanwhile, so a
-    # Ctrl-C during the start stays pending (Linux keeps a blocked signal even if ignored)
-    # and stops the batch once the handler is back.
-    main_thread = threading.current_thread() is threading.main_thread()
-    if main_thread:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cluster = None
-    try:
+    # the cluster and clears the districts' folders. A Ctrl-C in the few seconds of the
+    # start is ignored too: press it again.
+    with _sigint_ignored():
         cluster = LocalCluster(
             n_workers=max(1, workers),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
         )
-        if main_thread:
-            signal.signal(signal.SIGINT, handler)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one: here
+    try:
         return Client(cluster), cluster
     except BaseException:
-        if cluster is not None:
-            cluster.close()
+        cluster.close()
         raise
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while the block runs (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
     finally:
-        if main_thread:
-            signal.signal(signal.SIGINT, handler)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, handler)
 
 
 def _run_cities(
@@ -306,13 +307,16 @@ def _run_cities(
                 if not pending[city.key]:
                     _merge_city(city)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-                # a district stopped by Ctrl-C (or a worker's death) leaves its temporary
-                # folder: its process is gone now, so clear it rather than at the next run
-                for parent in {folder.parent for city in cities for _, _, folder in city.todo}:
-                    clean_stale_temporaries(parent)
+            # a second, impatient Ctrl-C must not cut this short (the workers take a few
+            # seconds to close)
+            with _sigint_ignored():
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+                    # a district stopped by Ctrl-C (or a worker's death) leaves its
+                    # temporary folder: its process is gone now, so clear it now
+                    for parent in {f.parent for city in cities for _, _, f in city.todo}:
+                        clean_stale_temporaries(parent)
     else:
         for city in cities:
             _merge_city(city)

@@ -18,18 +18,18 @@ provenance.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from census.children import die_with_parent
 
 __all__ = ["find_chromium", "html_to_pdf_chromium", "write_report_pdf", "build_pdf_reportlab"]
 
@@ -52,25 +52,6 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
-
-
-@functools.cache
-def _die_with_parent() -> tuple[str, ...]:
-    """Return the command prefix that gives a child SIGKILL when its parent dies, or ().
-
-    util-linux's ``setpriv --pdeathsig`` (Linux's PR_SET_PDEATHSIG, kept across the
-    exec of Chromium and of Debian's ``chromium`` wrapper script).
-    """
-    setpriv = shutil.which("setpriv")
-    if setpriv is None or not sys.platform.startswith("linux"):
-        return ()
-    try:
-        usage = subprocess.run(
-            [setpriv, "--help"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return ()
-    return (setpriv, "--pdeathsig", "KILL", "--") if "--pdeathsig" in usage else ()
 
 
 class PdfCancelled(Exception):
@@ -116,7 +97,7 @@ def html_to_pdf_chromium(
         ]
         # a headless Chromium outlives a parent that is killed (a batch worker closed
         # mid-district, kill -9) and prints on forever: the kernel kills it with its parent
-        args = [*_die_with_parent(), *args]
+        args = [*die_with_parent(), *args]
         try:
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as exc:
@@ -138,6 +119,8 @@ def html_to_pdf_chromium(
                         f"{chromium} could not print the report: no PDF after "
                         f"{CHROMIUM_TIMEOUT_S:.0f} s"
                     ) from None
+    if cancel is not None and cancel.is_set():  # ended by the same Ctrl-C, most likely
+        raise PdfCancelled(f"{chromium} ended while the run was stopping")
     if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         tail = (stderr or "").strip().splitlines()[-3:]
         raise RuntimeError(
@@ -378,6 +361,8 @@ def write_report_pdf(
             except RuntimeError as exc:
                 reasons.append(str(exc))
     if renderer in ("auto", "reportlab"):
+        if cancel is not None and cancel.is_set():  # the run is stopping: no fallback
+            raise PdfCancelled("the run is stopping")
         try:
             pdf_path.write_bytes(build_pdf_reportlab(ctx))
             return pdf_path, "reportlab"

@@ -311,9 +311,9 @@ def test_chromium_dies_with_a_killed_run(tmp_path):
     import sys
     import time
 
-    from census.report_pdf import _die_with_parent
+    from census.children import die_with_parent
 
-    if not _die_with_parent():
+    if not die_with_parent():
         pytest.skip("no setpriv --pdeathsig on this machine")
     pid_file = tmp_path / "browser.pid"
     browser = tmp_path / "slow-chromium"
@@ -349,3 +349,31 @@ def test_chromium_dies_with_a_killed_run(tmp_path):
     if running():
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the browser outlived the killed run")
+
+
+def test_no_fallback_pdf_while_the_run_stops(tmp_path, monkeypatch):
+    # Chromium gets the same Ctrl-C as the run and ends by itself: that must not count as
+    # a failed print and start reportlab's PDF while the run waits (review, 2026-12-07)
+    import stat
+    import threading
+
+    from census import report_pdf
+
+    browser = tmp_path / "quitting-chromium"
+    browser.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    html = tmp_path / "r.html"
+    html.write_text("<p>r</p>", encoding="utf-8")
+    cancel = threading.Event()
+    cancel.set()
+    drawn = []
+    monkeypatch.setattr(report_pdf, "build_pdf_reportlab", lambda ctx: drawn.append(1) or b"")
+    monkeypatch.setattr(report_pdf, "find_chromium", lambda: str(browser))
+    with pytest.raises(report_pdf.PdfCancelled):
+        report_pdf.write_report_pdf(tmp_path / "r.pdf", {}, html_path=html, cancel=cancel)
+    with pytest.raises(report_pdf.PdfCancelled):  # reportlab alone: not started either
+        report_pdf.write_report_pdf(tmp_path / "s.pdf", {}, renderer="reportlab", cancel=cancel)
+    assert drawn == []
+    # without the stop, the same browser is a failed print and reportlab draws the PDF
+    path, how = report_pdf.write_report_pdf(tmp_path / "t.pdf", {}, html_path=html)
+    assert (path, how, drawn) == (tmp_path / "t.pdf", "reportlab", [1])

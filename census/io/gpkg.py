@@ -193,7 +193,7 @@ def write_gpkg_stream(
             raised.append(exc)
             raise
 
-    signals: list[int] = []
+    signals: list[BaseException] = []
     try:
         with _signals_noted(signals):
             write_arrow(
@@ -214,18 +214,19 @@ def write_gpkg_stream(
         # from stream": raise the original
         if raised:
             raise raised[0] from None
-        if signals:
-            raise KeyboardInterrupt from None
+        if signals:  # what the signal's handler raised (KeyboardInterrupt, SystemExit ...)
+            raise signals[0] from None
         raise
     return rows[0]
 
 
 @contextmanager
-def _signals_noted(noted: list[int]) -> Iterator[None]:
-    """Note SIGINT and SIGTERM in ``noted`` while the block runs, then handle them as before.
+def _signals_noted(noted: list[BaseException]) -> Iterator[None]:
+    """Keep in ``noted`` what SIGINT's and SIGTERM's handlers raise while the block runs.
 
-    Only signals with a Python handler (Ctrl-C's KeyboardInterrupt, census's SIGTERM
-    handler) are wrapped, and only in the main thread, where handlers run.
+    The handlers run as before; only signals with a Python handler (Ctrl-C's
+    KeyboardInterrupt, census's SIGTERM handler) are wrapped, and only in the main
+    thread, where handlers run. A handler that raises nothing notes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -237,8 +238,11 @@ def _signals_noted(noted: list[int]) -> Iterator[None]:
             previous[signum] = handler
 
             def noting(num: int, frame: Any, handler: Any = handler) -> Any:
-                noted.append(num)
-                return handler(num, frame)
+                try:
+                    return handler(num, frame)
+                except BaseException as exc:
+                    noted.append(exc)
+                    raise
 
             signal.signal(signum, noting)
     try:
@@ -353,8 +357,12 @@ class ParquetCopyProcess:
 
         self.path = Path(path)
         self._stderr = tempfile.TemporaryFile()
+        from census.children import die_with_parent
+
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "census.io.gpkg", str(parquet), str(path), layer],
+            # killed with this process (a batch worker closed mid-district, kill -9)
+            [*die_with_parent(), sys.executable, "-m", "census.io.gpkg"]
+            + [str(parquet), str(path), layer],
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -129,6 +131,7 @@ def test_ctrl_c_caught_by_pyarrow_comes_out_as_keyboardinterrupt(tmp_path, monke
     # `census batch` was stopped during a merge (2026-12-07). Here the signal is raised in
     # a generator wrapped around ours, as pyarrow's side.
     import signal
+    import sys
     import threading
 
     import pyarrow as pa
@@ -162,6 +165,62 @@ def test_ctrl_c_caught_by_pyarrow_comes_out_as_keyboardinterrupt(tmp_path, monke
     try:
         with pytest.raises(KeyboardInterrupt):
             write_gpkg_layer(tmp_path / "t.gpkg", "sites", gdf, slice_rows=3)
+        # what the handler raises comes out, not always KeyboardInterrupt (a service's
+        # handler may call sys.exit)
+        signal.signal(signal.SIGINT, lambda num, frame: sys.exit(3))
+        with pytest.raises(SystemExit) as exited:
+            write_gpkg_layer(tmp_path / "u.gpkg", "sites", gdf, slice_rows=3)
+        assert exited.value.code == 3
     finally:
         signal.signal(signal.SIGINT, previous)
     assert signal.getsignal(signal.SIGINT) is previous  # the noting handler is gone
+
+
+def test_geopackage_writer_process_dies_with_its_parent(tmp_path) -> None:
+    # A batch worker killed mid-district left its `python -m census.io.gpkg` child
+    # writing into a folder being removed (review, 2026-12-07). The child here waits
+    # forever on a FIFO given as its GeoParquet file; its parent is then killed.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from census.children import die_with_parent
+
+    if not die_with_parent():
+        pytest.skip("no setpriv --pdeathsig on this machine")
+    fifo = tmp_path / "sites.parquet"
+    os.mkfifo(fifo)
+    pid_file = tmp_path / "child.pid"
+    code = (
+        "import sys, time; from pathlib import Path\n"
+        "from census.io.gpkg import ParquetCopyProcess\n"
+        "p = ParquetCopyProcess(sys.argv[1], sys.argv[2], 'sites')\n"
+        "Path(sys.argv[3]).write_text(str(p._proc.pid))\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code, str(fifo), str(tmp_path / "s.gpkg"), str(pid_file)]
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text()):
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.01)
+    pid = int(pid_file.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+
+    def running() -> bool:
+        try:
+            stat = (Path("/proc") / str(pid) / "stat").read_text()
+        except OSError:
+            return False
+        return stat.split(")")[-1].split()[0] != "Z"  # a zombie has ended
+
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if running():
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the GeoPackage writer outlived its killed parent")
