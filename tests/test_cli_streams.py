@@ -106,6 +106,12 @@ def test_overwrite_replaces_only_census_folders(tiny, tmp_path):
     assert (theirs / "provenance.json").read_text() == "{}"
 
 
+def _census_run(tiny, out, *, code="from census.cli import main; main()"):
+    """The command line of `census run` on Binjiang with the tiny config, via ``code``."""
+    args = ["run", "--config", str(tiny), "-d", "Binjiang", "--out", str(out)]
+    return [sys.executable, "-c", code, *args]
+
+
 def _open_run_folder(parent):
     return next((p for p in parent.glob(".*.tmp-*") if p.is_dir()), None)
 
@@ -130,18 +136,7 @@ def _written_into(parent):
 def test_sigint_says_nothing_written(tiny, tmp_path, when):
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from census.cli import main; main()",
-            "run",
-            "--config",
-            str(tiny),
-            "-d",
-            "Binjiang",
-            "--out",
-            str(out),
-        ],
+        _census_run(tiny, out),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -239,8 +234,7 @@ def test_ctrl_c_in_a_half_written_workbook_is_quiet(tiny, tmp_path):
     )
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-c", code, "run", "--config", str(tiny), "-d", "Binjiang"]
-        + ["--out", str(out)],
+        _census_run(tiny, out, code=code),
         capture_output=True,
         text=True,
         timeout=300,
@@ -266,8 +260,7 @@ def test_ctrl_c_after_a_finished_run_keeps_its_success(tiny, tmp_path):
     )
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", "--config", str(tiny), "-d", "Binjiang"]
-        + ["--out", str(out)],
+        _census_run(tiny, out, code=code),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

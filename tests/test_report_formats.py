@@ -275,19 +275,24 @@ def test_zh_run_report_and_map_legend_have_no_untranslated_label(zh_run):
     assert "图例" in legend and not english_words(legend, proper_names=names), legend
 
 
+def _stand_in_browser(folder: Path, script: str) -> Path:
+    """An executable shell script run in Chromium's place (arguments ignored)."""
+    browser = folder / "stand-in-chromium"
+    browser.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    browser.chmod(0o755)
+    return browser
+
+
 def test_chromium_is_stopped_when_the_run_is_interrupted(tmp_path):
     # `census batch` stopped by Ctrl-C during a merge hung 2 min: the main thread's
     # interruption waited for the PDF thread, which waited for Chromium (2026-12-07).
     # A stand-in browser that never finishes is stopped once `cancel` is set.
-    import stat
     import threading
     import time
 
     from census import report_pdf
 
-    browser = tmp_path / "slow-chromium"
-    browser.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
-    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    browser = _stand_in_browser(tmp_path, "exec sleep 60")
     html = tmp_path / "r.html"
     html.write_text("<p>r</p>", encoding="utf-8")
     cancel = threading.Event()
@@ -304,21 +309,17 @@ def test_chromium_is_stopped_when_the_run_is_interrupted(tmp_path):
 def test_chromium_dies_with_a_killed_run(tmp_path):
     # a batch worker killed mid-district (its cluster closed on Ctrl-C) left its headless
     # Chromium printing forever, 220 MB each (9 found after stopping batches, 2026-12-07)
-    import os
-    import signal
-    import stat
     import subprocess
     import sys
-    import time
 
     from census.children import die_with_parent
+
+    from .procs import kill_parent_expect_child_gone
 
     if not die_with_parent():
         pytest.skip("no setpriv --pdeathsig on this machine")
     pid_file = tmp_path / "browser.pid"
-    browser = tmp_path / "slow-chromium"
-    browser.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n", encoding="utf-8")
-    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    browser = _stand_in_browser(tmp_path, f"echo $$ > {pid_file}\nexec sleep 60")
     (tmp_path / "r.html").write_text("<p>r</p>", encoding="utf-8")
     code = (
         "import sys; from pathlib import Path; from census.report_pdf import html_to_pdf_chromium\n"
@@ -328,40 +329,17 @@ def test_chromium_dies_with_a_killed_run(tmp_path):
         [sys.executable, "-c", code, str(tmp_path / "r.html"), str(tmp_path / "r.pdf")]
         + [str(browser)]
     )
-    deadline = time.monotonic() + 60
-    while not (pid_file.is_file() and pid_file.read_text().strip()):
-        assert time.monotonic() < deadline and run.poll() is None
-        time.sleep(0.01)
-    pid = int(pid_file.read_text())
-    run.send_signal(signal.SIGKILL)
-    run.wait(timeout=30)
-
-    def running() -> bool:
-        try:
-            state = (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"  # a zombie has ended, waiting for init to reap it
-
-    deadline = time.monotonic() + 10
-    while running() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if running():
-        os.kill(pid, signal.SIGKILL)
-        pytest.fail("the browser outlived the killed run")
+    kill_parent_expect_child_gone(run, pid_file, "browser")
 
 
 def test_no_fallback_pdf_while_the_run_stops(tmp_path, monkeypatch):
     # Chromium gets the same Ctrl-C as the run and ends by itself: that must not count as
     # a failed print and start reportlab's PDF while the run waits (review, 2026-12-07)
-    import stat
     import threading
 
     from census import report_pdf
 
-    browser = tmp_path / "quitting-chromium"
-    browser.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
-    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    browser = _stand_in_browser(tmp_path, "exit 1")
     html = tmp_path / "r.html"
     html.write_text("<p>r</p>", encoding="utf-8")
     cancel = threading.Event()

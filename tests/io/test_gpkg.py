@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -181,12 +179,12 @@ def test_geopackage_writer_process_dies_with_its_parent(tmp_path) -> None:
     # writing into a folder being removed (review, 2026-12-07). The child here waits
     # forever on a FIFO given as its GeoParquet file; its parent is then killed.
     import os
-    import signal
     import subprocess
     import sys
-    import time
 
     from census.children import die_with_parent
+
+    from ..procs import kill_parent_expect_child_gone
 
     if not die_with_parent():
         pytest.skip("no setpriv --pdeathsig on this machine")
@@ -203,24 +201,4 @@ def test_geopackage_writer_process_dies_with_its_parent(tmp_path) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", code, str(fifo), str(tmp_path / "s.gpkg"), str(pid_file)]
     )
-    deadline = time.monotonic() + 60
-    while not (pid_file.is_file() and pid_file.read_text()):
-        assert time.monotonic() < deadline and parent.poll() is None
-        time.sleep(0.01)
-    pid = int(pid_file.read_text())
-    parent.send_signal(signal.SIGKILL)
-    parent.wait(timeout=30)
-
-    def running() -> bool:
-        try:
-            stat = (Path("/proc") / str(pid) / "stat").read_text()
-        except OSError:
-            return False
-        return stat.split(")")[-1].split()[0] != "Z"  # a zombie has ended
-
-    deadline = time.monotonic() + 10
-    while running() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if running():
-        os.kill(pid, signal.SIGKILL)
-        pytest.fail("the GeoPackage writer outlived its killed parent")
+    kill_parent_expect_child_gone(parent, pid_file, "GeoPackage writer")
